@@ -1,0 +1,20 @@
+#pragma once
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+
+namespace sc::app {
+
+struct CommandLine {
+  std::string command;  // run, once, status, check-config, revoke, version, help
+  std::optional<std::string> configFile;
+  bool json = false;
+  std::optional<std::string> reason;  // revoke
+};
+
+// Unknown commands and flags are errors (exit 2), with the word that was wrong.
+Result<CommandLine> parseCommandLine(int argc, char** argv);
+const char* usage();
+
+}  // namespace sc::app

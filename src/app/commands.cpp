@@ -1,0 +1,201 @@
+#include "app/commands.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Version.h>
+#include <openssl/crypto.h>
+#include <spdlog/version.h>
+#include <yaml-cpp/yaml.h>
+
+#include "app/supervisor.h"
+#include "app/wiring.h"
+#include "config/load.h"
+#include "core/duration.h"
+#include "core/time_format.h"
+#include "log/log.h"
+#include "renew/renewal.h"
+
+namespace sc::app {
+namespace {
+
+// How long `once` waits for a running supervisor's pass to finish.
+constexpr std::chrono::seconds kOnceLockWait{10};
+
+std::string hostName() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+Result<Settings> settingsFor(const CommandLine& cl) {
+  auto env = processEnvironment();
+  std::optional<std::string> file = cl.configFile;
+  if (!file && env.count("SIDECERT_CONFIG") && !env["SIDECERT_CONFIG"].empty()) file = env["SIDECERT_CONFIG"];
+  return loadSettings(file, env, hostName());
+}
+
+int usageError(const std::string& message) {
+  std::cerr << "sidecert: " << message << "\n";
+  return kExitUsage;
+}
+
+int version() {
+  std::cout << "sidecert " << SIDECERT_VERSION << "\n"
+            << "  " << OpenSSL_version(OPENSSL_VERSION) << "\n"
+            << "  Poco " << (POCO_VERSION >> 24) << "." << ((POCO_VERSION >> 16) & 0xff) << "."
+            << ((POCO_VERSION >> 8) & 0xff) << "\n"
+            << "  spdlog " << SPDLOG_VER_MAJOR << "." << SPDLOG_VER_MINOR << "." << SPDLOG_VER_PATCH << "\n";
+  return kExitOk;
+}
+
+int checkConfig(const Settings& s) {
+  std::cout << "configuration is valid\n"
+            << "  lineage      " << s.name << " -> " << (s.volume / "live" / s.name).string() << "/\n"
+            << "  names        " << sources::joinNames(s.domains)
+            << (s.domainsFromHostname ? "  (none configured: this host's name)" : "") << "\n"
+            << "  key type     " << keyTypeName(s.keyType) << "\n"
+            << "  sources      user certificate in live/" << s.name << "/ if valid, then ";
+  if (s.acmeDirectories.empty()) std::cout << "(ACME off), ";
+  for (const auto& d : s.acmeDirectories) std::cout << "ACME " << d << ", ";
+  std::cout << "then self-signed\n"
+            << "  account      " << (s.email.empty() ? "(no contact email)" : s.email)
+            << (s.eabKid.empty() ? "" : ", with External Account Binding") << "\n"
+            << "  http-01      " << describeListen(s) << "\n"
+            << "  renew        "
+            << (s.renewBefore ? "when less than " + formatDuration(*s.renewBefore) + " remains"
+                              : std::string("when less than 30d, or a third of the lifetime, remains"))
+            << "; check at least every " << formatDuration(s.checkInterval) << "\n"
+            << "  reload       " << s.reload.describe() << "\n"
+            << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n";
+  return kExitOk;
+}
+
+int once(Runtime& rt) {
+  if (auto ok = rt.volume.prepare(); !ok) {
+    log::error("startup_failed", {{"error", ok.error().message}});
+    return kExitNoCertificate;
+  }
+  auto deadline = std::chrono::steady_clock::now() + kOnceLockWait;
+  auto lock = store::VolumeLock::tryAcquire(rt.settings.volume);
+  while (!lock && lock.error().code == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock = store::VolumeLock::tryAcquire(rt.settings.volume);
+  }
+  if (!lock) {
+    log::error("once_failed", {{"error", lock.error().message}});
+    return kExitNoCertificate;
+  }
+  PassResult result = rt.lineage->pass(Clock::now());
+  if (!result.healthy()) {
+    std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
+    return kExitNoCertificate;
+  }
+  std::cout << result.live->source << " certificate for " << sources::joinNames(result.live->names)
+            << " in place, valid until " << formatTime(result.live->notAfter) << "\n";
+  return kExitOk;
+}
+
+// What is live right now, read as a gateway would read it; writes nothing.
+struct Observed {
+  std::optional<LiveStatus> live;
+  std::optional<TimePoint> nextCheck;
+};
+
+Observed observe(Runtime& rt, TimePoint now) {
+  Observed o;
+  o.nextCheck = rt.state.load().nextCheck;
+  auto view = rt.volume.inspect();
+  if (!view || view->link == store::LiveView::Link::Missing) return o;
+  bool ours = view->link == store::LiveView::Link::Ours && view->foreign.empty() && view->missing.empty();
+  store::SetRecord record{ours ? view->set->id : "", ours ? view->set->source : store::Source::User};
+  store::CertFiles files;
+  for (const char* f : store::kSetFiles) fileOf(files, f) = rt.volume.readLiveFile(f).value_or("");
+  auto parsed = sources::parseFiles(files);
+  Policy policy = policyFrom(rt.settings);
+  std::string problem = parsed ? sources::unusableReason(*parsed, record.source == store::Source::User
+                                                                       ? policy.requiredNames
+                                                                       : policy.names, now)
+                               : parsed.error().message;
+  if (!ours && problem.empty()) problem = "user files not yet checked by sidecert";
+  o.live = describe(record, parsed ? std::optional(std::move(*parsed)) : std::nullopt, problem);
+  return o;
+}
+
+int status(Runtime& rt, bool json) {
+  TimePoint now = Clock::now();
+  Observed o = observe(rt, now);
+  bool healthy = o.live && o.live->problem.empty();
+  auto days = o.live ? std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24 : 0;
+  if (json) {
+    Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
+    obj.set("name", rt.settings.name);
+    obj.set("path", (rt.settings.volume / "live" / rt.settings.name).string());
+    obj.set("healthy", healthy);
+    if (o.live) {
+      Poco::JSON::Array names;
+      for (const auto& n : o.live->names) names.add(n);
+      obj.set("source", o.live->source);
+      obj.set("names", names);
+      obj.set("issuer", o.live->issuer);
+      obj.set("serial", o.live->serial);
+      obj.set("not_before", formatTime(o.live->notBefore));
+      obj.set("not_after", formatTime(o.live->notAfter));
+      obj.set("days_left", static_cast<Poco::Int64>(days));
+      if (!o.live->problem.empty()) obj.set("problem", o.live->problem);
+    } else {
+      obj.set("source", Poco::Dynamic::Var());
+      obj.set("problem", std::string("no certificate in the volume"));
+    }
+    obj.set("next_check", o.nextCheck ? Poco::Dynamic::Var(formatTime(*o.nextCheck)) : Poco::Dynamic::Var());
+    obj.stringify(std::cout);
+    std::cout << "\n";
+  } else if (!o.live) {
+    std::cout << "no certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
+  } else {
+    std::cout << "name        " << rt.settings.name << " (" << (rt.settings.volume / "live" / rt.settings.name).string()
+              << ")\n"
+              << "source      " << o.live->source << "\n"
+              << "names       " << sources::joinNames(o.live->names) << "\n"
+              << "issuer      " << o.live->issuer << "\n"
+              << "serial      " << o.live->serial << "\n"
+              << "not_before  " << formatTime(o.live->notBefore) << "\n"
+              << "not_after   " << formatTime(o.live->notAfter) << " (" << days << " days left)\n"
+              << "next_check  " << (o.nextCheck ? formatTime(*o.nextCheck) : "-") << "\n"
+              << "state       " << (healthy ? "valid" : "NOT VALID: " + o.live->problem) << "\n";
+  }
+  return healthy ? kExitOk : kExitNoCertificate;
+}
+
+}  // namespace
+
+int runCommand(const CommandLine& cl) {
+  if (cl.command == "help") {
+    std::cout << usage();
+    return kExitOk;
+  }
+  if (cl.command == "version") return version();
+  auto settings = settingsFor(cl);
+  if (!settings) return usageError(settings.error().message);
+  log::setup(settings->logFormat, settings->logLevel);
+  if (cl.command == "check-config") {
+    if (auto gid = resolveGroup(settings->fileGroup); !gid) return usageError(gid.error().message);
+    return checkConfig(*settings);
+  }
+  auto rt = buildRuntime(*settings);
+  if (!rt) return usageError(rt.error().message);
+  if (cl.command == "status") return status(**rt, cl.json);
+  if (cl.command == "once") return once(**rt);
+  if (cl.command == "run") {
+    SystemTime time;
+    return Supervisor(**rt, time).run();
+  }
+  std::cerr << "sidecert: revoke needs the ACME source, which this build does not have yet\n";
+  return kExitNoCertificate;
+}
+
+}  // namespace sc::app

@@ -1,0 +1,308 @@
+#include "app/lineage.h"
+
+#include <algorithm>
+
+#include "core/duration.h"
+#include "core/time_format.h"
+#include "log/log.h"
+#include "renew/renewal.h"
+#include "sources/user_source.h"
+
+namespace sc::app {
+namespace {
+
+int rank(store::Source s) { return static_cast<int>(s); }  // lower is preferred
+
+std::vector<std::string> appended(std::vector<std::string> a, const std::vector<std::string>& b) {
+  for (const auto& x : b)
+    if (std::find(a.begin(), a.end(), x) == a.end()) a.push_back(x);
+  return a;
+}
+
+renew::Validity validity(const sources::ParsedSet& set) { return {set.leaf.notBefore(), set.leaf.notAfter()}; }
+
+std::int64_t daysLeft(const sources::ParsedSet& set, TimePoint now) {
+  return std::chrono::duration_cast<std::chrono::hours>(set.leaf.notAfter() - now).count() / 24;
+}
+
+}  // namespace
+
+std::optional<LiveStatus> describe(const store::SetRecord& record, const std::optional<sources::ParsedSet>& parsed,
+                                   const std::string& problem) {
+  LiveStatus s;
+  s.source = store::sourceName(record.source);
+  s.problem = problem;
+  if (parsed) {
+    s.names = parsed->leaf.dnsNames();
+    s.issuer = parsed->leaf.issuer();
+    s.serial = parsed->leaf.serialHex();
+    s.notBefore = parsed->leaf.notBefore();
+    s.notAfter = parsed->leaf.notAfter();
+  }
+  return s;
+}
+
+Lineage::Lineage(Policy policy, store::Volume& volume, store::StateStore& state,
+                 std::vector<sources::CertSource*> issuers, reload::Reloader& reloader)
+    : policy_(std::move(policy)), volume_(volume), state_(state), issuers_(std::move(issuers)), reloader_(reloader) {}
+
+void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
+  std::vector<std::pair<std::string, std::string>> read;
+  for (const auto& file : view.foreign) {
+    auto bytes = volume_.readLiveFile(file);
+    if (!bytes) {
+      auto aside = volume_.moveLiveAside(view, view.foreign, "refused", now);
+      log::warn("user_cert_refused", {{"name", volume_.name()},
+                                      {"reason", bytes.error().message},
+                                      {"aside", aside ? *aside : "not moved: " + aside.error().message}});
+      return;
+    }
+    read.emplace_back(file, *bytes);
+  }
+  // A link someone put at live/<name> leads to their own folder: copy, keep their files.
+  bool keepOriginals = view.link == store::LiveView::Link::Foreign && view.linkIsSymlink;
+  for (const auto& [file, bytes] : read) {
+    if (auto ok = volume_.takeIntoPending(file, bytes, now, !keepOriginals); !ok) {
+      log::error("user_files_not_taken", {{"name", volume_.name()}, {"file", file}, {"error", ok.error().message}});
+      return;
+    }
+  }
+  if (keepOriginals)
+    if (auto aside = volume_.moveLiveAside(view, {}, "replaced", now); !aside)
+      log::error("user_link_not_moved", {{"name", volume_.name()}, {"error", aside.error().message}});
+  std::string files;
+  for (const auto& f : view.foreign) files += (files.empty() ? "" : ",") + f;
+  log::info("user_files_received", {{"name", volume_.name()}, {"files", files}});
+  lastDropAt_ = now;
+  incompleteLogged_ = false;
+}
+
+bool Lineage::publish(const store::CertFiles& files, store::Source source, const std::string& reason, TimePoint now) {
+  auto record = volume_.publish(files, source, now);
+  if (!record) {
+    log::error("publish_failed", {{"name", volume_.name()},
+                                  {"source", store::sourceName(source)},
+                                  {"error", record.error().message},
+                                  {"kept", "the previous set stays in place"}});
+    return false;
+  }
+  log::info("source_chosen", {{"name", volume_.name()},
+                              {"source", store::sourceName(source)},
+                              {"reason", reason},
+                              {"set", record->id}});
+  return true;
+}
+
+bool Lineage::judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result) {
+  auto dropped = volume_.pending();
+  if (!dropped) {
+    log::error("user_files_unreadable", {{"name", volume_.name()}, {"error", dropped.error().message}});
+    return false;
+  }
+  if (dropped->empty()) return false;
+  if (!lastDropAt_) lastDropAt_ = now;  // dropped before a restart: the grace starts again
+  std::optional<store::CertFiles> currentFiles;
+  if (current)
+    if (auto files = volume_.readSet(current->id)) currentFiles = *files;
+  auto verdict = sources::judgeUserFiles(*dropped, currentFiles, policy_.requiredNames, now);
+  using Kind = sources::UserVerdict::Kind;
+
+  if (verdict.kind == Kind::Incomplete && now < *lastDropAt_ + policy_.userGrace) {
+    if (!incompleteLogged_)
+      log::info("user_cert_incomplete", {{"name", volume_.name()},
+                                         {"reason", verdict.reason},
+                                         {"waiting_for", verdict.awaited},
+                                         {"until", formatTime(*lastDropAt_ + policy_.userGrace)}});
+    incompleteLogged_ = true;
+    result.nextCheck = std::min(result.nextCheck, *lastDropAt_ + policy_.userGrace);
+    return false;
+  }
+  if (verdict.kind == Kind::Accept) {
+    const auto& leaf = verdict.set->leaf;
+    if (!publish(verdict.files, store::Source::User, "a valid user certificate was dropped in", now)) return false;
+    auto aside = volume_.movePendingAside("accepted", now);
+    log::info("user_cert_accepted", {{"name", volume_.name()},
+                                     {"names", sources::joinNames(leaf.dnsNames())},
+                                     {"serial", leaf.serialHex()},
+                                     {"issuer", leaf.issuer()},
+                                     {"not_after", formatTime(leaf.notAfter())},
+                                     {"originals", aside ? *aside : aside.error().message}});
+    lastDropAt_.reset();
+    return true;
+  }
+  std::string reason = verdict.reason;
+  if (verdict.kind == Kind::Incomplete)
+    reason += ", and no new " + verdict.awaited + " arrived within " + formatDuration(policy_.userGrace);
+  auto aside = volume_.movePendingAside("refused", now);
+  log::warn("user_cert_refused", {{"name", volume_.name()},
+                                  {"reason", reason},
+                                  {"aside", aside ? *aside : "not moved: " + aside.error().message}});
+  lastDropAt_.reset();
+  return false;
+}
+
+std::optional<Lineage::Current> Lineage::loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now) {
+  if (!record) return std::nullopt;
+  Current c{*record, std::nullopt, ""};
+  auto files = volume_.readSet(record->id);
+  if (!files) {
+    c.problem = files.error().message;
+    return c;
+  }
+  auto parsed = sources::parseFiles(*files);
+  if (!parsed) {
+    c.problem = parsed.error().message;
+    return c;
+  }
+  // Our own sets must cover every name we issue for; a user's, the configured ones.
+  const auto& names = record->source == store::Source::User ? policy_.requiredNames : policy_.names;
+  c.problem = sources::unusableReason(*parsed, names, now);
+  c.parsed = std::move(*parsed);
+  return c;
+}
+
+bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now) {
+  bool usable = current && current->problem.empty();
+  bool due = usable && renew::renewalDue(validity(*current->parsed), policy_.renewBefore, now);
+  if (usable && current->record.source == store::Source::User) {
+    if (due)
+      log::warn("user_cert_expiring", {{"name", volume_.name()},
+                                       {"not_after", formatTime(current->parsed->leaf.notAfter())},
+                                       {"days_left", daysLeft(*current->parsed, now)},
+                                       {"advice", "drop in a renewed certificate; sidecert falls back to ACME once it expires"}});
+    return false;  // a valid user certificate is never replaced
+  }
+  std::string why = !current ? "no certificate in the volume yet"
+                    : !usable ? current->record.source == store::Source::User
+                                    ? "the user certificate is no longer usable: " + current->problem
+                                    : "the certificate in place is not usable: " + current->problem
+                              : "renewal due";
+  if (!usable && !firstPass_) log::warn("certificate_unusable", {{"name", volume_.name()}, {"reason", why}});
+
+  sources::Request request{policy_.names, policy_.keyType, std::nullopt};
+  if (usable) request.current = volume_.readSet(current->record.id).value_or(store::CertFiles{});
+  // Nothing usable: the fallback first, since it needs no network, then better sources.
+  std::vector<sources::CertSource*> order = issuers_;
+  if (!usable && order.size() > 1) order.insert(order.begin(), order.back());
+
+  bool changed = false;
+  for (auto* issuer : order) {
+    bool better = !usable || rank(issuer->kind()) < rank(current->record.source);
+    bool renewSame = usable && due && issuer->kind() == current->record.source;
+    if (!better && !renewSame) continue;
+    auto obtained = issuer->obtain(request, now);
+    if (!obtained) {
+      log::warn("issue_failed", {{"name", volume_.name()},
+                                 {"source", store::sourceName(issuer->kind())},
+                                 {"error", obtained.error().message}});
+      continue;
+    }
+    log::info("cert_issued", {{"name", volume_.name()},
+                              {"source", store::sourceName(issuer->kind())},
+                              {"names", sources::joinNames(policy_.names)},
+                              {"serial", obtained->serial},
+                              {"not_after", formatTime(obtained->notAfter)}});
+    if (!publish(obtained->files, issuer->kind(), why, now)) break;
+    changed = true;
+    auto latest = volume_.latestSet();
+    current = loadCurrent(latest ? *latest : std::nullopt, now);
+    usable = current && current->problem.empty();
+    due = false;
+    why = "a better source than " + std::string(store::sourceName(issuer->kind())) + " is available";
+  }
+  return changed;
+}
+
+void Lineage::planNext(const std::optional<Current>& current, TimePoint now, PassResult& result) {
+  auto interval = policy_.checkInterval;
+  if (!current || !current->parsed || !current->problem.empty()) {
+    result.nextCheck = std::min(result.nextCheck, now + kRetryAfterError);
+    return;
+  }
+  auto v = validity(*current->parsed);
+  TimePoint renewAt = renew::renewalTime(v, policy_.renewBefore);
+  if (current->record.source == store::Source::User && now >= renewAt)
+    renewAt = std::min(v.notAfter, now + std::min(interval, kExpiryWarningEvery));
+  result.nextCheck = std::min(result.nextCheck, renew::nextCheck(now, renewAt, interval));
+}
+
+void Lineage::reloadIfNeeded(bool changed, TimePoint now, PassResult& result) {
+  auto state = state_.load();
+  if (!changed && !state.reloadPending) return;
+  auto ok = reloader_.reload();
+  if (ok && reloader_.describe() == "none") {
+    log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});
+  } else if (ok) {
+    log::info("reload_done", {{"name", volume_.name()}, {"action", reloader_.describe()}});
+  } else {
+    log::error("reload_failed", {{"name", volume_.name()},
+                                 {"action", reloader_.describe()},
+                                 {"error", ok.error().message},
+                                 {"retry_in", formatDuration(kReloadRetry)}});
+    result.nextCheck = std::min(result.nextCheck, now + kReloadRetry);
+  }
+  state.reloadPending = !ok;
+  state_.save(state);
+}
+
+PassResult Lineage::pass(TimePoint now) {
+  PassResult result;
+  result.nextCheck = now + policy_.checkInterval;
+  auto view = volume_.inspect();
+  if (!view) {
+    log::error("volume_unreadable", {{"name", volume_.name()}, {"error", view.error().message}});
+    result.nextCheck = now + kRetryAfterError;
+    return result;
+  }
+  if (!view->foreign.empty()) takeUserFiles(*view, now);
+
+  std::optional<store::SetRecord> record;
+  bool ours = view->link == store::LiveView::Link::Ours;
+  if (ours) {
+    record = view->set;
+    auto damaged = appended(view->foreign, view->missing);
+    if (!damaged.empty()) {
+      if (auto ok = volume_.restoreFiles(*record, damaged); !ok)
+        log::error("restore_failed", {{"name", volume_.name()}, {"error", ok.error().message}});
+      else if (!view->missing.empty() && view->foreign.empty())
+        log::warn("live_files_restored", {{"name", volume_.name()}, {"files", sources::joinNames(view->missing)}});
+    }
+  } else if (auto latest = volume_.latestSet()) {
+    record = *latest;
+  }
+
+  bool changed = judgePending(record, now, result);
+  if (changed) {
+    auto latest = volume_.latestSet();
+    record = latest ? *latest : std::nullopt;
+  } else if (!ours && record) {
+    // live/<name> is missing or someone else's: put our last set back.
+    if (auto files = volume_.readSet(record->id))
+      changed = publish(*files, record->source, "live/" + volume_.name() + " was not our set; restored it", now);
+  }
+
+  auto current = loadCurrent(record, now);
+  if (firstPass_ && current && current->problem.empty() && !changed)
+    log::info("source_chosen", {{"name", volume_.name()},
+                                {"source", store::sourceName(current->record.source)},
+                                {"reason", "a valid certificate is in place"},
+                                {"set", current->record.id}});
+  if (obtainBetter(current, now)) changed = true;
+
+  if (current) result.live = describe(current->record, current->parsed, current->problem);
+  if (!result.healthy())
+    log::error("no_valid_certificate", {{"name", volume_.name()},
+                                        {"reason", current ? current->problem : "nothing could be put in place"}});
+  planNext(current, now, result);
+  reloadIfNeeded(changed, now, result);
+  if (changed || firstPass_)
+    log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
+  auto state = state_.load();
+  state.nextCheck = result.nextCheck;
+  state_.save(state);
+  result.changed = changed;
+  firstPass_ = false;
+  return result;
+}
+
+}  // namespace sc::app

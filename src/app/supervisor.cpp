@@ -1,0 +1,130 @@
+#include "app/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "core/time_format.h"
+#include "log/log.h"
+#include "watch/watcher.h"
+
+namespace sc::app {
+namespace {
+
+// How often a supervisor that waits for another one's lock tries again.
+constexpr std::chrono::seconds kLockRetry{5};
+// The longest single sleep, so that a clock that jumps is noticed.
+constexpr std::chrono::milliseconds kMaxSleep{60 * 60 * 1000};
+
+struct SignalFd {
+  int fd = -1;
+  SignalFd() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~SignalFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  // 0 when nothing arrived.
+  int take() {
+    signalfd_siginfo info{};
+    if (::read(fd, &info, sizeof info) != sizeof info) return 0;
+    return static_cast<int>(info.ssi_signo);
+  }
+};
+
+int millisUntil(TimePoint when, TimePoint now) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
+  return static_cast<int>(std::clamp(ms, std::chrono::milliseconds(0), kMaxSleep).count());
+}
+
+// Waits for the volume lock; false when told to stop meanwhile.
+bool waitForLock(SignalFd& signals, const store::Path& root, std::optional<store::VolumeLock>& lock) {
+  bool logged = false;
+  while (true) {
+    auto got = store::VolumeLock::tryAcquire(root);
+    if (got) {
+      lock.emplace(std::move(*got));
+      return true;
+    }
+    if (!logged) log::warn("waiting_for_lock", {{"volume", root.string()}, {"reason", got.error().message}});
+    logged = true;
+    pollfd p{signals.fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kLockRetry).count())) > 0) {
+      int sig = signals.take();
+      if (sig == SIGTERM || sig == SIGINT) return false;
+    }
+  }
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Runtime& runtime, const TimeSource& time) : rt_(runtime), time_(time) {}
+
+int Supervisor::run() {
+  SignalFd signals;
+  if (signals.fd < 0) {
+    log::error("startup_failed", {{"error", std::string("signalfd: ") + std::strerror(errno)}});
+    return 1;
+  }
+  if (auto ok = rt_.volume.prepare(); !ok) {
+    log::error("startup_failed", {{"error", ok.error().message}});
+    return 1;
+  }
+  std::optional<store::VolumeLock> lock;
+  if (!waitForLock(signals, rt_.settings.volume, lock)) return 0;
+  auto watcher = watch::Watcher::create();
+  if (!watcher) {
+    log::error("startup_failed", {{"error", watcher.error().message}});
+    return 1;
+  }
+  const auto liveDir = rt_.settings.volume / "live";
+  log::info("started", {{"name", rt_.settings.name},
+                        {"names", sources::joinNames(rt_.settings.domains)},
+                        {"volume", rt_.settings.volume.string()},
+                        {"reload", rt_.reloader->describe()}});
+
+  PassResult last = rt_.lineage->pass(time_.now());
+  std::optional<TimePoint> firstChange, settleAt;
+  while (true) {
+    if (auto ok = watcher->watchLive(liveDir, rt_.settings.name); !ok)
+      log::warn("watch_failed", {{"error", ok.error().message}});
+    TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
+    pollfd fds[2] = {{signals.fd, POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
+    int n = ::poll(fds, 2, millisUntil(wake, time_.now()));
+    if (n < 0 && errno != EINTR) {
+      log::error("poll_failed", {{"error", std::strerror(errno)}});
+      return 1;
+    }
+    bool forced = false;
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      int sig = signals.take();
+      if (sig == SIGTERM || sig == SIGINT) {
+        log::info("stopping", {{"signal", std::string(strsignal(sig))}});
+        return 0;
+      }
+      forced = sig == SIGHUP;
+    }
+    TimePoint now = time_.now();
+    if (n > 0 && (fds[1].revents & POLLIN) && watcher->drain()) {
+      if (!firstChange) firstChange = now;
+      settleAt = std::min(now + kQuietPeriod, *firstChange + kMaxSettle);
+    }
+    if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
+      firstChange.reset();
+      settleAt.reset();
+      last = rt_.lineage->pass(now);
+    }
+  }
+}
+
+}  // namespace sc::app

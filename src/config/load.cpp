@@ -1,0 +1,365 @@
+#include "config/load.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/reload_spec.h"
+#include "core/domain.h"
+#include "core/duration.h"
+
+extern char** environ;
+
+namespace sc {
+namespace {
+
+// One value as given, and where: YAML scalars and lists, or an env string.
+struct RawValue {
+  std::vector<std::string> items;  // a scalar is one item
+  bool isList = false;
+  std::string origin;              // "sidecert.yml:4" or "SIDECERT_DOMAINS"
+};
+
+using Apply = std::function<Status(Settings&, const RawValue&)>;
+
+struct Setting {
+  const char* yamlKey;
+  const char* envName;
+  Apply apply;
+};
+
+const std::string& scalar(const RawValue& v) { return v.items.front(); }
+
+Status needScalar(const RawValue& v) {
+  if (v.isList || v.items.size() != 1) return fail("expects a single value, not a list");
+  return {};
+}
+
+std::vector<std::string> splitCommas(const RawValue& v) {
+  std::vector<std::string> out;
+  for (const auto& item : v.items) {
+    std::stringstream ss(item);
+    for (std::string part; std::getline(ss, part, ',');) {
+      part.erase(0, part.find_first_not_of(" \t"));
+      part.erase(part.find_last_not_of(" \t") + 1);
+      if (!part.empty()) out.push_back(part);
+    }
+  }
+  return out;
+}
+
+Status applyDomains(Settings& s, const RawValue& v) {
+  s.domains.clear();
+  for (const auto& d : splitCommas(v)) {
+    auto ok = validateDomain(d);
+    if (!ok) return std::unexpected(ok.error());
+    if (std::find(s.domains.begin(), s.domains.end(), *ok) == s.domains.end()) s.domains.push_back(*ok);
+  }
+  if (s.domains.empty()) return fail("lists no domain name");
+  return {};
+}
+
+Status applyEmail(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& e = scalar(v);
+  auto at = e.find('@');
+  if (!e.empty() && (at == std::string::npos || at == 0 || at + 1 == e.size() ||
+                     e.find_first_of(" ,;<>") != std::string::npos))
+    return fail("'" + e + "' is not an email address");
+  s.email = e;
+  return {};
+}
+
+Status applyName(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& n = scalar(v);
+  bool safe = !n.empty() && n.size() <= 64 && n.front() != '.' &&
+              std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == '_'; });
+  if (!safe) return fail("'" + n + "' is not a usable folder name (letters, digits, '.', '-', '_'; at most 64)");
+  s.name = n;
+  return {};
+}
+
+Status applyVolume(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (scalar(v).empty()) return fail("is empty");
+  s.volume = scalar(v);
+  return {};
+}
+
+std::string expandDirectory(const std::string& d) {
+  if (d == "letsencrypt") return "https://acme-v02.api.letsencrypt.org/directory";
+  if (d == "letsencrypt-staging") return "https://acme-staging-v02.api.letsencrypt.org/directory";
+  if (d == "zerossl") return "https://acme.zerossl.com/v2/DV90";
+  return d;
+}
+
+Status applyDirectory(Settings& s, const RawValue& v) {
+  s.acmeDirectories.clear();
+  auto parts = splitCommas(v);
+  if (parts.size() == 1 && parts[0] == "none") return {};
+  if (parts.empty()) return fail("is empty (use none to turn ACME off)");
+  for (const auto& p : parts) {
+    std::string url = expandDirectory(p);
+    if (url.rfind("https://", 0) != 0 || url.size() <= 8)
+      return fail("'" + p + "' is not an https:// URL nor one of letsencrypt, letsencrypt-staging, zerossl, none");
+    s.acmeDirectories.push_back(url);
+  }
+  return {};
+}
+
+Status applyString(std::string Settings::*field, Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  s.*field = scalar(v);
+  return {};
+}
+
+Status applyCaBundle(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (access(scalar(v).c_str(), R_OK) != 0)
+    return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
+  s.acmeCaBundle = scalar(v);
+  return {};
+}
+
+Status applyKeyType(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto t = parseKeyType(scalar(v));
+  if (!t) return fail("unknown key type '" + scalar(v) + "' (expected ec256, ec384, rsa2048, rsa3072 or rsa4096)");
+  s.keyType = *t;
+  return {};
+}
+
+Status applyListen(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& text = scalar(v);
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return fail("'" + text + "' is not ADDRESS:PORT (e.g. :80, 127.0.0.1:5002, [::]:80)");
+  std::string host = text.substr(0, colon), port = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string::npos) return fail("'" + text + "': write an IPv6 address in brackets, e.g. [::1]:80");
+  bool digits = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), ::isdigit);
+  int p = digits ? std::stoi(port) : 0;
+  if (p < 1 || p > 65535) return fail("'" + text + "' has no valid port (1-65535)");
+  s.http01Host = host;
+  s.http01Port = p;
+  return {};
+}
+
+Status applyDuration(Settings& s, const RawValue& v, std::chrono::seconds Settings::*field, bool allowZero) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto d = parseDuration(scalar(v));
+  if (!d) return std::unexpected(d.error());
+  if (!allowZero && d->count() == 0) return fail("must be longer than 0s");
+  s.*field = *d;
+  return {};
+}
+
+Status applyRenewBefore(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto d = parseDuration(scalar(v));
+  if (!d) return std::unexpected(d.error());
+  s.renewBefore = *d;
+  return {};
+}
+
+Status applyLogFormat(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (scalar(v) == "text") s.logFormat = LogFormat::Text;
+  else if (scalar(v) == "json") s.logFormat = LogFormat::Json;
+  else return fail("'" + scalar(v) + "' is not a log format (expected text or json)");
+  return {};
+}
+
+Status applyLogLevel(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& l = scalar(v);
+  if (l == "debug") s.logLevel = LogLevel::Debug;
+  else if (l == "info") s.logLevel = LogLevel::Info;
+  else if (l == "warn") s.logLevel = LogLevel::Warn;
+  else if (l == "error") s.logLevel = LogLevel::Error;
+  else return fail("'" + l + "' is not a log level (expected debug, info, warn or error)");
+  return {};
+}
+
+Status applyReload(Settings& s, const RawValue& v) {
+  auto spec = v.isList ? reloadCommand(v.items) : parseReloadSpec(scalar(v));
+  if (!spec) return std::unexpected(spec.error());
+  s.reload = *spec;
+  return {};
+}
+
+Status applyFileGroup(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& g = scalar(v);
+  bool ok = !g.empty() && g.size() <= 32 &&
+            std::all_of(g.begin(), g.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  if (!ok) return fail("'" + g + "' is not a group name or number");
+  s.fileGroup = g;
+  return {};
+}
+
+const std::vector<Setting>& settingsTable() {
+  using namespace std::placeholders;
+  static const std::vector<Setting> table = {
+      {"domains", "SIDECERT_DOMAINS", applyDomains},
+      {"email", "SIDECERT_EMAIL", applyEmail},
+      {"name", "SIDECERT_NAME", applyName},
+      {"volume", "SIDECERT_VOLUME", applyVolume},
+      {"acme_directory", "SIDECERT_ACME_DIRECTORY", applyDirectory},
+      {"acme_ca_bundle", "SIDECERT_ACME_CA_BUNDLE", applyCaBundle},
+      {"eab_kid", "SIDECERT_EAB_KID", std::bind(applyString, &Settings::eabKid, _1, _2)},
+      {"eab_hmac_key", "SIDECERT_EAB_HMAC_KEY", std::bind(applyString, &Settings::eabHmacKey, _1, _2)},
+      {"key_type", "SIDECERT_KEY_TYPE", applyKeyType},
+      {"http01_listen", "SIDECERT_HTTP01_LISTEN", applyListen},
+      {"renew_before", "SIDECERT_RENEW_BEFORE", applyRenewBefore},
+      {"check_interval", "SIDECERT_CHECK_INTERVAL",
+       std::bind(applyDuration, _1, _2, &Settings::checkInterval, false)},
+      {"log_format", "SIDECERT_LOG_FORMAT", applyLogFormat},
+      {"log_level", "SIDECERT_LOG_LEVEL", applyLogLevel},
+      {"reload", "SIDECERT_RELOAD", applyReload},
+      {"reload_timeout", "SIDECERT_RELOAD_TIMEOUT",
+       std::bind(applyDuration, _1, _2, &Settings::reloadTimeout, false)},
+      {"user_grace", "SIDECERT_USER_GRACE", std::bind(applyDuration, _1, _2, &Settings::userGrace, true)},
+      {"file_group", "SIDECERT_FILE_GROUP", applyFileGroup},
+  };
+  return table;
+}
+
+// Environment variables that are ours but not settings.
+bool isOwnNonSetting(const std::string& name) { return name == "SIDECERT_CONFIG"; }
+
+Result<RawValue> yamlValue(const YAML::Node& node, const std::string& where) {
+  RawValue v;
+  v.origin = where;
+  if (node.IsScalar()) {
+    v.items.push_back(node.Scalar());
+  } else if (node.IsSequence()) {
+    v.isList = true;
+    for (const auto& item : node) {
+      if (!item.IsScalar()) return fail("list items must be plain values");
+      v.items.push_back(item.Scalar());
+    }
+  } else if (node.IsNull()) {
+    v.items.push_back("");
+  } else {
+    return fail("expects a value or a list, not a mapping");
+  }
+  return v;
+}
+
+using RawValues = std::map<std::string, RawValue>;  // by yaml key
+
+Status readYaml(const std::string& file, RawValues& out) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return fail(file + ": cannot read the config file: " + std::strerror(errno));
+  } catch (const YAML::ParserException& e) {
+    return fail(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (root.IsNull()) return {};
+  if (!root.IsMap()) return fail(file + ":1: the config file must be a mapping of settings");
+  for (const auto& kv : root) {
+    std::string key = kv.first.Scalar();
+    std::string where = file + ":" + std::to_string(kv.first.Mark().line + 1);
+    auto known = std::find_if(settingsTable().begin(), settingsTable().end(),
+                              [&](const Setting& s) { return key == s.yamlKey; });
+    if (known == settingsTable().end()) return fail(where + ": " + key + ": unknown setting");
+    auto v = yamlValue(kv.second, where);
+    if (!v) return fail(where + ": " + key + ": " + v.error().message);
+    out[key] = *v;
+  }
+  return {};
+}
+
+Status readEnvironment(const Environment& env, RawValues& out) {
+  for (const auto& [name, value] : env) {
+    if (name.rfind("SIDECERT_", 0) != 0 || isOwnNonSetting(name)) continue;
+    auto known = std::find_if(settingsTable().begin(), settingsTable().end(),
+                              [&](const Setting& s) { return name == s.envName; });
+    if (known == settingsTable().end()) return fail(name + ": unknown setting");
+    out[known->yamlKey] = RawValue{{value}, false, name};
+  }
+  return {};
+}
+
+std::string lookup(const Environment& env, const std::string& name) {
+  auto it = env.find(name);
+  return it == env.end() ? "" : it->second;
+}
+
+// The AIoTES variables and the derived defaults, where nothing explicit was given.
+void applyAliases(RawValues& raw, const Environment& env, bool& viaAiotes) {
+  viaAiotes = false;
+  if (!raw.count("domains") && !lookup(env, "AIOTES_HOSTNAME").empty()) {
+    raw["domains"] = RawValue{{lookup(env, "AIOTES_HOSTNAME")}, false, "AIOTES_HOSTNAME"};
+    viaAiotes = true;
+  }
+  if (!raw.count("email") && !lookup(env, "AIOTES_SYSADMIN_EMAIL").empty())
+    raw["email"] = RawValue{{lookup(env, "AIOTES_SYSADMIN_EMAIL")}, false, "AIOTES_SYSADMIN_EMAIL"};
+}
+
+std::string keyLabel(const Setting& s, const RawValue& v) {
+  // YAML errors say the YAML key; env errors the variable, which is its origin.
+  return v.origin.rfind("SIDECERT_", 0) == 0 || v.origin.rfind("AIOTES_", 0) == 0
+             ? v.origin
+             : v.origin + ": " + s.yamlKey;
+}
+
+}  // namespace
+
+Environment processEnvironment() {
+  Environment env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+Result<Settings> loadSettings(const std::optional<std::string>& configFile, const Environment& env,
+                              const std::string& hostname) {
+  RawValues raw;
+  if (configFile)
+    if (auto ok = readYaml(*configFile, raw); !ok) return std::unexpected(ok.error());
+  if (auto ok = readEnvironment(env, raw); !ok) return std::unexpected(ok.error());
+  bool viaAiotes = false;
+  applyAliases(raw, env, viaAiotes);
+
+  Settings s;
+  s.acmeDirectories = {"https://acme-v02.api.letsencrypt.org/directory"};
+  for (const auto& setting : settingsTable()) {
+    auto it = raw.find(setting.yamlKey);
+    if (it == raw.end()) {
+      s.origins[setting.yamlKey] = "default";
+      continue;
+    }
+    if (auto ok = setting.apply(s, it->second); !ok)
+      return fail(keyLabel(setting, it->second) + ": " + ok.error().message);
+    s.origins[setting.yamlKey] = it->second.origin;
+  }
+  if (s.eabKid.empty() != s.eabHmacKey.empty())
+    return fail(std::string(s.eabKid.empty() ? "SIDECERT_EAB_KID" : "SIDECERT_EAB_HMAC_KEY") +
+                ": External Account Binding needs both SIDECERT_EAB_KID and SIDECERT_EAB_HMAC_KEY");
+  if (s.domains.empty()) {
+    auto host = validateDomain(hostname);
+    s.domains = {host ? *host : std::string("localhost")};
+    s.domainsFromHostname = true;
+    s.origins["domains"] = "hostname";
+  }
+  if (s.name.empty()) {
+    s.name = viaAiotes ? "aiotes" : s.domains.front();
+    s.origins["name"] = viaAiotes ? "AIOTES_HOSTNAME" : "first domain";
+  }
+  return s;
+}
+
+}  // namespace sc

@@ -1,0 +1,52 @@
+#pragma once
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/key_type.h"
+#include "core/log_options.h"
+
+namespace sc {
+
+// What sidecert does after the live set changed, so the gateway uses it.
+struct ReloadSpec {
+  enum class Kind { None, Command };
+  Kind kind = Kind::None;
+  std::vector<std::string> argv;  // Command: run as is, never through a shell
+  std::string describe() const;
+};
+
+struct Settings {
+  std::vector<std::string> domains;   // validated, lower case; first is the subject
+  bool domainsFromHostname = false;   // nothing configured: the host's own name
+  std::string email;
+  std::string name;                   // lineage: live/<name>/
+  std::filesystem::path volume = "/etc/letsencrypt";
+  std::vector<std::string> acmeDirectories;  // expanded URLs, tried in order; empty = ACME off
+  std::string acmeCaBundle;
+  std::string eabKid;
+  std::string eabHmacKey;
+  KeyType keyType = KeyType::Ec256;
+  std::string http01Host;             // empty: every address, IPv4 and IPv6
+  int http01Port = 80;
+  std::optional<std::chrono::seconds> renewBefore;  // unset: the lifetime rule
+  std::chrono::seconds checkInterval = std::chrono::hours(24 * 7);
+  LogFormat logFormat = LogFormat::Text;
+  LogLevel logLevel = LogLevel::Info;
+  ReloadSpec reload;
+  std::chrono::seconds reloadTimeout = std::chrono::seconds(30);
+  // A user copying key, cert and chain one `docker cp` at a time leaves a
+  // half-replaced set for a while; this is how long sidecert waits for the rest.
+  std::chrono::seconds userGrace = std::chrono::seconds(60);
+  std::string fileGroup;              // group that may read the key (0640)
+
+  // Where each setting came from ("SIDECERT_DOMAINS", "config.yml:4", "default").
+  std::map<std::string, std::string> origins;
+};
+
+std::string describeListen(const Settings& s);
+
+}  // namespace sc

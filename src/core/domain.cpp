@@ -1,0 +1,48 @@
+#include "core/domain.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sc {
+namespace {
+
+constexpr std::size_t kMaxName = 253;   // RFC 1035 2.3.4, without the root dot
+constexpr std::size_t kMaxLabel = 63;
+
+bool allDigitsAndDots(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+}
+
+std::string checkLabel(const std::string& label) {
+  if (label.empty()) return "has an empty label";
+  if (label.size() > kMaxLabel) return "has a label longer than 63 characters";
+  if (label.front() == '-' || label.back() == '-') return "has a label that starts or ends with '-'";
+  for (char c : label)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
+      return std::string("contains '") + c + "', which is not allowed in a DNS name";
+  return "";
+}
+
+}  // namespace
+
+Result<std::string> validateDomain(const std::string& raw) {
+  std::string name = raw;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  auto bad = [&](const std::string& why) { return fail("'" + raw + "' " + why); };
+  if (name.empty()) return bad("is empty");
+  if (name.size() > kMaxName) return bad("is longer than 253 characters");
+  if (name.rfind("*.", 0) == 0) return bad("is a wildcard, which HTTP-01 cannot validate");
+  if (name.find(':') != std::string::npos || allDigitsAndDots(name))
+    return bad("is an IP address, not a DNS name");
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = name.find('.', start);
+    std::string why = checkLabel(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (!why.empty()) return bad(why);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return name;
+}
+
+}  // namespace sc

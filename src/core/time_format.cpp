@@ -1,0 +1,56 @@
+#include "core/time_format.h"
+
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+
+namespace sc {
+namespace {
+
+std::tm utc(TimePoint t) {
+  std::time_t tt = Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return tm;
+}
+
+std::string strftimeUtc(TimePoint t, const char* fmt) {
+  std::tm tm = utc(t);
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, fmt, &tm);
+  return std::string(buf, n);
+}
+
+}  // namespace
+
+std::string formatTime(TimePoint t) { return strftimeUtc(t, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string formatTimeMillis(TimePoint t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  if (ms < 0) ms += 1000;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
+  return strftimeUtc(t, "%Y-%m-%dT%H:%M:%S") + frac + "Z";
+}
+
+std::string formatTimeCompact(TimePoint t) { return strftimeUtc(t, "%Y%m%dT%H%M%SZ"); }
+
+std::optional<TimePoint> parseTime(const std::string& s) {
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  std::string rest = s.substr(consumed);
+  if (!rest.empty() && rest[0] == '.') {  // fractional seconds are dropped
+    std::size_t i = 1;
+    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) ++i;
+    rest = rest.substr(i);
+  }
+  if (rest != "Z" && rest != "+00:00") return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return Clock::from_time_t(timegm(&tm));
+}
+
+}  // namespace sc

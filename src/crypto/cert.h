@@ -1,0 +1,42 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "crypto/key.h"
+
+struct x509_st;
+
+namespace sc::crypto {
+
+class Certificate {
+ public:
+  // Every certificate in a PEM text, in order. None, or a damaged block, is an error.
+  static Result<std::vector<Certificate>> parseAll(const std::string& pem);
+  static Certificate adopt(x509_st* owned);
+
+  std::string toPem() const;
+  std::string subject() const;   // one line, RFC 2253
+  std::string issuer() const;
+  std::string serialHex() const;
+  TimePoint notBefore() const;
+  TimePoint notAfter() const;
+  std::vector<std::string> dnsNames() const;  // subjectAltName DNS entries, else the CN
+  bool covers(const std::string& dnsName) const;   // with wildcard matching
+  bool matches(const PrivateKey& key) const;
+  bool isSelfIssued() const;
+  bool issuedBy(const Certificate& issuer) const;  // names link and the signature verifies
+  bool sameAs(const Certificate& other) const;
+  x509_st* raw() const { return cert_.get(); }
+
+ private:
+  struct Free {
+    void operator()(x509_st* c) const;
+  };
+  explicit Certificate(x509_st* c) : cert_(c, Free{}) {}
+  std::shared_ptr<x509_st> cert_;
+};
+
+}  // namespace sc::crypto

@@ -1,0 +1,56 @@
+#include "sources/cert_set.h"
+
+#include "core/time_format.h"
+
+namespace sc::sources {
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+store::CertFiles assembleFiles(const crypto::PrivateKey& key, const crypto::Certificate& leaf,
+                               const std::vector<crypto::Certificate>& chain) {
+  store::CertFiles files;
+  files.privkey = key.toPem();
+  files.cert = leaf.toPem();
+  for (const auto& c : chain) files.chain += c.toPem();
+  files.fullchain = files.cert + files.chain;
+  if (chain.empty()) files.chain = files.cert;
+  return files;
+}
+
+Result<ParsedSet> parseFiles(const store::CertFiles& files) {
+  auto key = crypto::PrivateKey::fromPem(files.privkey);
+  if (!key) return wrap("privkey.pem", key.error());
+  auto certs = crypto::Certificate::parseAll(files.cert);
+  if (!certs) return wrap("cert.pem", certs.error());
+  ParsedSet set{std::move(*key), (*certs)[0], {}};
+  auto chain = crypto::Certificate::parseAll(files.chain);
+  if (chain)
+    for (auto& c : *chain)
+      if (!c.sameAs(set.leaf)) set.chain.push_back(c);
+  return set;
+}
+
+std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now) {
+  if (!set.leaf.matches(set.key)) return "privkey.pem does not match the certificate in cert.pem";
+  if (now < set.leaf.notBefore()) return "the certificate is not valid before " + formatTime(set.leaf.notBefore());
+  if (now >= set.leaf.notAfter()) return "the certificate expired on " + formatTime(set.leaf.notAfter());
+  const crypto::Certificate* child = &set.leaf;
+  for (const auto& issuer : set.chain) {
+    if (!child->issuedBy(issuer))
+      return "chain.pem does not link to the certificate: " + child->subject() + " is issued by " + child->issuer() +
+             ", but the chain has " + issuer.subject();
+    child = &issuer;
+  }
+  std::vector<std::string> uncovered;
+  for (const auto& n : names)
+    if (!set.leaf.covers(n)) uncovered.push_back(n);
+  if (!uncovered.empty())
+    return "the certificate does not cover " + joinNames(uncovered) + " (it is for " + joinNames(set.leaf.dnsNames()) + ")";
+  return "";
+}
+
+}  // namespace sc::sources

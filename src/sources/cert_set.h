@@ -1,0 +1,32 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/cert.h"
+#include "crypto/key.h"
+#include "store/cert_files.h"
+
+namespace sc::sources {
+
+// A set as parsed: what the supervisor needs to judge and to log it.
+struct ParsedSet {
+  crypto::PrivateKey key;
+  crypto::Certificate leaf;
+  std::vector<crypto::Certificate> chain;
+};
+
+// The four files of a key, a leaf and its intermediates. A set with no
+// intermediates (self-signed) gets the leaf as chain.pem, so that gateways that
+// require a CA file (Express Gateway's `ca:`) still start.
+store::CertFiles assembleFiles(const crypto::PrivateKey& key, const crypto::Certificate& leaf,
+                               const std::vector<crypto::Certificate>& chain);
+
+Result<ParsedSet> parseFiles(const store::CertFiles& files);
+
+// Why this set cannot serve `names` at `now`, or "" when it can.
+std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now);
+
+std::string joinNames(const std::vector<std::string>& names);
+
+}  // namespace sc::sources

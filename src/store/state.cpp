@@ -1,0 +1,64 @@
+#include "store/state.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "core/time_format.h"
+
+namespace sc::store {
+
+StateStore::StateStore(FileSystem& fs, Path root, std::string name)
+    : fs_(fs), root_(std::move(root)), name_(std::move(name)) {}
+
+LineageState StateStore::load() {
+  LineageState state;
+  auto text = fs_.readFile(file());
+  if (!text) return state;
+  try {
+    auto obj = Poco::JSON::Parser().parse(*text).extract<Poco::JSON::Object::Ptr>();
+    state.nextCheck = parseTime(obj->optValue<std::string>("next_check", ""));
+    state.reloadPending = obj->optValue<bool>("reload_pending", false);
+  } catch (const Poco::Exception&) {
+  }
+  return state;
+}
+
+Status StateStore::save(const LineageState& state) {
+  Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
+  if (state.nextCheck) obj.set("next_check", formatTime(*state.nextCheck));
+  obj.set("reload_pending", state.reloadPending);
+  std::ostringstream out;
+  obj.stringify(out);
+  Path tmp = file();
+  tmp += ".tmp";
+  if (auto ok = fs_.remove(tmp); !ok) return ok;
+  if (auto ok = fs_.writeNew(tmp, out.str(), 0600, std::nullopt); !ok) return wrap("save state", ok.error());
+  if (auto ok = fs_.rename(tmp, file()); !ok) return wrap("save state", ok.error());
+  return fs_.syncDir(file().parent_path());
+}
+
+Result<VolumeLock> VolumeLock::tryAcquire(const Path& root) {
+  Path path = root / "sidecert" / "lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return failErrno("open", path.string());
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) return fail("another sidecert is managing " + root.string(), EWOULDBLOCK);
+    errno = e;
+    return failErrno("lock", path.string());
+  }
+  return VolumeLock(fd);
+}
+
+VolumeLock::~VolumeLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace sc::store

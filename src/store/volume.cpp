@@ -1,0 +1,315 @@
+#include "store/volume.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <regex>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "core/time_format.h"
+
+namespace sc::store {
+namespace {
+
+const std::regex kSetId("set-[0-9]{6,}");
+
+mode_t fileMode(const std::string& file, bool groupReadable) {
+  if (file == "privkey.pem") return groupReadable ? 0640 : 0600;
+  return 0644;
+}
+
+std::string metaJson(Source source, TimePoint now) {
+  Poco::JSON::Object meta(Poco::JSON_PRESERVE_KEY_ORDER);
+  meta.set("source", std::string(sourceName(source)));
+  meta.set("published", formatTime(now));
+  std::ostringstream out;
+  meta.stringify(out);
+  return out.str();
+}
+
+std::optional<Source> sourceFromMeta(const std::string& json) {
+  try {
+    auto obj = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
+    return parseSource(obj->optValue<std::string>("source", ""));
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Volume::Volume(FileSystem& fs, Path root, std::string name, std::optional<gid_t> keyGroup)
+    : fs_(fs), root_(std::move(root)), name_(std::move(name)), keyGroup_(keyGroup) {}
+
+Status Volume::prepare() {
+  const std::pair<Path, mode_t> dirs[] = {
+      {root_, 0755},           {root_ / "live", 0755},           {root_ / "archive", 0755},
+      {archive(), 0755},       {root_ / "sidecert", 0700},       {root_ / "sidecert" / "sets", 0700},
+      {canonical(), 0700},     {root_ / "sidecert" / "pending", 0700}, {root_ / "sidecert" / "aside", 0700}};
+  for (const auto& [dir, mode] : dirs)
+    if (auto ok = fs_.makeDir(dir, mode); !ok) return wrap("prepare the volume", ok.error());
+  return {};
+}
+
+Result<std::vector<std::string>> Volume::setIds(const Path& dir) {
+  auto names = fs_.list(dir);
+  if (!names) return std::unexpected(names.error());
+  std::vector<std::string> ids;
+  for (const auto& n : *names)
+    if (std::regex_match(n, kSetId)) ids.push_back(n);
+  std::sort(ids.begin(), ids.end());  // zero-padded: text order is number order
+  return ids;
+}
+
+Result<std::optional<SetRecord>> Volume::latestSet() {
+  auto ids = setIds(canonical());
+  if (!ids) return std::unexpected(ids.error());
+  for (auto it = ids->rbegin(); it != ids->rend(); ++it) {
+    auto meta = fs_.readFile(canonical() / *it / "meta.json");
+    if (!meta) continue;  // a set we did not finish writing
+    if (auto source = sourceFromMeta(*meta)) return std::optional<SetRecord>(SetRecord{*it, *source});
+  }
+  return std::optional<SetRecord>();
+}
+
+Result<LiveView> Volume::inspect() {
+  LiveView view;
+  auto kind = fs_.kind(live());
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == EntryKind::Missing) return view;
+
+  if (*kind == EntryKind::Symlink) {
+    auto target = fs_.readLink(live());
+    if (!target) return std::unexpected(target.error());
+    const std::string prefix = "../archive/" + name_ + "/";
+    std::string id = target->rfind(prefix, 0) == 0 ? target->substr(prefix.size()) : "";
+    auto meta = std::regex_match(id, kSetId) ? fs_.readFile(canonical() / id / "meta.json")
+                                             : Result<std::string>(std::unexpected(Error{"not ours"}));
+    std::optional<Source> source = meta ? sourceFromMeta(*meta) : std::nullopt;
+    if (source) {
+      view.link = LiveView::Link::Ours;
+      view.set = SetRecord{id, *source};
+      for (const char* file : kSetFiles) {
+        auto k = fs_.kind(archive() / id / file);
+        if (!k) return std::unexpected(k.error());
+        if (*k == EntryKind::Missing) {
+          view.missing.push_back(file);
+          continue;
+        }
+        auto ours = fs_.readFile(canonical() / id / file);
+        auto now = *k == EntryKind::File ? fs_.readFile(archive() / id / file) : ours;
+        if (*k != EntryKind::File || !ours || !now || *ours != *now) view.foreign.push_back(file);
+      }
+      return view;
+    }
+    view.linkIsSymlink = true;
+  }
+  view.link = LiveView::Link::Foreign;
+  for (const char* file : kSetFiles) {
+    auto k = fs_.kind(live() / file);
+    if (k && *k != EntryKind::Missing) view.foreign.push_back(file);
+  }
+  return view;
+}
+
+Result<CertFiles> Volume::readSet(const std::string& id) {
+  CertFiles files;
+  for (const char* file : kSetFiles) {
+    auto bytes = fs_.readFile(canonical() / id / file);
+    if (!bytes) return wrap("read our copy of " + id, bytes.error());
+    fileOf(files, file) = *bytes;
+  }
+  return files;
+}
+
+Result<std::string> Volume::nextId() {
+  long highest = 0;
+  for (const Path& dir : {canonical(), archive()}) {
+    auto names = fs_.list(dir);
+    if (!names) return std::unexpected(names.error());
+    for (const auto& n : *names) {
+      std::smatch m;
+      static const std::regex numbered("set-([0-9]{6,})(\\.tmp)?");
+      if (std::regex_match(n, m, numbered)) highest = std::max(highest, std::stol(m[1]));
+    }
+  }
+  char id[32];
+  std::snprintf(id, sizeof id, "set-%06ld", highest + 1);
+  return std::string(id);
+}
+
+Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta) {
+  Path tmp = final;
+  tmp += ".tmp";
+  if (auto ok = fs_.removeTree(tmp); !ok) return ok;  // left by a writer that was killed
+  if (auto ok = fs_.makeDir(tmp, dirMode); !ok) return ok;
+  for (const char* file : kSetFiles) {
+    bool isKey = std::string(file) == "privkey.pem";
+    auto ok = fs_.writeNew(tmp / file, fileOf(files, file), fileMode(file, keyGroup_.has_value()),
+                           isKey ? keyGroup_ : std::nullopt);
+    if (!ok) return ok;
+  }
+  if (meta)
+    if (auto ok = fs_.writeNew(tmp / "meta.json", *meta, 0600, std::nullopt); !ok) return ok;
+  if (auto ok = fs_.syncDir(tmp); !ok) return ok;
+  if (auto ok = fs_.rename(tmp, final); !ok) return ok;
+  return fs_.syncDir(final.parent_path());
+}
+
+Status Volume::swapLink(const std::string& id, TimePoint now) {
+  Path tmp = root_ / "live" / ("." + name_ + "." + id + ".tmp");
+  if (auto ok = fs_.remove(tmp); !ok) return ok;
+  if (auto ok = fs_.symlink("../archive/" + name_ + "/" + id, tmp); !ok) return ok;
+  auto kind = fs_.kind(live());
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == EntryKind::Directory) {
+    // A folder someone made: swap it with our link in one step, then keep it aside.
+    if (auto ok = fs_.exchange(tmp, live()); !ok) return ok;
+    auto aside = newAsideFolder("replaced", now);
+    if (!aside) return std::unexpected(aside.error());
+    if (auto ok = fs_.rename(tmp, *aside / name_); !ok) return ok;
+  } else if (auto ok = fs_.rename(tmp, live()); !ok) {
+    return ok;
+  }
+  return fs_.syncDir(root_ / "live");
+}
+
+Result<SetRecord> Volume::publish(const CertFiles& files, Source source, TimePoint now) {
+  auto id = nextId();
+  if (!id) return wrap("publish a new set in " + liveRelative(), id.error());
+  std::string meta = metaJson(source, now);
+  // Our copy first: once the link points at a set, the copy that proves it is ours exists.
+  if (auto ok = writeSetFolder(canonical() / *id, files, 0700, &meta); !ok)
+    return wrap("publish " + *id + " for " + liveRelative(), ok.error());
+  if (auto ok = writeSetFolder(archive() / *id, files, 0755, nullptr); !ok)
+    return wrap("publish " + *id + " for " + liveRelative(), ok.error());
+  if (auto ok = swapLink(*id, now); !ok) return wrap("switch " + liveRelative() + " to " + *id, ok.error());
+  if (auto ok = collectGarbage(now); !ok) return wrap("tidy old sets of " + name_, ok.error());
+  return SetRecord{*id, source};
+}
+
+Status Volume::replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode) {
+  Path tmp = dir / ("." + file + ".tmp");
+  if (auto ok = fs_.remove(tmp); !ok) return ok;
+  bool isKey = file == "privkey.pem";
+  if (auto ok = fs_.writeNew(tmp, bytes, mode, isKey ? keyGroup_ : std::nullopt); !ok) return ok;
+  if (auto ok = fs_.rename(tmp, dir / file); !ok) return ok;
+  return fs_.syncDir(dir);
+}
+
+Status Volume::restoreFiles(const SetRecord& set, const std::vector<std::string>& files) {
+  for (const auto& file : files) {
+    auto bytes = fs_.readFile(canonical() / set.id / file);
+    if (!bytes) return wrap("restore " + file, bytes.error());
+    if (auto ok = replaceFile(archive() / set.id, file, *bytes, fileMode(file, keyGroup_.has_value())); !ok)
+      return wrap("restore " + liveRelative() + "/" + file, ok.error());
+  }
+  return {};
+}
+
+Status Volume::retireArchiveFolder(const std::string& id, TimePoint now) {
+  // A user may have dropped files into a set just before the link moved on:
+  // whatever is not as we wrote it goes aside before the folder is removed.
+  auto names = fs_.list(archive() / id);
+  if (!names) return std::unexpected(names.error());
+  std::optional<Path> aside;
+  for (const auto& n : *names) {
+    auto ours = fs_.readFile(canonical() / id / n);
+    auto there = fs_.kind(archive() / id / n);
+    bool same = false;
+    if (ours && there && *there == EntryKind::File) {
+      auto bytes = fs_.readFile(archive() / id / n);
+      same = bytes && *bytes == *ours;
+    }
+    if (same || n.ends_with(".tmp")) continue;
+    if (!aside) {
+      auto made = newAsideFolder("left-in-old-set", now);
+      if (!made) return std::unexpected(made.error());
+      aside = *made;
+    }
+    if (auto ok = fs_.rename(archive() / id / n, *aside / n); !ok) return ok;
+  }
+  return fs_.removeTree(archive() / id);
+}
+
+Status Volume::collectGarbage(TimePoint now) {
+  auto ids = setIds(canonical());
+  if (!ids) return std::unexpected(ids.error());
+  std::size_t excess = ids->size() > kKeptSets ? ids->size() - kKeptSets : 0;
+  for (std::size_t i = 0; i < excess; ++i) {
+    if (fs_.kind(archive() / (*ids)[i]).value_or(EntryKind::Missing) == EntryKind::Directory)
+      if (auto ok = retireArchiveFolder((*ids)[i], now); !ok) return ok;
+    if (auto ok = fs_.removeTree(canonical() / (*ids)[i]); !ok) return ok;
+  }
+  return {};
+}
+
+Result<std::string> Volume::readLiveFile(const std::string& file) {
+  return fs_.readBeneath(root_, Path("live") / name_ / file);
+}
+
+Status Volume::takeIntoPending(const std::string& file, const std::string& bytes, TimePoint now,
+                               bool removeOriginal) {
+  if (fs_.kind(pendingDir() / file).value_or(EntryKind::Missing) != EntryKind::Missing) {
+    // An older drop of the same file is superseded: kept, not overwritten.
+    auto aside = newAsideFolder("superseded", now);
+    if (!aside) return std::unexpected(aside.error());
+    if (auto ok = fs_.rename(pendingDir() / file, *aside / file); !ok) return ok;
+  }
+  if (auto ok = fs_.makeDir(pendingDir(), 0700); !ok) return ok;
+  if (auto ok = fs_.writeNew(pendingDir() / file, bytes, 0600, std::nullopt); !ok) return ok;
+  if (auto ok = fs_.syncDir(pendingDir()); !ok) return ok;
+  return removeOriginal ? fs_.remove(live() / file) : Status{};
+}
+
+Result<std::map<std::string, std::string>> Volume::pending() {
+  std::map<std::string, std::string> files;
+  for (const char* file : kSetFiles) {
+    if (fs_.kind(pendingDir() / file).value_or(EntryKind::Missing) != EntryKind::File) continue;
+    auto bytes = fs_.readFile(pendingDir() / file);
+    if (!bytes) return std::unexpected(bytes.error());
+    files[file] = *bytes;
+  }
+  return files;
+}
+
+Result<Path> Volume::newAsideFolder(const std::string& why, TimePoint now) {
+  Path base = root_ / "sidecert" / "aside";
+  if (auto ok = fs_.makeDir(base, 0700); !ok) return std::unexpected(ok.error());
+  std::string stem = formatTimeCompact(now) + "-" + why + "-" + name_;
+  for (int n = 1; n < 1000; ++n) {
+    Path candidate = base / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    if (fs_.kind(candidate).value_or(EntryKind::Other) != EntryKind::Missing) continue;
+    if (auto ok = fs_.makeDir(candidate, 0700); !ok) return std::unexpected(ok.error());
+    return candidate;
+  }
+  return fail("no free folder name under " + base.string() + " for " + stem);
+}
+
+Result<std::string> Volume::moveLiveAside(const LiveView& view, const std::vector<std::string>& files,
+                                          const std::string& why, TimePoint now) {
+  auto aside = newAsideFolder(why, now);
+  if (!aside) return std::unexpected(aside.error());
+  if (view.link == LiveView::Link::Foreign && view.linkIsSymlink) {
+    if (auto ok = fs_.rename(live(), *aside / name_); !ok) return std::unexpected(ok.error());
+  } else {
+    for (const auto& f : files)
+      if (auto ok = fs_.rename(live() / f, *aside / f); !ok) return std::unexpected(ok.error());
+  }
+  return std::filesystem::relative(*aside, root_).string();
+}
+
+Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint now) {
+  auto files = pending();
+  if (!files) return std::unexpected(files.error());
+  if (files->empty()) return std::string();
+  auto aside = newAsideFolder(why, now);
+  if (!aside) return std::unexpected(aside.error());
+  for (const auto& [file, _] : *files)
+    if (auto ok = fs_.rename(pendingDir() / file, *aside / file); !ok) return std::unexpected(ok.error());
+  return std::filesystem::relative(*aside, root_).string();
+}
+
+}  // namespace sc::store

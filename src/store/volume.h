@@ -1,0 +1,90 @@
+#pragma once
+// The shared volume, in certbot's layout, published so that a reader never sees a
+// key beside the wrong certificate:
+//
+//   live/<name>                  -> ../archive/<name>/set-000042   (one relative link)
+//   archive/<name>/set-000042/   privkey.pem 0600, cert.pem, chain.pem, fullchain.pem
+//   sidecert/                    0700: our state
+//     sets/<name>/set-000042/    the same files as we wrote them, and meta.json;
+//                                what tells our files from a user's, across restarts
+//     pending/<name>/            user files taken out of live/, waiting for the rest
+//     aside/<time>-<why>-<name>/ user files refused or superseded: moved, never deleted
+//
+// A new set is written in full to new folders, then one rename swaps the link.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/cert_files.h"
+#include "store/fs.h"
+
+namespace sc::store {
+
+struct SetRecord {
+  std::string id;  // set-000042
+  Source source = Source::SelfSigned;
+};
+
+struct LiveView {
+  enum class Link { Ours, Foreign, Missing };
+  Link link = Link::Missing;
+  bool linkIsSymlink = false;        // Foreign: a link someone else made, not a folder
+  std::optional<SetRecord> set;      // Ours: the set live/<name> points to
+  std::vector<std::string> foreign;  // set files that are not what we wrote
+  std::vector<std::string> missing;  // Ours: set files that are gone
+};
+
+class Volume {
+ public:
+  Volume(FileSystem& fs, Path root, std::string name, std::optional<gid_t> keyGroup = std::nullopt);
+
+  const Path& root() const { return root_; }
+  const std::string& name() const { return name_; }
+  std::string liveRelative() const { return "live/" + name_; }
+
+  Status prepare();
+  Result<LiveView> inspect();
+  Result<std::optional<SetRecord>> latestSet();  // what we published last
+  Result<CertFiles> readSet(const std::string& id);
+  Result<SetRecord> publish(const CertFiles& files, Source source, TimePoint now);
+  // Puts back files of our current set that someone removed or replaced.
+  Status restoreFiles(const SetRecord& set, const std::vector<std::string>& files);
+
+  // User files.
+  Result<std::string> readLiveFile(const std::string& file);
+  // Copies a live file's bytes into pending/ and, unless told to keep it, removes
+  // the live entry (its bytes are safe in pending/).
+  Status takeIntoPending(const std::string& file, const std::string& bytes, TimePoint now, bool removeOriginal);
+  Result<std::map<std::string, std::string>> pending();
+  // Moves these live entries (or, for a foreign link, the link itself) aside.
+  Result<std::string> moveLiveAside(const LiveView& view, const std::vector<std::string>& files,
+                                    const std::string& why, TimePoint now);
+  Result<std::string> movePendingAside(const std::string& why, TimePoint now);
+
+ private:
+  Path live() const { return root_ / "live" / name_; }
+  Path archive() const { return root_ / "archive" / name_; }
+  Path canonical() const { return root_ / "sidecert" / "sets" / name_; }
+  Path pendingDir() const { return root_ / "sidecert" / "pending" / name_; }
+  Result<Path> newAsideFolder(const std::string& why, TimePoint now);
+  Result<std::string> nextId();
+  Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
+  Status swapLink(const std::string& id, TimePoint now);
+  Status collectGarbage(TimePoint now);
+  Status retireArchiveFolder(const std::string& id, TimePoint now);
+  Result<std::vector<std::string>> setIds(const Path& dir);
+  Status replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode);
+
+  FileSystem& fs_;
+  Path root_;
+  std::string name_;
+  std::optional<gid_t> keyGroup_;
+};
+
+// How many published sets stay on disk: the current one, and two before it for
+// readers that resolved the link just before a swap.
+inline constexpr std::size_t kKeptSets = 3;
+
+}  // namespace sc::store

@@ -1,0 +1,33 @@
+#pragma once
+// Changes under live/ (a user's `docker cp`, a link replaced) as a readable fd for
+// the supervisor's poll(), through inotify: no polling of the disk.
+#include <filesystem>
+#include <string>
+
+#include "core/result.h"
+
+namespace sc::watch {
+
+class Watcher {
+ public:
+  static Result<Watcher> create();
+  Watcher(Watcher&& other) noexcept;
+  Watcher(const Watcher&) = delete;
+  ~Watcher();
+
+  // Watches live/ for live/<name> itself, and the folder live/<name> leads to.
+  // Cheap to call after every pass: a folder already watched keeps its watch.
+  Status watchLive(const std::filesystem::path& liveDir, const std::string& name);
+  int fd() const { return fd_; }
+  // Reads what is queued; true when any of it was a change worth a look.
+  bool drain();
+
+ private:
+  explicit Watcher(int fd) : fd_(fd) {}
+  int fd_;
+  int dirWatch_ = -1;
+  int setWatch_ = -1;
+  std::string name_;
+};
+
+}  // namespace sc::watch

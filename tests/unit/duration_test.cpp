@@ -1,0 +1,37 @@
+#include "core/duration.h"
+
+#include <gtest/gtest.h>
+
+using namespace std::chrono;
+using sc::formatDuration;
+using sc::parseDuration;
+
+TEST(Duration, ParsesEachUnit) {
+  EXPECT_EQ(*parseDuration("90s"), seconds(90));
+  EXPECT_EQ(*parseDuration("5m"), minutes(5));
+  EXPECT_EQ(*parseDuration("12h"), hours(12));
+  EXPECT_EQ(*parseDuration("30d"), hours(24 * 30));
+  EXPECT_EQ(*parseDuration("2w"), hours(24 * 14));
+}
+
+TEST(Duration, ParsesCombinations) {
+  EXPECT_EQ(*parseDuration("1d12h"), hours(36));
+  EXPECT_EQ(*parseDuration("1h30m15s"), seconds(5415));
+  EXPECT_EQ(*parseDuration("0s"), seconds(0));
+}
+
+TEST(Duration, RefusesWhatIsNotADuration) {
+  for (const char* bad : {"", "30", "d", "30x", "-5d", "1.5h", "30 d", "h30", "99999999999d"}) {
+    auto r = parseDuration(bad);
+    EXPECT_FALSE(r.has_value()) << bad;
+  }
+  EXPECT_NE(parseDuration("30").error().message.find("no unit"), std::string::npos);
+  EXPECT_NE(parseDuration("30x").error().message.find("unknown unit 'x'"), std::string::npos);
+}
+
+TEST(Duration, FormatsShortestExactForm) {
+  EXPECT_EQ(formatDuration(hours(24 * 30)), "30d");
+  EXPECT_EQ(formatDuration(seconds(5400)), "1h30m");
+  EXPECT_EQ(formatDuration(seconds(0)), "0s");
+  EXPECT_EQ(formatDuration(seconds(86401)), "1d1s");
+}
