@@ -223,6 +223,10 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, Pas
   TimePoint renewAt = renew::renewalTime(v, policy_.renewBefore);
   if (current->record.source == store::Source::User && now >= renewAt)
     renewAt = std::min(v.notAfter, now + std::min(interval, kExpiryWarningEvery));
+  else if (now >= renewAt)
+    // This pass tried and the set is still due (the CA failed, or the margin is
+    // longer than the lifetime): try again later, not in a tight loop.
+    renewAt = now + kRetryAfterError;
   result.nextCheck = std::min(result.nextCheck, renew::nextCheck(now, renewAt, interval));
 }
 

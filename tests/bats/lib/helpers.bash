@@ -1,0 +1,54 @@
+# Shared set-up for the Bats suites: a fresh volume per test, the real binary,
+# a supervisor started and stopped by PID, and bounded waits.
+ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+SIDECERT="${SIDECERT:-$ROOT/build/sidecert}"
+source "$BATS_TEST_DIRNAME/lib/certs.bash"
+
+fresh_env() {
+  VOL="$BATS_TEST_TMPDIR/vol"
+  CERTS="$BATS_TEST_TMPDIR/certs"
+  LOG="$BATS_TEST_TMPDIR/sidecert.log"
+  mkdir -p "$CERTS"
+  unset AIOTES_HOSTNAME AIOTES_SYSADMIN_EMAIL SIDECERT_CONFIG
+  while read -r var; do unset "$var"; done < <(env | grep -o '^SIDECERT_[A-Z0-9_]*')
+  export SIDECERT_VOLUME="$VOL" SIDECERT_DOMAINS=example.test,www.example.test SIDECERT_ACME_DIRECTORY=none
+  LIVE="$VOL/live/example.test"
+}
+
+# Polls CONDITION (a command) every 0.1 s until it holds or SECONDS pass.
+wait_until() {
+  local limit="$1"; shift
+  local deadline=$((SECONDS + limit))
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+log_has() { grep -q -- "$1" "$LOG"; }
+log_count() { grep -c -- "$1" "$LOG" || true; }
+
+start_supervisor() {
+  "$SIDECERT" run 2>>"$LOG" &
+  SUP_PID=$!
+  wait_until 10 log_has "renewal_scheduled" || { cat "$LOG" >&2; return 1; }
+  STARTED_SERIAL="$(live_serial)"
+}
+
+stop_supervisor() {
+  [ -n "${SUP_PID:-}" ] || return 0
+  kill -TERM "$SUP_PID" 2>/dev/null || true
+  wait "$SUP_PID" 2>/dev/null || true
+  SUP_PID=
+}
+
+live_serial() { openssl x509 -in "$LIVE/cert.pem" -noout -serial 2>/dev/null | cut -d= -f2 | tr 'A-F' 'a-f'; }
+
+# The key in privkey.pem belongs to the certificate in cert.pem.
+live_pair_matches() {
+  local dir="${1:-$LIVE}"
+  [ "$(openssl pkey -in "$dir/privkey.pem" -pubout 2>/dev/null | sha256sum)" = \
+    "$(openssl x509 -in "$dir/cert.pem" -noout -pubkey 2>/dev/null | sha256sum)" ]
+}
+
+status_field() { "$SIDECERT" status --json | jq -r ".$1"; }
