@@ -54,8 +54,9 @@ Result<std::vector<Certificate>> Certificate::parseAll(const std::string& pem) {
   std::vector<Certificate> certs;
   while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.push_back(Certificate(x));
   ERR_clear_error();
-  if (certs.empty()) return fail("no PEM certificate in it");
-  if (static_cast<int>(certs.size()) != countBlocks(pem))
+  int blocks = countBlocks(pem);
+  if (certs.empty() && blocks == 0) return fail("no PEM certificate in it");
+  if (static_cast<int>(certs.size()) != blocks)
     return fail("certificate " + std::to_string(certs.size() + 1) + " in it is damaged");
   return certs;
 }
@@ -116,7 +117,9 @@ bool Certificate::matches(const PrivateKey& key) const {
 bool Certificate::isSelfIssued() const { return issuedBy(*this); }
 
 bool Certificate::issuedBy(const Certificate& issuer) const {
-  if (X509_check_issued(issuer.cert_.get(), cert_.get()) != X509_V_OK) return false;
+  // Names and signature, not key usage: a self-signed leaf has no keyCertSign
+  // and still signed itself.
+  if (X509_NAME_cmp(X509_get_subject_name(issuer.cert_.get()), X509_get_issuer_name(cert_.get())) != 0) return false;
   bool ok = X509_verify(cert_.get(), X509_get0_pubkey(issuer.cert_.get())) == 1;
   ERR_clear_error();
   return ok;

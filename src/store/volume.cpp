@@ -29,14 +29,21 @@ std::string metaJson(Source source, TimePoint now) {
   return out.str();
 }
 
-std::optional<Source> sourceFromMeta(const std::string& json) {
+struct Meta {
+  std::optional<Source> source;
+  std::optional<TimePoint> published;
+};
+
+Meta parseMeta(const std::string& json) {
   try {
     auto obj = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
-    return parseSource(obj->optValue<std::string>("source", ""));
+    return {parseSource(obj->optValue<std::string>("source", "")), parseTime(obj->optValue<std::string>("published", ""))};
   } catch (const Poco::Exception&) {
-    return std::nullopt;
+    return {};
   }
 }
+
+std::optional<Source> sourceFromMeta(const std::string& json) { return parseMeta(json).source; }
 
 }  // namespace
 
@@ -234,11 +241,35 @@ Status Volume::retireArchiveFolder(const std::string& id, TimePoint now) {
   return fs_.removeTree(archive() / id);
 }
 
+Status Volume::removeLeftovers() {
+  // Half-written folders and links of a writer that was killed; we hold the lock,
+  // so none of them is in flight.
+  static const std::regex unfinishedSet("set-[0-9]{6,}\\.tmp");
+  for (const Path& dir : {canonical(), archive()}) {
+    auto names = fs_.list(dir);
+    if (!names) return std::unexpected(names.error());
+    for (const auto& n : *names)
+      if (std::regex_match(n, unfinishedSet))
+        if (auto ok = fs_.removeTree(dir / n); !ok) return ok;
+  }
+  auto links = fs_.list(root_ / "live");
+  if (!links) return std::unexpected(links.error());
+  for (const auto& n : *links)
+    if (n.starts_with("." + name_ + ".set-") && n.ends_with(".tmp"))
+      if (auto ok = fs_.remove(root_ / "live" / n); !ok) return ok;
+  return {};
+}
+
 Status Volume::collectGarbage(TimePoint now) {
+  if (auto ok = removeLeftovers(); !ok) return ok;
   auto ids = setIds(canonical());
   if (!ids) return std::unexpected(ids.error());
   std::size_t excess = ids->size() > kKeptSets ? ids->size() - kKeptSets : 0;
   for (std::size_t i = 0; i < excess; ++i) {
+    // A reader that resolved the link just before it moved may still be reading.
+    auto successor = fs_.readFile(canonical() / (*ids)[i + 1] / "meta.json");
+    auto replacedAt = successor ? parseMeta(*successor).published : std::nullopt;
+    if (replacedAt && now - *replacedAt < kRetireAfter) break;
     if (fs_.kind(archive() / (*ids)[i]).value_or(EntryKind::Missing) == EntryKind::Directory)
       if (auto ok = retireArchiveFolder((*ids)[i], now); !ok) return ok;
     if (auto ok = fs_.removeTree(canonical() / (*ids)[i]); !ok) return ok;

@@ -73,6 +73,7 @@ class Volume {
   Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
   Status swapLink(const std::string& id, TimePoint now);
   Status collectGarbage(TimePoint now);
+  Status removeLeftovers();
   Status retireArchiveFolder(const std::string& id, TimePoint now);
   Result<std::vector<std::string>> setIds(const Path& dir);
   Status replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode);
@@ -83,8 +84,9 @@ class Volume {
   std::optional<gid_t> keyGroup_;
 };
 
-// How many published sets stay on disk: the current one, and two before it for
-// readers that resolved the link just before a swap.
+// Old sets stay on disk for readers that resolved the link just before a swap:
+// always the last three, and any set replaced less than a minute ago.
 inline constexpr std::size_t kKeptSets = 3;
+inline constexpr std::chrono::seconds kRetireAfter{60};
 
 }  // namespace sc::store

@@ -1,0 +1,25 @@
+# Installs the Debian 12 packages sidecert needs, skipping what is installed.
+# Sourced by run.sh and test.sh: `ensure_packages pkg...`.
+
+ensure_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev
+  ca-certificates openssl)
+TEST_PACKAGES=(libgtest-dev bats jq util-linux procps)
+
+build_sidecert() { # [BUILD_DIR]
+  local dir="${1:-build}"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+}

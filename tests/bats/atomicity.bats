@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# A reader never sees a key beside the wrong certificate, nor half a file, even
+# with sidecert killed (SIGKILL) at random instants of hundreds of publications;
+# a write that fails (disk full, read-only volume) leaves the previous set.
+load lib/helpers
+bats_require_minimum_version 1.5.0
+
+setup() { fresh_env; }
+
+teardown() {
+  [ -z "${READER_PID:-}" ] || { kill "$READER_PID" 2>/dev/null; wait "$READER_PID" 2>/dev/null || true; }
+  if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then umount "$MNT"; fi
+}
+
+# A gateway-like reader: resolves live/<name> once, then reads key and
+# certificate through it, as fast as it can, for at most LIMIT seconds. Every
+# pair it reads must match and parse; it counts reads and stops on the first
+# mismatch.
+reader_loop() { # LIMIT OUT
+  local deadline=$((SECONDS + $1)) n=0 bad=0
+  while [ "$SECONDS" -lt "$deadline" ] && [ ! -e "$BATS_TEST_TMPDIR/stop" ]; do
+    dir="$(readlink -f "$LIVE")" || continue
+    key="$(openssl pkey -in "$dir/privkey.pem" -pubout 2>/dev/null)" || { bad=$((bad + 1)); echo "unreadable key in $dir" >>"$2.err"; break; }
+    crt="$(openssl x509 -in "$dir/cert.pem" -noout -pubkey 2>/dev/null)" || { bad=$((bad + 1)); echo "unreadable cert in $dir" >>"$2.err"; break; }
+    if [ "$key" != "$crt" ]; then bad=$((bad + 1)); echo "mismatch in $dir" >>"$2.err"; break; fi
+    n=$((n + 1))
+  done
+  echo "$n $bad" >"$2"
+}
+
+@test "SIGKILL at random instants of 300 publications: every read pair matches, the volume stays whole" {
+  export SIDECERT_RENEW_BEFORE=1000d   # every pass publishes a new set
+  "$SIDECERT" once 2>/dev/null
+  reader_loop 120 "$BATS_TEST_TMPDIR/reads" &
+  READER_PID=$!
+  kills=0
+  for i in $(seq 1 300); do
+    "$SIDECERT" once 2>/dev/null &
+    pid=$!
+    # 0 to 24 ms: a pass takes about 15 ms, so kills land at every step of it
+    sleep "$(printf '0.%03d' $((RANDOM % 25)))"
+    kill -KILL "$pid" 2>/dev/null && kills=$((kills + 1))
+    wait "$pid" 2>/dev/null || true
+    # after every kill a naive reader (two separate opens) sees a whole, matching pair
+    live_pair_matches || { echo "mismatch after kill $i" >&2; false; }
+  done
+  touch "$BATS_TEST_TMPDIR/stop"
+  wait "$READER_PID"
+  READER_PID=
+  read -r reads bad <"$BATS_TEST_TMPDIR/reads"
+  published="$(ls "$VOL/sidecert/sets/example.test" | sed -n 's/^set-0*\([0-9]*\)$/\1/p' | sort -n | tail -1)"
+  echo "# kills=$kills publications=$published reads=$reads bad=$bad" >&3
+  [ "$bad" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/reads.err" >&2; false; }
+  [ "$kills" -ge 100 ]
+  [ "$published" -ge 30 ]   # and many passes got as far as publishing
+  [ "$reads" -ge 50 ]
+  # a final pass tidies what the kills left behind: no half-written set remains,
+  # and every set a reader could reach is whole and matching
+  "$SIDECERT" once 2>/dev/null
+  [ -z "$(ls -d "$VOL"/archive/example.test/*.tmp "$VOL"/sidecert/sets/example.test/*.tmp "$VOL"/live/.*.tmp 2>/dev/null)" ]
+  for set in "$VOL"/archive/example.test/set-*; do
+    [ "$(ls "$set" | wc -l)" -eq 4 ]
+    live_pair_matches "$set"
+  done
+  [ -z "$(ls -A "$VOL/sidecert/pending/example.test" 2>/dev/null)" ]
+  [ -z "$(ls -A "$VOL/sidecert/aside" 2>/dev/null)" ]
+  run "$SIDECERT" status
+  [ "$status" -eq 0 ]
+}
+
+@test "disk full: the previous set stays in place and the log says why" {
+  MNT="$BATS_TEST_TMPDIR/small"
+  mkdir -p "$MNT"
+  mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null || skip "cannot mount a tmpfs here"
+  export SIDECERT_VOLUME="$MNT" LIVE="$MNT/live/example.test"
+  "$SIDECERT" once 2>/dev/null
+  serial="$(live_serial)"
+  head -c 1M /dev/zero >"$MNT/filler" 2>/dev/null || true
+  SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
+  [[ "$stderr" == *"publish_failed"*"No space left on device"*"the previous set stays in place"* ]]
+  [ "$(live_serial)" = "$serial" ]
+  live_pair_matches
+  # the valid previous set is still in place, so once still succeeds
+  [ "$status" -eq 0 ]
+}
+
+@test "read-only volume: the previous set stays, and the failure is logged" {
+  MNT="$BATS_TEST_TMPDIR/ro"
+  mkdir -p "$MNT"
+  mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null || skip "cannot mount a tmpfs here"
+  export SIDECERT_VOLUME="$MNT" LIVE="$MNT/live/example.test"
+  "$SIDECERT" once 2>/dev/null
+  serial="$(live_serial)"
+  mount -o remount,ro "$MNT"
+  SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
+  [[ "$stderr" == *"Read-only file system"* ]]
+  [ "$(live_serial)" = "$serial" ]
+  live_pair_matches
+}

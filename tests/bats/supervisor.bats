@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# The supervisor as a process: signals, the reload action, the logs.
+load lib/helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+  fresh_env
+  export SIDECERT_USER_GRACE=2s
+  make_ca "$CERTS" root
+  make_leaf "$CERTS" good root example.test,www.example.test
+}
+
+teardown() { stop_supervisor; }
+
+# A reload command that records each call with the serial it saw.
+make_reload_script() { # EXIT_STATUS
+  cat >"$BATS_TEST_TMPDIR/reload.sh" <<SH
+#!/bin/sh
+openssl x509 -in "$LIVE/cert.pem" -noout -serial >>"$BATS_TEST_TMPDIR/reloads"
+echo "gateway says: reloaded"
+exit ${1:-0}
+SH
+  chmod +x "$BATS_TEST_TMPDIR/reload.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh"
+}
+
+reloads() { wc -l <"$BATS_TEST_TMPDIR/reloads" 2>/dev/null || echo 0; }
+reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
+
+@test "SIGTERM and SIGINT stop the supervisor within a second, exit 0" {
+  for sig in TERM INT; do
+    start_supervisor
+    kill -"$sig" "$SUP_PID"
+    start=$(date +%s%N)
+    wait_until 2 bash -c "! kill -0 $SUP_PID 2>/dev/null"
+    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    wait "$SUP_PID"; rc=$?
+    SUP_PID=
+    [ "$rc" -eq 0 ]
+    [ "$elapsed_ms" -lt 1000 ]
+  done
+  [ "$(log_count '"stopping\|stopping')" -ge 2 ]
+}
+
+@test "the first start puts a self-signed set in place before anything else" {
+  start_supervisor
+  live_pair_matches
+  first_event="$(grep -v ' started ' "$LOG" | head -1)"
+  [[ "$first_event" == *"cert_issued"*"source=self-signed"* ]]
+}
+
+@test "the reload command runs once per change of the live set, with its output logged" {
+  make_reload_script 0
+  start_supervisor
+  [ "$(reloads)" -eq 1 ]
+  grep "reload_output" "$LOG" | grep -q "gateway says: reloaded"
+  drop() { install -m 0600 "$1" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/$2"; }
+  drop "$CERTS/good.key" privkey.pem
+  drop "$CERTS/good.pem" cert.pem
+  wait_until 5 log_has "user_cert_accepted"
+  wait_until 5 reloads_at_least 2
+  sleep 1.5
+  [ "$(reloads)" -eq 2 ]
+  # the gateway was told after the new set was in place: it saw the user's serial
+  tail -1 "$BATS_TEST_TMPDIR/reloads" | grep -qi "$(openssl x509 -in "$CERTS/good.pem" -noout -serial | cut -d= -f2)"
+  # a pass with no change does not reload
+  kill -HUP "$SUP_PID"
+  sleep 1
+  [ "$(reloads)" -eq 2 ]
+}
+
+@test "a failing reload is logged, keeps the new set, and is retried by the next pass" {
+  make_reload_script 3
+  start_supervisor
+  grep "reload_failed" "$LOG" | grep -q "exited with status 3"
+  serial="$(live_serial)"
+  kill -HUP "$SUP_PID"
+  wait_until 5 reloads_at_least 2
+  [ "$(live_serial)" = "$serial" ]
+  live_pair_matches
+}
+
+@test "a reload command that hangs is killed after SIDECERT_RELOAD_TIMEOUT" {
+  printf '#!/bin/sh\nsleep 30\n' >"$BATS_TEST_TMPDIR/hang.sh"
+  chmod +x "$BATS_TEST_TMPDIR/hang.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/hang.sh" SIDECERT_RELOAD_TIMEOUT=1s
+  start=$SECONDS
+  run --separate-stderr "$SIDECERT" once
+  [ $((SECONDS - start)) -lt 10 ]
+  [[ "$stderr" == *"reload_failed"*"did not finish within 1s"* ]]
+  [ "$status" -eq 0 ]
+}
+
+@test "a reload command is run without a shell: metacharacters are plain arguments" {
+  printf '#!/bin/sh\nprintf "%%s|" "$@" >"%s/args"\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/args.sh"
+  chmod +x "$BATS_TEST_TMPDIR/args.sh"
+  SIDECERT_RELOAD="command:[\"$BATS_TEST_TMPDIR/args.sh\", \"a b\", \"\$(touch $BATS_TEST_TMPDIR/pwned)\", \";\"]" \
+    "$SIDECERT" once 2>/dev/null
+  [ "$(cat "$BATS_TEST_TMPDIR/args")" = "a b|\$(touch $BATS_TEST_TMPDIR/pwned)|;|" ]
+  [ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+  SIDECERT_RELOAD="command:nginx -s reload" run "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"absolute path"* ]]
+}
+
+@test "json logs: every line is one JSON object with ts, level, event; decisions are events" {
+  export SIDECERT_LOG_FORMAT=json
+  start_supervisor
+  install -m 0600 "$CERTS/good.key" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/privkey.pem"
+  install -m 0644 "$CERTS/good.pem" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/cert.pem"
+  wait_until 5 log_has "user_cert_accepted"
+  stop_supervisor
+  while IFS= read -r line; do
+    echo "$line" | jq -e 'type == "object" and (.ts | test("^[0-9-]+T[0-9:.]+Z$")) and (.level | test("^(debug|info|warn|error)$")) and (.event | length > 0)' >/dev/null \
+      || { echo "not a JSON event: $line" >&2; false; }
+  done <"$LOG"
+  for ev in started cert_issued source_chosen renewal_scheduled user_files_received user_cert_accepted stopping; do
+    jq -s -e --arg ev "$ev" 'any(.[]; .event == $ev)' "$LOG" >/dev/null || { echo "no $ev event" >&2; false; }
+  done
+  jq -s -e 'map(select(.event == "user_cert_accepted")) | .[0] | .serial and .not_after and .names' "$LOG" >/dev/null
+}
+
+@test "no private key material in the logs, even at debug level" {
+  export SIDECERT_LOG_LEVEL=debug
+  start_supervisor
+  install -m 0600 "$CERTS/good.key" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/privkey.pem"
+  install -m 0644 "$CERTS/good.pem" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/cert.pem"
+  wait_until 5 log_has "user_cert_accepted"
+  stop_supervisor
+  ! grep -q "PRIVATE KEY" "$LOG"
+  keybody="$(sed -n 2p "$CERTS/good.key")"
+  ! grep -qF -- "${keybody:0:40}" "$LOG"
+}
+
+@test "a second supervisor on the same volume waits for the first, then takes over" {
+  start_supervisor
+  first=$SUP_PID
+  "$SIDECERT" run 2>"$BATS_TEST_TMPDIR/second.log" &
+  second=$!
+  wait_until 5 grep -q waiting_for_lock "$BATS_TEST_TMPDIR/second.log"
+  kill -TERM "$first"; wait "$first" || true
+  wait_until 10 grep -q renewal_scheduled "$BATS_TEST_TMPDIR/second.log"
+  SUP_PID=$second
+  ! grep -q cert_issued "$BATS_TEST_TMPDIR/second.log"
+}

@@ -1,0 +1,135 @@
+#include "config/load.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+
+using sc::Environment;
+using sc::loadSettings;
+
+namespace {
+
+sc::Result<sc::Settings> fromEnv(Environment env) { return loadSettings(std::nullopt, env, "host-1"); }
+
+std::string errorOf(const sc::Result<sc::Settings>& r) { return r ? "" : r.error().message; }
+
+}  // namespace
+
+TEST(Config, DefaultsWithNothingSet) {
+  auto s = fromEnv({});
+  ASSERT_TRUE(s) << errorOf(s);
+  EXPECT_EQ(s->domains, std::vector<std::string>{"host-1"});
+  EXPECT_TRUE(s->domainsFromHostname);
+  EXPECT_EQ(s->name, "host-1");
+  EXPECT_EQ(s->volume, "/etc/letsencrypt");
+  EXPECT_EQ(s->acmeDirectories, std::vector<std::string>{"https://acme-v02.api.letsencrypt.org/directory"});
+  EXPECT_EQ(s->keyType, sc::KeyType::Ec256);
+  EXPECT_EQ(s->http01Port, 80);
+  EXPECT_TRUE(s->http01Host.empty());
+  EXPECT_FALSE(s->renewBefore.has_value());
+  EXPECT_EQ(s->checkInterval, std::chrono::hours(24 * 7));
+}
+
+TEST(Config, DomainsAreValidatedLowerCasedAndDeduplicated) {
+  auto s = fromEnv({{"SIDECERT_DOMAINS", "Example.TEST, www.example.test,example.test"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  EXPECT_EQ(s->domains, (std::vector<std::string>{"example.test", "www.example.test"}));
+  EXPECT_EQ(s->name, "example.test");
+  for (const char* bad : {"*.example.test", "10.0.0.1", "a..b", "-a.test", "under_score.test", ","}) {
+    auto r = fromEnv({{"SIDECERT_DOMAINS", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().message.rfind("SIDECERT_DOMAINS: ", 0), 0u) << r.error().message;
+  }
+}
+
+TEST(Config, AiotesAliasesAndLineageName) {
+  auto s = fromEnv({{"AIOTES_HOSTNAME", "gw.example.test"}, {"AIOTES_SYSADMIN_EMAIL", "ops@example.test"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  EXPECT_EQ(s->domains, std::vector<std::string>{"gw.example.test"});
+  EXPECT_EQ(s->email, "ops@example.test");
+  EXPECT_EQ(s->name, "aiotes");
+  // Explicit settings win over the aliases, and then the name is the first domain.
+  auto t = fromEnv({{"AIOTES_HOSTNAME", "gw.example.test"}, {"SIDECERT_DOMAINS", "other.test"}});
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->domains, std::vector<std::string>{"other.test"});
+  EXPECT_EQ(t->name, "other.test");
+}
+
+TEST(Config, EnvironmentWinsOverYaml) {
+  TempDir dir;
+  std::string file = dir.write("c.yml", "domains:\n  - a.test\n  - b.test\nkey_type: ec384\nrenew_before: 10d\n");
+  auto s = loadSettings(file, {{"SIDECERT_KEY_TYPE", "rsa2048"}}, "h");
+  ASSERT_TRUE(s) << errorOf(s);
+  EXPECT_EQ(s->domains, (std::vector<std::string>{"a.test", "b.test"}));
+  EXPECT_EQ(s->keyType, sc::KeyType::Rsa2048);
+  EXPECT_EQ(*s->renewBefore, std::chrono::hours(240));
+  EXPECT_EQ(s->origins["key_type"], "SIDECERT_KEY_TYPE");
+  EXPECT_EQ(s->origins["renew_before"], file + ":5");
+}
+
+TEST(Config, YamlErrorsNameFileLineAndKey) {
+  TempDir dir;
+  auto bad = [&](const std::string& yaml) {
+    auto r = loadSettings(dir.write("c.yml", yaml), {}, "h");
+    return r ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_EQ(bad("domains: a.test\n\nkey_type: ec512\n"),
+            dir.path("c.yml") + ":3: key_type: unknown key type 'ec512' (expected ec256, ec384, rsa2048, rsa3072 or rsa4096)");
+  EXPECT_EQ(bad("domians: a.test\n"), dir.path("c.yml") + ":1: domians: unknown setting");
+  EXPECT_NE(bad("domains: [a.test\n").find(dir.path("c.yml") + ":"), std::string::npos);
+  EXPECT_NE(bad("domains: [a.test\n").find("not valid YAML"), std::string::npos);
+  EXPECT_EQ(bad("check_interval: {a: 1}\n"), dir.path("c.yml") + ":1: check_interval: expects a value or a list, not a mapping");
+  EXPECT_EQ(bad("- a\n- b\n"), dir.path("c.yml") + ":1: the config file must be a mapping of settings");
+}
+
+TEST(Config, EveryValueIsChecked) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"SIDECERT_EMAIL", "not-an-email"},        {"SIDECERT_NAME", "../escape"},
+      {"SIDECERT_ACME_DIRECTORY", "http://x"},   {"SIDECERT_KEY_TYPE", "dsa"},
+      {"SIDECERT_HTTP01_LISTEN", "80"},          {"SIDECERT_HTTP01_LISTEN", ":99999"},
+      {"SIDECERT_HTTP01_LISTEN", "::1:80"},      {"SIDECERT_RENEW_BEFORE", "30"},
+      {"SIDECERT_CHECK_INTERVAL", "0s"},         {"SIDECERT_LOG_FORMAT", "xml"},
+      {"SIDECERT_LOG_LEVEL", "verbose"},         {"SIDECERT_RELOAD", "shell:reboot"},
+      {"SIDECERT_RELOAD", "command:nginx -s reload"}, {"SIDECERT_ACME_CA_BUNDLE", "/nonexistent/ca.pem"},
+      {"SIDECERT_FILE_GROUP", "a b"},            {"SIDECERT_UNKNOWN", "1"}};
+  for (const auto& [key, value] : cases) {
+    auto r = fromEnv({{key, value}});
+    ASSERT_FALSE(r) << key << "=" << value;
+    EXPECT_EQ(r.error().message.rfind(key + ": ", 0), 0u) << r.error().message;
+  }
+}
+
+TEST(Config, ListenAddressesAndDirectoryShortcuts) {
+  auto s = fromEnv({{"SIDECERT_HTTP01_LISTEN", "[::1]:5002"},
+                    {"SIDECERT_ACME_DIRECTORY", "letsencrypt-staging, zerossl"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  EXPECT_EQ(s->http01Host, "::1");
+  EXPECT_EQ(s->http01Port, 5002);
+  EXPECT_EQ(s->acmeDirectories, (std::vector<std::string>{"https://acme-staging-v02.api.letsencrypt.org/directory",
+                                                          "https://acme.zerossl.com/v2/DV90"}));
+  auto off = fromEnv({{"SIDECERT_ACME_DIRECTORY", "none"}});
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->acmeDirectories.empty());
+}
+
+TEST(Config, EabNeedsBothHalves) {
+  auto r = fromEnv({{"SIDECERT_EAB_KID", "kid-1"}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("SIDECERT_EAB_HMAC_KEY"), std::string::npos);
+  EXPECT_TRUE(fromEnv({{"SIDECERT_EAB_KID", "kid-1"}, {"SIDECERT_EAB_HMAC_KEY", "c2VjcmV0"}}));
+}
+
+TEST(Config, ReloadCommandForms) {
+  auto words = fromEnv({{"SIDECERT_RELOAD", "command:/usr/sbin/nginx -s reload"}});
+  ASSERT_TRUE(words) << errorOf(words);
+  EXPECT_EQ(words->reload.argv, (std::vector<std::string>{"/usr/sbin/nginx", "-s", "reload"}));
+  auto list = fromEnv({{"SIDECERT_RELOAD", R"(command:["/bin/echo", "a b"])"}});
+  ASSERT_TRUE(list) << errorOf(list);
+  EXPECT_EQ(list->reload.argv, (std::vector<std::string>{"/bin/echo", "a b"}));
+  TempDir dir;
+  auto yaml = loadSettings(dir.write("c.yml", "reload: [/bin/kill, -HUP, '1']\n"), {}, "h");
+  ASSERT_TRUE(yaml) << errorOf(yaml);
+  EXPECT_EQ(yaml->reload.argv, (std::vector<std::string>{"/bin/kill", "-HUP", "1"}));
+}

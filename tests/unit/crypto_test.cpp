@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "crypto/cert.h"
+#include "crypto/key.h"
+#include "crypto/self_sign.h"
+
+using namespace sc;
+using namespace sc::crypto;
+using namespace std::chrono;
+
+TEST(Crypto, EachKeyTypeGeneratesAndRoundTripsThroughPem) {
+  const std::pair<KeyType, const char*> types[] = {
+      {KeyType::Ec256, "EC P-256"}, {KeyType::Ec384, "EC P-384"}, {KeyType::Rsa2048, "RSA 2048"}};
+  for (auto [type, name] : types) {
+    auto key = PrivateKey::generate(type);
+    ASSERT_TRUE(key) << name;
+    EXPECT_EQ(key->describe(), name);
+    auto again = PrivateKey::fromPem(key->toPem());
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->toPem(), key->toPem());
+  }
+}
+
+TEST(Crypto, EncryptedAndGarbageKeysAreRefusedWithTheReason) {
+  auto enc = PrivateKey::fromPem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  ASSERT_FALSE(enc);
+  EXPECT_NE(enc.error().message.find("encrypted"), std::string::npos);
+  auto junk = PrivateKey::fromPem("hello");
+  ASSERT_FALSE(junk);
+  EXPECT_EQ(junk.error().message, "no PEM private key in it");
+}
+
+TEST(Crypto, SelfSignedCertificateCoversNamesAndMatchesItsKey) {
+  auto key = PrivateKey::generate(KeyType::Ec256);
+  auto other = PrivateKey::generate(KeyType::Ec256);
+  TimePoint now = Clock::from_time_t(1'800'000'000);
+  auto cert = selfSign(*key, {"a.test", "b.test"}, now, hours(24 * 90));
+  ASSERT_TRUE(cert) << cert.error().message;
+  EXPECT_EQ(cert->dnsNames(), (std::vector<std::string>{"a.test", "b.test"}));
+  EXPECT_TRUE(cert->covers("b.test"));
+  EXPECT_FALSE(cert->covers("c.test"));
+  EXPECT_TRUE(cert->matches(*key));
+  EXPECT_FALSE(cert->matches(*other));
+  EXPECT_TRUE(cert->isSelfIssued());
+  EXPECT_EQ(cert->subject(), "CN=a.test");
+  EXPECT_EQ(cert->notAfter(), now + hours(24 * 90));
+  EXPECT_LT(cert->notBefore(), now);  // backdated for clock skew
+  EXPECT_EQ(cert->serialHex().size(), 32u);
+}
+
+TEST(Crypto, ParseAllReadsEveryCertificateAndRefusesDamage) {
+  auto key = PrivateKey::generate(KeyType::Ec256);
+  TimePoint now = Clock::now();
+  auto a = selfSign(*key, {"a.test"}, now, hours(1));
+  auto b = selfSign(*key, {"b.test"}, now, hours(1));
+  auto both = Certificate::parseAll("junk before\n" + a->toPem() + b->toPem());
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_TRUE((*both)[1].sameAs(*b));
+  EXPECT_FALSE(Certificate::parseAll("nothing here"));
+  std::string damaged = a->toPem();
+  damaged[damaged.size() / 2] = '#';
+  auto bad = Certificate::parseAll(damaged);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("damaged"), std::string::npos);
+}

@@ -1,0 +1,163 @@
+#include "store/volume.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/self_sign.h"
+#include "faulty_fs.h"
+#include "sources/cert_set.h"
+#include "test_support.h"
+
+using namespace sc;
+using namespace std::chrono;
+using store::LiveView;
+
+namespace {
+
+const TimePoint t0 = Clock::from_time_t(1'800'000'000);
+
+store::CertFiles makeSet(const std::string& name) {
+  auto key = crypto::PrivateKey::generate(KeyType::Ec256);
+  auto cert = crypto::selfSign(*key, {name}, t0, hours(24 * 90));
+  return sources::assembleFiles(*key, *cert, {});
+}
+
+// What a gateway reading live/<name>/ sees, through the real file system.
+std::pair<std::string, std::string> liveKeyAndCert(const std::string& root) {
+  store::PosixFileSystem fs;
+  auto k = fs.readBeneath(root, "live/gw/privkey.pem");
+  auto c = fs.readBeneath(root, "live/gw/cert.pem");
+  return {k.value_or(""), c.value_or("")};
+}
+
+}  // namespace
+
+TEST(Volume, PublishesARelativeLinkToACompleteSet) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), "gw");
+  ASSERT_TRUE(v.prepare());
+  auto set = makeSet("a.test");
+  auto rec = v.publish(set, store::Source::SelfSigned, t0);
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->id, "set-000001");
+  EXPECT_EQ(*fs.readLink(dir.path("live/gw")), "../archive/gw/set-000001");
+  auto view = v.inspect();
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->link, LiveView::Link::Ours);
+  EXPECT_EQ(view->set->source, store::Source::SelfSigned);
+  EXPECT_TRUE(view->foreign.empty());
+  EXPECT_EQ(liveKeyAndCert(dir.path()), std::make_pair(set.privkey, set.cert));
+}
+
+TEST(Volume, TellsUserFilesFromOursAcrossInstances) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  {
+    store::Volume v(fs, dir.path(), "gw");
+    v.prepare();
+    v.publish(makeSet("a.test"), store::Source::Acme, t0);
+  }
+  dir.write("live/gw/cert.pem", "dropped by a user");
+  store::Volume again(fs, dir.path(), "gw");
+  auto view = again.inspect();
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->link, LiveView::Link::Ours);
+  EXPECT_EQ(view->set->source, store::Source::Acme);
+  EXPECT_EQ(view->foreign, std::vector<std::string>{"cert.pem"});
+}
+
+TEST(Volume, KeepsRecentlyReplacedSetsAndRetiresOldOnes) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), "gw");
+  v.prepare();
+  for (int i = 0; i < 6; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + seconds(i));
+  EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 6u);  // all replaced less than a minute ago
+  v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + minutes(5));
+  auto left = *fs.list(dir.path("archive/gw"));
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"set-000005", "set-000006", "set-000007"}));
+}
+
+TEST(Volume, AUserFileInARetiredSetIsMovedAsideNotDeleted) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), "gw");
+  v.prepare();
+  v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
+  dir.write("archive/gw/set-000001/notes.txt", "mine");
+  for (int i = 1; i <= 4; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(i));
+  EXPECT_EQ(fs.kind(dir.path("archive/gw/set-000001")).value(), store::EntryKind::Missing);
+  auto aside = *fs.list(dir.path("sidecert/aside"));
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_EQ(*fs.readFile(dir.path("sidecert/aside/" + aside[0] + "/notes.txt")), "mine");
+}
+
+TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
+  TempDir probe;
+  FaultyFs counting;
+  {
+    store::Volume v(counting, probe.path(), "gw");
+    v.prepare();
+    v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
+    counting.changes = 0;
+    ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(1)));
+  }
+  const int steps = counting.changes;
+  ASSERT_GT(steps, 10);
+  for (auto mode : {FaultyFs::Mode::FailOne, FaultyFs::Mode::CrashAt}) {
+    for (int n = 1; n <= steps; ++n) {
+      TempDir dir;
+      FaultyFs fs;
+      store::Volume v(fs, dir.path(), "gw");
+      v.prepare();
+      auto before = makeSet("a.test");
+      v.publish(before, store::Source::SelfSigned, t0);
+      auto after = makeSet("a.test");
+      fs.changes = 0;
+      fs.mode = mode;
+      fs.target = n;
+      auto r = v.publish(after, store::Source::SelfSigned, t0 + hours(1));
+      auto seen = liveKeyAndCert(dir.path());
+      bool old = seen == std::make_pair(before.privkey, before.cert);
+      bool fresh = seen == std::make_pair(after.privkey, after.cert);
+      EXPECT_TRUE(old || fresh) << "step " << n;
+      if (!r) {
+        EXPECT_NE(r.error().message.find("No space left on device"), std::string::npos);
+      }
+      // A later writer (after the crash or the full disk) recovers and tidies up.
+      store::PosixFileSystem healthy;
+      store::Volume next(healthy, dir.path(), "gw");
+      auto view = next.inspect();
+      ASSERT_TRUE(view);
+      EXPECT_EQ(view->link, LiveView::Link::Ours) << "step " << n;
+      auto third = makeSet("a.test");
+      ASSERT_TRUE(next.publish(third, store::Source::SelfSigned, t0 + hours(2)));
+      EXPECT_EQ(liveKeyAndCert(dir.path()), std::make_pair(third.privkey, third.cert));
+      auto names = healthy.list(dir.path("archive/gw"));
+      for (const auto& name : *names)
+        EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+    }
+  }
+}
+
+TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), "gw");
+  v.prepare();
+  auto rec = v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
+  dir.write("live/gw/privkey.pem", "first");
+  ASSERT_TRUE(v.takeIntoPending("privkey.pem", "first", t0, true));
+  ASSERT_TRUE(v.takeIntoPending("privkey.pem", "second", t0, true));  // the first is superseded, kept
+  EXPECT_EQ(v.pending()->at("privkey.pem"), "second");
+  auto moved = v.movePendingAside("refused", t0);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(*fs.readFile(dir.path(*moved + "/privkey.pem")), "second");
+  auto all = *fs.list(dir.path("sidecert/aside"));
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_TRUE(v.pending()->empty());
+  // The live set lost its key to pending/; restoring puts ours back.
+  ASSERT_TRUE(v.restoreFiles(*rec, {"privkey.pem"}));
+  EXPECT_TRUE(v.inspect()->foreign.empty());
+}
