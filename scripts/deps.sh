@@ -18,8 +18,8 @@ BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openss
   ca-certificates openssl)
 TEST_PACKAGES=(libgtest-dev bats jq util-linux procps)
 
-build_sidecert() { # [BUILD_DIR]
+build_sidecert() { # BUILD_DIR [TARGET]
   local dir="${1:-build}"
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$dir" -j"$(nproc)"
+  cmake --build "$dir" -j"$(nproc)" ${2:+--target "$2"}
 }

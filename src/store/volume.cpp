@@ -51,6 +51,12 @@ Volume::Volume(FileSystem& fs, Path root, std::string name, std::optional<gid_t>
     : fs_(fs), root_(std::move(root)), name_(std::move(name)), keyGroup_(keyGroup) {}
 
 Status Volume::prepare() {
+  Path ancestor;
+  for (const auto& part : root_.parent_path()) {  // a volume folder may be new, parents and all
+    ancestor /= part;
+    if (fs_.kind(ancestor).value_or(EntryKind::Missing) == EntryKind::Missing)
+      if (auto ok = fs_.makeDir(ancestor, 0755); !ok) return wrap("prepare the volume", ok.error());
+  }
   const std::pair<Path, mode_t> dirs[] = {
       {root_, 0755},           {root_ / "live", 0755},           {root_ / "archive", 0755},
       {archive(), 0755},       {root_ / "sidecert", 0700},       {root_ / "sidecert" / "sets", 0700},
