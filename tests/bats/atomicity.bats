@@ -28,6 +28,16 @@ reader_loop() { # LIMIT OUT
   echo "$n $bad" >"$2"
 }
 
+# A volume on a tmpfs of SIZE of its own, with a first set in place ($serial).
+volume_on_tmpfs() { # SIZE
+  MNT="$BATS_TEST_TMPDIR/mnt"
+  mkdir -p "$MNT"
+  mount -t tmpfs -o size="$1" tmpfs "$MNT" 2>/dev/null || skip "cannot mount a tmpfs here"
+  export SIDECERT_VOLUME="$MNT" LIVE="$MNT/live/example.test"
+  "$SIDECERT" once 2>/dev/null
+  serial="$(live_serial)"
+}
+
 @test "SIGKILL at random instants of 300 publications: every read pair matches, the volume stays whole" {
   export SIDECERT_RENEW_BEFORE=1000d   # every pass publishes a new set
   "$SIDECERT" once 2>/dev/null
@@ -69,12 +79,7 @@ reader_loop() { # LIMIT OUT
 }
 
 @test "disk full: the previous set stays in place and the log says why" {
-  MNT="$BATS_TEST_TMPDIR/small"
-  mkdir -p "$MNT"
-  mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null || skip "cannot mount a tmpfs here"
-  export SIDECERT_VOLUME="$MNT" LIVE="$MNT/live/example.test"
-  "$SIDECERT" once 2>/dev/null
-  serial="$(live_serial)"
+  volume_on_tmpfs 64k
   head -c 1M /dev/zero >"$MNT/filler" 2>/dev/null || true
   SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
   [[ "$stderr" == *"publish_failed"*"No space left on device"*"the previous set stays in place"* ]]
@@ -85,12 +90,7 @@ reader_loop() { # LIMIT OUT
 }
 
 @test "read-only volume: the previous set stays, and the failure is logged" {
-  MNT="$BATS_TEST_TMPDIR/ro"
-  mkdir -p "$MNT"
-  mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null || skip "cannot mount a tmpfs here"
-  export SIDECERT_VOLUME="$MNT" LIVE="$MNT/live/example.test"
-  "$SIDECERT" once 2>/dev/null
-  serial="$(live_serial)"
+  volume_on_tmpfs 1m
   mount -o remount,ro "$MNT"
   SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
   [[ "$stderr" == *"Read-only file system"* ]]

@@ -54,7 +54,6 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   start_supervisor
   [ "$(reloads)" -eq 1 ]
   grep "reload_output" "$LOG" | grep -q "gateway says: reloaded"
-  drop() { install -m 0600 "$1" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/$2"; }
   drop "$CERTS/good.key" privkey.pem
   drop "$CERTS/good.pem" cert.pem
   wait_until 5 log_has "user_cert_accepted"
@@ -105,10 +104,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 
 @test "json logs: every line is one JSON object with ts, level, event; decisions are events" {
   export SIDECERT_LOG_FORMAT=json
-  start_supervisor
-  install -m 0600 "$CERTS/good.key" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/privkey.pem"
-  install -m 0644 "$CERTS/good.pem" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/cert.pem"
-  wait_until 5 log_has "user_cert_accepted"
+  run_and_adopt_user_set "$CERTS/good.key" "$CERTS/good.pem"
   stop_supervisor
   while IFS= read -r line; do
     echo "$line" | jq -e 'type == "object" and (.ts | test("^[0-9-]+T[0-9:.]+Z$")) and (.level | test("^(debug|info|warn|error)$")) and (.event | length > 0)' >/dev/null \
@@ -122,10 +118,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 
 @test "no private key material in the logs, even at debug level" {
   export SIDECERT_LOG_LEVEL=debug
-  start_supervisor
-  install -m 0600 "$CERTS/good.key" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/privkey.pem"
-  install -m 0644 "$CERTS/good.pem" "$LIVE/.x" && mv -f "$LIVE/.x" "$LIVE/cert.pem"
-  wait_until 5 log_has "user_cert_accepted"
+  run_and_adopt_user_set "$CERTS/good.key" "$CERTS/good.pem"
   stop_supervisor
   ! grep -q "PRIVATE KEY" "$LOG"
   keybody="$(sed -n 2p "$CERTS/good.key")"

@@ -15,11 +15,6 @@ setup() {
 
 teardown() { stop_supervisor; }
 
-# Like `docker cp`: replace the entry (not write through it), as root, mode 0600.
-drop() { # SRC NAME
-  install -m 0600 "$1" "$LIVE/.$2.incoming" && mv -f "$LIVE/.$2.incoming" "$LIVE/$2"
-}
-
 drop_set() { # KEY CERT [CHAIN]
   drop "$1" privkey.pem
   drop "$2" cert.pem

@@ -52,3 +52,16 @@ live_pair_matches() {
 }
 
 status_field() { "$SIDECERT" status --json | jq -r ".$1"; }
+
+# Like `docker cp`: replace the entry (not write through it), as root, mode 0600.
+drop() { # SRC NAME
+  install -m 0600 "$1" "$LIVE/.$2.incoming" && mv -f "$LIVE/.$2.incoming" "$LIVE/$2"
+}
+
+# A supervisor started, a user set of key and certificate dropped in and adopted.
+run_and_adopt_user_set() { # KEY CERT
+  start_supervisor
+  drop "$1" privkey.pem
+  drop "$2" cert.pem
+  wait_until 5 log_has "user_cert_accepted"
+}
