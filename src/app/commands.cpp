@@ -90,6 +90,7 @@ int once(Runtime& rt) {
     log::error("once_failed", {{"error", lock.error().message}});
     return kExitNoCertificate;
   }
+  if (auto ok = rt.startResponder(); !ok) log::error("responder_failed", {{"error", ok.error().message}});
   PassResult result = rt.lineage->pass(Clock::now());
   if (!result.healthy()) {
     std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";

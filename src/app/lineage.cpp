@@ -161,9 +161,43 @@ std::optional<Lineage::Current> Lineage::loadCurrent(const std::optional<store::
   return c;
 }
 
-bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now) {
+std::chrono::seconds retryDelay(int failures, std::chrono::seconds serverAsked) {
+  // About 1 min, 10 min, 100 min, then daily, as Let's Encrypt's integration guide
+  // suggests; never sooner than the server asked.
+  static constexpr std::chrono::seconds kSchedule[] = {std::chrono::seconds(60), std::chrono::seconds(600),
+                                                       std::chrono::seconds(6000), std::chrono::seconds(86400)};
+  auto step = kSchedule[std::min<std::size_t>(static_cast<std::size_t>(std::max(failures, 1)) - 1, 3)];
+  return std::max(step, serverAsked);
+}
+
+TimePoint Lineage::renewalTimeOf(const Current& current, TimePoint now, std::optional<TimePoint>& askAgain) {
+  auto v = validity(*current.parsed);
+  TimePoint renewAt = renew::renewalTime(v, policy_.renewBefore);
+  if (current.record.source != store::Source::Acme || policy_.renewBefore) return renewAt;  // a set margin is used as given
+  // Asked once per pass and set, though both the decision and the plan need it.
+  if (renewalCache_ && renewalCache_->setId == current.record.id && renewalCache_->asked == now) {
+    askAgain = renewalCache_->askAgain;
+    return renewalCache_->renewAt;
+  }
+  auto files = volume_.readSet(current.record.id);
+  if (!files) return renewAt;
+  for (auto* issuer : issuers_) {
+    if (issuer->kind() != store::Source::Acme) continue;
+    if (auto hint = issuer->renewalHint(*files, now)) {
+      askAgain = hint->askAgainAt;
+      renewAt = hint->renewAt;  // ARI's window wins where the CA offers it
+      log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(renewAt)}});
+      break;
+    }
+  }
+  renewalCache_ = RenewalCache{current.record.id, now, renewAt, askAgain};
+  return renewAt;
+}
+
+bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state) {
   bool usable = current && current->problem.empty();
-  bool due = usable && renew::renewalDue(validity(*current->parsed), policy_.renewBefore, now);
+  std::optional<TimePoint> askAgain;
+  bool due = usable && now >= renewalTimeOf(*current, now, askAgain);
   if (usable && current->record.source == store::Source::User) {
     if (due)
       log::warn("user_cert_expiring", {{"name", volume_.name()},
@@ -186,21 +220,36 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now) {
   if (!usable && order.size() > 1) order.insert(order.begin(), order.back());
 
   bool changed = false;
+  std::string lastError;
   for (auto* issuer : order) {
     bool better = !usable || rank(issuer->kind()) < rank(current->record.source);
     bool renewSame = usable && due && issuer->kind() == current->record.source;
     if (!better && !renewSame) continue;
-    auto obtained = issuer->obtain(request, now);
-    if (!obtained) {
-      log::warn("issue_failed", {{"name", volume_.name()},
-                                 {"source", store::sourceName(issuer->kind())},
-                                 {"error", obtained.error().message}});
+    auto wait = state.backoff.find(issuer->id());
+    if (wait != state.backoff.end() && now < wait->second.nextAttempt) {
+      log::debug("source_backing_off", {{"source", issuer->id()}, {"until", formatTime(wait->second.nextAttempt)}});
       continue;
     }
+    auto obtained = issuer->obtain(request, now);
+    if (!obtained) {
+      auto& b = state.backoff[issuer->id()];
+      b.failures += 1;
+      b.nextAttempt = now + retryDelay(b.failures, obtained.error().retryAfter);
+      b.lastError = obtained.error().message;
+      lastError = b.lastError;
+      log::warn("issue_failed", {{"name", volume_.name()},
+                                 {"source", issuer->id()},
+                                 {"error", obtained.error().message},
+                                 {"failures", b.failures},
+                                 {"retry_at", formatTime(b.nextAttempt)}});
+      continue;
+    }
+    state.backoff.erase(issuer->id());
     log::info("cert_issued", {{"name", volume_.name()},
                               {"source", store::sourceName(issuer->kind())},
                               {"names", sources::joinNames(policy_.names)},
                               {"serial", obtained->serial},
+                              {"issuer", obtained->issuer},
                               {"not_after", formatTime(obtained->notAfter)}});
     if (!publish(obtained->files, issuer->kind(), why, now)) break;
     changed = true;
@@ -208,19 +257,24 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now) {
     current = loadCurrent(latest ? *latest : std::nullopt, now);
     usable = current && current->problem.empty();
     due = false;
-    why = "a better source than " + std::string(store::sourceName(issuer->kind())) + " is available";
+    why = "a better source than " + std::string(store::sourceName(issuer->kind())) + " became available";
   }
+  if (!lastError.empty() && current && current->record.source == store::Source::SelfSigned)
+    log::warn("fallback_self_signed", {{"name", volume_.name()}, {"error", lastError}});
   return changed;
 }
 
-void Lineage::planNext(const std::optional<Current>& current, TimePoint now, PassResult& result) {
+void Lineage::planNext(const std::optional<Current>& current, TimePoint now, const store::LineageState& state,
+                       PassResult& result) {
   auto interval = policy_.checkInterval;
   if (!current || !current->parsed || !current->problem.empty()) {
     result.nextCheck = std::min(result.nextCheck, now + kRetryAfterError);
     return;
   }
   auto v = validity(*current->parsed);
-  TimePoint renewAt = renew::renewalTime(v, policy_.renewBefore);
+  std::optional<TimePoint> askAgain;
+  TimePoint renewAt = current->record.source == store::Source::Acme ? renewalTimeOf(*current, now, askAgain)
+                                                                    : renew::renewalTime(v, policy_.renewBefore);
   if (current->record.source == store::Source::User && now >= renewAt)
     renewAt = std::min(v.notAfter, now + std::min(interval, kExpiryWarningEvery));
   else if (now >= renewAt)
@@ -228,11 +282,17 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, Pas
     // longer than the lifetime): try again later, not in a tight loop.
     renewAt = now + kRetryAfterError;
   result.nextCheck = std::min(result.nextCheck, renew::nextCheck(now, renewAt, interval));
+  if (askAgain) result.nextCheck = std::min(result.nextCheck, std::max(now, *askAgain));
+  // A better source that is waiting out its backoff: come back when it may be asked.
+  for (auto* issuer : issuers_) {
+    if (rank(issuer->kind()) >= rank(current->record.source) && !(now >= renewAt)) continue;
+    auto b = state.backoff.find(issuer->id());
+    if (b != state.backoff.end()) result.nextCheck = std::min(result.nextCheck, std::max(now, b->second.nextAttempt));
+  }
 }
 
-void Lineage::reloadIfNeeded(bool changed, TimePoint now, PassResult& result) {
-  auto state = state_.load();
-  if (!changed && !state.reloadPending) return;
+bool Lineage::reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResult& result) {
+  if (!changed && !pending) return false;
   auto ok = reloader_.reload();
   if (ok && reloader_.describe() == "none") {
     log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});
@@ -245,8 +305,7 @@ void Lineage::reloadIfNeeded(bool changed, TimePoint now, PassResult& result) {
                                  {"retry_in", formatDuration(kReloadRetry)}});
     result.nextCheck = std::min(result.nextCheck, now + kReloadRetry);
   }
-  state.reloadPending = !ok;
-  state_.save(state);
+  return !ok;
 }
 
 PassResult Lineage::pass(TimePoint now) {
@@ -291,19 +350,20 @@ PassResult Lineage::pass(TimePoint now) {
                                 {"source", store::sourceName(current->record.source)},
                                 {"reason", "a valid certificate is in place"},
                                 {"set", current->record.id}});
-  if (obtainBetter(current, now)) changed = true;
+  auto state = state_.load();
+  if (obtainBetter(current, now, state)) changed = true;
 
   if (current) result.live = describe(current->record, current->parsed, current->problem);
   if (!result.healthy())
     log::error("no_valid_certificate", {{"name", volume_.name()},
                                         {"reason", current ? current->problem : "nothing could be put in place"}});
-  planNext(current, now, result);
-  reloadIfNeeded(changed, now, result);
+  planNext(current, now, state, result);
+  bool reloadPending = reloadIfNeeded(changed, state.reloadPending, now, result);
   if (changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
-  auto state = state_.load();
+  state.reloadPending = reloadPending;
   state.nextCheck = result.nextCheck;
-  state_.save(state);
+  if (auto ok = state_.save(state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
   result.changed = changed;
   firstPass_ = false;
   return result;

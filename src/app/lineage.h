@@ -48,6 +48,8 @@ struct PassResult {
 inline constexpr std::chrono::seconds kRetryAfterError{60};
 // A gateway reload that failed is tried again after this long.
 inline constexpr std::chrono::seconds kReloadRetry{60};
+// The retry schedule of a source that failed (about 1 min, 10 min, 100 min, daily).
+std::chrono::seconds retryDelay(int failures, std::chrono::seconds serverAsked);
 // How often an expiring user certificate is warned about, at most.
 inline constexpr std::chrono::seconds kExpiryWarningEvery{24 * 3600};
 
@@ -70,10 +72,13 @@ class Lineage {
   void takeUserFiles(const store::LiveView& view, TimePoint now);
   bool judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result);
   std::optional<Current> loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now);
-  bool obtainBetter(std::optional<Current>& current, TimePoint now);
+  bool obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state);
+  TimePoint renewalTimeOf(const Current& current, TimePoint now, std::optional<TimePoint>& askAgain);
   bool publish(const store::CertFiles& files, store::Source source, const std::string& reason, TimePoint now);
-  void planNext(const std::optional<Current>& current, TimePoint now, PassResult& result);
-  void reloadIfNeeded(bool changed, TimePoint now, PassResult& result);
+  void planNext(const std::optional<Current>& current, TimePoint now, const store::LineageState& state,
+                PassResult& result);
+  // True when the gateway still has to be told.
+  bool reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResult& result);
 
   Policy policy_;
   store::Volume& volume_;
@@ -83,6 +88,12 @@ class Lineage {
   std::optional<TimePoint> lastDropAt_;
   bool incompleteLogged_ = false;
   bool firstPass_ = true;
+  struct RenewalCache {
+    std::string setId;
+    TimePoint asked, renewAt;
+    std::optional<TimePoint> askAgain;
+  };
+  std::optional<RenewalCache> renewalCache_;
 };
 
 std::optional<LiveStatus> describe(const store::SetRecord& record, const std::optional<sources::ParsedSet>& parsed,

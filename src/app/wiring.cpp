@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "log/log.h"
 #include "reload/command_reloader.h"
 
 namespace sc::app {
@@ -27,22 +28,44 @@ Result<std::optional<gid_t>> resolveGroup(const std::string& group) {
   return std::optional<gid_t>(g->gr_gid);
 }
 
-Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup)
+Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> http)
     : settings(std::move(s)),
       volume(fs, settings.volume, settings.name, keyGroup),
-      state(fs, settings.volume, settings.name) {
+      state(fs, settings.volume, settings.name),
+      accounts(fs, settings.volume),
+      transport(std::move(http)),
+      tokens(std::make_shared<http01::TokenStore>()) {
+  std::vector<sources::CertSource*> issuers;
+  for (const auto& url : settings.acmeDirectories) {
+    sources::AcmeOptions o{url, {settings.email, settings.eabKid, settings.eabHmacKey}, settings.acmeProfile,
+                           settings.preferredChain, settings.keyType};
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, sleeper, *tokens, accounts));
+    issuers.push_back(acme.back().get());
+  }
+  issuers.push_back(&selfSigned);
   if (settings.reload.kind == ReloadSpec::Kind::Command)
     reloader = std::make_unique<reload::CommandReloader>(settings.reload.argv, settings.reloadTimeout);
   else
     reloader = std::make_unique<reload::NoReload>();
-  lineage = std::make_unique<Lineage>(policyFrom(settings), volume, state,
-                                      std::vector<sources::CertSource*>{&selfSigned}, *reloader);
+  lineage = std::make_unique<Lineage>(policyFrom(settings), volume, state, issuers, *reloader);
+}
+
+Status Runtime::startResponder() {
+  if (acme.empty() || responder) return {};
+  auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
+  if (!r) return std::unexpected(r.error());
+  responder = std::move(*r);
+  responder->start();
+  log::info("responder_listening", {{"address", describeListen(settings)}});
+  return {};
 }
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
   auto gid = resolveGroup(settings.fileGroup);
   if (!gid) return std::unexpected(gid.error());
-  return std::make_unique<Runtime>(settings, *gid);
+  auto transport = net::CurlTransport::create({settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION});
+  if (!transport) return std::unexpected(transport.error());
+  return std::make_unique<Runtime>(settings, *gid, std::move(*transport));
 }
 
 }  // namespace sc::app

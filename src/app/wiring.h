@@ -4,8 +4,12 @@
 
 #include "app/lineage.h"
 #include "config/settings.h"
+#include "http01/responder.h"
+#include "net/curl_transport.h"
 #include "reload/reloader.h"
+#include "sources/acme_source.h"
 #include "sources/self_signed_source.h"
+#include "store/account_store.h"
 #include "store/posix_fs.h"
 #include "store/state.h"
 #include "store/volume.h"
@@ -13,11 +17,20 @@
 namespace sc::app {
 
 struct Runtime {
-  explicit Runtime(Settings s, std::optional<gid_t> keyGroup);
+  Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> transport);
+  // Starts the HTTP-01 responder (run keeps it up; once for its pass).
+  Status startResponder();
+
   Settings settings;
   store::PosixFileSystem fs;
   store::Volume volume;
   store::StateStore state;
+  store::AccountStore accounts;
+  std::unique_ptr<net::CurlTransport> transport;
+  net::RealSleeper sleeper;
+  std::shared_ptr<http01::TokenStore> tokens;
+  std::unique_ptr<http01::Responder> responder;
+  std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   sources::SelfSignedSource selfSigned;
   std::unique_ptr<reload::Reloader> reloader;
   std::unique_ptr<Lineage> lineage;

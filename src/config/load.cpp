@@ -215,6 +215,8 @@ const std::vector<Setting>& settingsTable() {
       {"acme_ca_bundle", "SIDECERT_ACME_CA_BUNDLE", applyCaBundle},
       {"eab_kid", "SIDECERT_EAB_KID", std::bind(applyString, &Settings::eabKid, _1, _2)},
       {"eab_hmac_key", "SIDECERT_EAB_HMAC_KEY", std::bind(applyString, &Settings::eabHmacKey, _1, _2)},
+      {"acme_profile", "SIDECERT_ACME_PROFILE", std::bind(applyString, &Settings::acmeProfile, _1, _2)},
+      {"preferred_chain", "SIDECERT_PREFERRED_CHAIN", std::bind(applyString, &Settings::preferredChain, _1, _2)},
       {"key_type", "SIDECERT_KEY_TYPE", applyKeyType},
       {"http01_listen", "SIDECERT_HTTP01_LISTEN", applyListen},
       {"renew_before", "SIDECERT_RENEW_BEFORE", applyRenewBefore},

@@ -29,6 +29,8 @@ struct Settings {
   std::string acmeCaBundle;
   std::string eabKid;
   std::string eabHmacKey;
+  std::string acmeProfile;     // e.g. Let's Encrypt's "shortlived", "tlsserver"
+  std::string preferredChain;  // issuer CN of the top of the chain wanted
   KeyType keyType = KeyType::Ec256;
   std::string http01Host;             // empty: every address, IPv4 and IPv6
   int http01Port = 80;

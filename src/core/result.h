@@ -2,6 +2,7 @@
 // Every fallible operation returns Result<T>: a value, or an Error whose message
 // names the action, the resource and the cause ("rename live/gw: No space left").
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <expected>
 #include <string>
@@ -11,6 +12,8 @@ namespace sc {
 struct Error {
   std::string message;
   int code = 0;  // errno where one applies, so callers can tell ENOSPC from EROFS
+  // A server that said when to come back (Retry-After): not before this long.
+  std::chrono::seconds retryAfter{0};
 };
 
 template <class T>
@@ -29,7 +32,7 @@ inline std::unexpected<Error> failErrno(const std::string& action, const std::st
 
 // Prefix an error with context as it travels up: "publish set: " + inner.
 inline std::unexpected<Error> wrap(const std::string& context, const Error& inner) {
-  return fail(context + ": " + inner.message, inner.code);
+  return std::unexpected(Error{context + ": " + inner.message, inner.code, inner.retryAfter});
 }
 
 }  // namespace sc

@@ -9,6 +9,8 @@
 
 #include <ctime>
 
+#include "crypto/encoding.h"
+
 namespace sc::crypto {
 namespace {
 
@@ -126,5 +128,30 @@ bool Certificate::issuedBy(const Certificate& issuer) const {
 }
 
 bool Certificate::sameAs(const Certificate& other) const { return X509_cmp(cert_.get(), other.cert_.get()) == 0; }
+
+std::string Certificate::der() const {
+  int len = i2d_X509(cert_.get(), nullptr);
+  std::string out(static_cast<std::size_t>(len), '\0');
+  unsigned char* p = reinterpret_cast<unsigned char*>(out.data());
+  i2d_X509(cert_.get(), &p);
+  return out;
+}
+
+std::string Certificate::ariCertId() const {
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert_.get());
+  if (!aki) return "";
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(cert_.get());
+  std::string keyId(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)), ASN1_STRING_length(aki));
+  // The DER encoding of the serial's value: a leading zero where the top bit is set.
+  std::string serialBytes(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)), ASN1_STRING_length(serial));
+  if (!serialBytes.empty() && (static_cast<unsigned char>(serialBytes[0]) & 0x80)) serialBytes.insert(0, 1, '\0');
+  return base64url(keyId) + "." + base64url(serialBytes);
+}
+
+std::string Certificate::issuerCommonName() const {
+  char cn[256] = {0};
+  if (X509_NAME_get_text_by_NID(X509_get_issuer_name(cert_.get()), NID_commonName, cn, sizeof cn) > 0) return cn;
+  return "";
+}
 
 }  // namespace sc::crypto

@@ -29,6 +29,11 @@ class Certificate {
   bool isSelfIssued() const;
   bool issuedBy(const Certificate& issuer) const;  // names link and the signature verifies
   bool sameAs(const Certificate& other) const;
+  std::string der() const;
+  // ARI's certificate identifier (RFC 9773 4.1): base64url(AKI keyIdentifier) "."
+  // base64url(serial); empty when the certificate has no AKI.
+  std::string ariCertId() const;
+  std::string issuerCommonName() const;
   x509_st* raw() const { return cert_.get(); }
 
  private:

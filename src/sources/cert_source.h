@@ -25,11 +25,20 @@ struct Obtained {
   TimePoint notAfter;
 };
 
+// When the CA would like a certificate renewed (ARI, RFC 9773).
+struct RenewalHint {
+  TimePoint renewAt;
+  std::optional<TimePoint> askAgainAt;  // the CA's Retry-After
+};
+
 class CertSource {
  public:
   virtual ~CertSource() = default;
   virtual store::Source kind() const = 0;
+  // Names this source in logs and in the retry schedule (a CA's directory URL).
+  virtual std::string id() const { return store::sourceName(kind()); }
   virtual Result<Obtained> obtain(const Request& request, TimePoint now) = 0;
+  virtual std::optional<RenewalHint> renewalHint(const store::CertFiles&, TimePoint) { return std::nullopt; }
 };
 
 }  // namespace sc::sources

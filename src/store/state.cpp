@@ -24,6 +24,14 @@ LineageState StateStore::load() {
     auto obj = Poco::JSON::Parser().parse(*text).extract<Poco::JSON::Object::Ptr>();
     state.nextCheck = parseTime(obj->optValue<std::string>("next_check", ""));
     state.reloadPending = obj->optValue<bool>("reload_pending", false);
+    if (auto backoff = obj->getObject("backoff")) {
+      for (const auto& [id, _] : *backoff) {
+        auto b = backoff->getObject(id);
+        auto at = parseTime(b->optValue<std::string>("next_attempt", ""));
+        if (!at) continue;
+        state.backoff[id] = Backoff{b->optValue<int>("failures", 1), *at, b->optValue<std::string>("last_error", "")};
+      }
+    }
   } catch (const Poco::Exception&) {
   }
   return state;
@@ -33,6 +41,15 @@ Status StateStore::save(const LineageState& state) {
   Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
   if (state.nextCheck) obj.set("next_check", formatTime(*state.nextCheck));
   obj.set("reload_pending", state.reloadPending);
+  Poco::JSON::Object backoff(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [id, b] : state.backoff) {
+    Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
+    entry.set("failures", b.failures);
+    entry.set("next_attempt", formatTime(b.nextAttempt));
+    entry.set("last_error", b.lastError);
+    backoff.set(id, entry);
+  }
+  obj.set("backoff", backoff);
   std::ostringstream out;
   obj.stringify(out);
   Path tmp = file();

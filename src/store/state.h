@@ -1,4 +1,5 @@
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,9 +10,18 @@
 namespace sc::store {
 
 // What the supervisor remembers between passes and restarts, per lineage.
+// A source that failed is not asked again before `nextAttempt`: kept across
+// restarts, so a container in a restart loop cannot burn a CA's rate limits.
+struct Backoff {
+  int failures = 0;
+  TimePoint nextAttempt;
+  std::string lastError;
+};
+
 struct LineageState {
   std::optional<TimePoint> nextCheck;
   bool reloadPending = false;  // the live set changed and the gateway was not told yet
+  std::map<std::string, Backoff> backoff;  // by source id (a CA's directory URL)
 };
 
 class StateStore {

@@ -1,0 +1,87 @@
+#pragma once
+// An RFC 8555 client for one CA: directory, nonces, account, orders,
+// authorizations, challenges, finalization, download, revocation, and ARI
+// (RFC 9773). It signs with a crypto::Signer and never sees a private key.
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "acme/transport.h"
+#include "acme/types.h"
+#include "crypto/signer.h"
+
+namespace sc::acme {
+
+struct AccountOptions {
+  std::string email;
+  std::string eabKid;
+  std::string eabHmacKey;  // base64url, as CAs hand it out
+};
+
+// Bounds on retries, with the reasons for each number.
+struct RetryPolicy {
+  int badNonceRetries = 5;  // each retry carries the fresh nonce the error came with
+  int transientRetries = 3;  // network errors and 5xx
+  std::chrono::milliseconds transientBackoff{250};  // doubled each time
+  // A Retry-After up to this long is waited out inside the request; longer ones
+  // end the attempt and reach the supervisor's schedule.
+  std::chrono::seconds maxInlineWait{10};
+  // Polling: start brisk, double, cap; stop after the deadline.
+  std::chrono::milliseconds firstPoll{50};
+  std::chrono::milliseconds maxPoll{2000};
+  std::chrono::seconds pollDeadline{180};
+};
+
+class Client {
+ public:
+  Client(HttpTransport& http, const crypto::Signer& key, std::string directoryUrl, Sleeper& sleeper,
+         RetryPolicy policy = {});
+
+  const std::string& directoryUrl() const { return directoryUrl_; }
+  Result<Directory> directory();
+  // Finds or creates the account for this key; `knownUrl` skips the round trip.
+  Result<std::string> account(const AccountOptions& options, const std::optional<std::string>& knownUrl);
+  Result<Order> newOrder(const std::vector<std::string>& names, const std::string& replaces,
+                         const std::string& profile);
+  Result<Authorization> authorization(const std::string& url);
+  Status acceptChallenge(const std::string& url);
+  Result<Authorization> waitForAuthorization(const std::string& url);
+  Result<Order> waitForOrder(const std::string& url, const std::set<std::string>& until);
+  Result<Order> finalize(const Order& order, const std::string& csrDer);
+  // The PEM chain; with a preferred issuer, the alternate whose top certificate
+  // that issuer signed, where one is offered (Link: rel="alternate").
+  Result<std::string> downloadCertificate(const std::string& url, const std::string& preferredIssuer);
+  Status revoke(const std::string& certDer, int reason);
+  Result<RenewalInfo> renewalInfo(const std::string& certId);
+
+  int requestCount() const { return requests_; }
+
+ private:
+  Result<HttpResponse> signedPost(const std::string& url, const std::string& payload, bool withJwk,
+                                  const std::string& accept = "");
+  Result<HttpResponse> send(const std::string& url, const std::string& payload, bool withJwk, const std::string& accept);
+  Result<std::string> freshNonce();
+  Result<std::string> jws(const std::string& url, const std::string& payload, bool withJwk, const std::string& nonce);
+  Result<std::string> eabBinding(const AccountOptions& options, const std::string& url);
+  void keepNonce(const HttpResponse& r);
+  Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what);
+
+  HttpTransport& http_;
+  const crypto::Signer& key_;
+  std::string directoryUrl_;
+  Sleeper& sleeper_;
+  RetryPolicy policy_;
+  std::optional<Directory> directory_;
+  std::optional<std::string> nonce_;
+  std::string kid_;
+  int requests_ = 0;
+};
+
+// Parses a problem document; a body that is none becomes "HTTP <status>: <start of body>".
+Problem parseProblem(const HttpResponse& response);
+// Retry-After as delta-seconds or HTTP-date, relative to `now`; 0 when absent.
+std::chrono::seconds parseRetryAfter(const std::string& value, TimePoint now);
+
+}  // namespace sc::acme

@@ -1,0 +1,38 @@
+#pragma once
+// What the ACME client needs from HTTP, and from time: small, so that tests can
+// script a CA's replies and skip the waiting. net/ implements it with libcurl.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace sc::acme {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::vector<std::string>> headers;  // names in lower case
+  std::string body;
+  std::string header(const std::string& lowerName) const {
+    auto it = headers.find(lowerName);
+    return it == headers.end() || it->second.empty() ? "" : it->second.front();
+  }
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual Result<HttpResponse> get(const std::string& url) = 0;
+  virtual Result<HttpResponse> head(const std::string& url) = 0;
+  // Content-Type application/jose+json.
+  virtual Result<HttpResponse> post(const std::string& url, const std::string& body, const std::string& accept) = 0;
+};
+
+class Sleeper {
+ public:
+  virtual ~Sleeper() = default;
+  virtual void sleep(std::chrono::milliseconds d) = 0;
+};
+
+}  // namespace sc::acme

@@ -1,0 +1,107 @@
+#include "net/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace sc::net {
+namespace {
+
+constexpr long kConnectTimeoutSeconds = 10;
+constexpr long kRequestTimeoutSeconds = 30;
+constexpr std::size_t kMaxBody = 1 << 20;  // a certificate chain is a few KiB
+
+struct Exchange {
+  acme::HttpResponse response;
+  bool tooLarge = false;
+};
+
+size_t onBody(char* data, size_t size, size_t n, void* user) {
+  auto* ex = static_cast<Exchange*>(user);
+  if (ex->response.body.size() + size * n > kMaxBody) {
+    ex->tooLarge = true;
+    return 0;
+  }
+  ex->response.body.append(data, size * n);
+  return size * n;
+}
+
+size_t onHeader(char* data, size_t size, size_t n, void* user) {
+  auto* ex = static_cast<Exchange*>(user);
+  std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) ex->response.headers.clear();  // a new response (after 100 Continue)
+  auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t\r\n") + 1);
+    ex->response.headers[name].push_back(value);
+  }
+  return size * n;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CurlTransport>> CurlTransport::create(const CurlOptions& options) {
+  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!initialised) return fail("libcurl could not be initialised");
+  CURL* c = curl_easy_init();
+  if (!c) return fail("libcurl: no handle");
+  return std::unique_ptr<CurlTransport>(new CurlTransport(c, options));
+}
+
+CurlTransport::~CurlTransport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, const std::string& url,
+                                                  const std::string* body, const std::string& accept) {
+  CURL* c = static_cast<CURL*>(curl_);
+  curl_easy_reset(c);  // keeps the connection cache: the next request reuses the connection
+  Exchange ex;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, kRequestTimeoutSeconds);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.userAgent.c_str());
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
+  if (!options_.caBundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.caBundle.c_str());
+  curl_slist* headers = nullptr;
+  if (!accept.empty()) headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
+  if (method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (method == "POST") {
+    headers = curl_slist_append(headers, "Content-Type: application/jose+json");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  if (ex.tooLarge) return fail(method + " " + url + ": the reply is larger than 1 MiB");
+  if (rc != CURLE_OK)
+    return fail(method + " " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)), static_cast<int>(rc));
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  ex.response.status = static_cast<int>(status);
+  return ex.response;
+}
+
+Result<acme::HttpResponse> CurlTransport::get(const std::string& url) { return perform("GET", url, nullptr, ""); }
+Result<acme::HttpResponse> CurlTransport::head(const std::string& url) { return perform("HEAD", url, nullptr, ""); }
+Result<acme::HttpResponse> CurlTransport::post(const std::string& url, const std::string& body,
+                                               const std::string& accept) {
+  return perform("POST", url, &body, accept);
+}
+
+void RealSleeper::sleep(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
+
+}  // namespace sc::net

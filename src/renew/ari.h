@@ -1,0 +1,13 @@
+#pragma once
+#include <string>
+
+#include "core/clock.h"
+
+namespace sc::renew {
+
+// A time inside the CA's suggested window (RFC 9773 4.2 asks for a random one).
+// Derived from the serial, so every pass picks the same moment for the same
+// certificate without storing it, and many certificates spread over the window.
+TimePoint ariRenewalTime(TimePoint windowStart, TimePoint windowEnd, const std::string& serial);
+
+}  // namespace sc::renew

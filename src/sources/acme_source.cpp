@@ -1,0 +1,172 @@
+#include "sources/acme_source.h"
+
+#include <algorithm>
+
+#include "crypto/csr.h"
+#include "log/log.h"
+#include "renew/ari.h"
+#include "sources/cert_set.h"
+
+namespace sc::sources {
+namespace {
+
+// Tokens stay published only while their order is in flight.
+class PublishedTokens {
+ public:
+  explicit PublishedTokens(acme::ChallengePublisher& p) : publisher_(p) {}
+  ~PublishedTokens() {
+    for (const auto& t : tokens_) publisher_.withdraw(t);
+  }
+  void add(const std::string& token, const std::string& keyAuth) {
+    publisher_.publish(token, keyAuth);
+    tokens_.push_back(token);
+  }
+
+ private:
+  acme::ChallengePublisher& publisher_;
+  std::vector<std::string> tokens_;
+};
+
+KeyType accountKeyFor(KeyType certKey) {
+  // The account signs a handful of requests: ES256 unless RSA was asked for.
+  if (certKey == KeyType::Ec384) return KeyType::Ec384;
+  return certKey == KeyType::Ec256 ? KeyType::Ec256 : KeyType::Rsa2048;
+}
+
+}  // namespace
+
+AcmeSource::AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
+                       acme::ChallengePublisher& publisher, store::AccountStore& accounts)
+    : options_(std::move(options)), http_(http), sleeper_(sleeper), publisher_(publisher), accounts_(accounts) {}
+
+Result<std::unique_ptr<crypto::KeySigner>> AcmeSource::accountKey() {
+  std::optional<crypto::PrivateKey> key;
+  if (auto pem = accounts_.key(options_.directoryUrl)) {
+    auto parsed = crypto::PrivateKey::fromPem(*pem);
+    if (!parsed) return wrap("the ACME account key under sidecert/accounts/", parsed.error());
+    key = std::move(*parsed);
+  } else {
+    auto made = crypto::PrivateKey::generate(accountKeyFor(options_.accountKeyType));
+    if (!made) return std::unexpected(made.error());
+    if (auto ok = accounts_.saveKey(options_.directoryUrl, made->toPem()); !ok) return std::unexpected(ok.error());
+    key = std::move(*made);
+  }
+  auto signer = crypto::KeySigner::create(std::move(*key));
+  if (!signer) return std::unexpected(signer.error());
+  return std::make_unique<crypto::KeySigner>(std::move(*signer));
+}
+
+Result<acme::Client*> AcmeSource::connect() {
+  if (client_) return client_.get();
+  auto signer = accountKey();
+  if (!signer) return std::unexpected(signer.error());
+  signer_ = std::move(*signer);
+  auto client = std::make_unique<acme::Client>(http_, *signer_, options_.directoryUrl, sleeper_);
+  auto dir = client->directory();
+  if (!dir) return std::unexpected(dir.error());
+  if (!options_.profile.empty() &&
+      std::find(dir->profiles.begin(), dir->profiles.end(), options_.profile) == dir->profiles.end()) {
+    std::string offered;
+    for (const auto& p : dir->profiles) offered += (offered.empty() ? "" : ", ") + p;
+    return fail("the CA at " + options_.directoryUrl + " does not offer the profile '" + options_.profile +
+                "' (it offers: " + (offered.empty() ? "none" : offered) + ")");
+  }
+  auto known = accounts_.accountUrl(options_.directoryUrl);
+  auto kid = client->account(options_.account, known);
+  if (!kid) return std::unexpected(kid.error());
+  if (!known) {
+    if (auto ok = accounts_.saveAccountUrl(options_.directoryUrl, *kid); !ok) return std::unexpected(ok.error());
+    log::info("account_ready", {{"ca", options_.directoryUrl}, {"account", *kid}});
+  }
+  client_ = std::move(client);
+  return client_.get();
+}
+
+Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
+  PublishedTokens tokens(publisher_);
+  std::vector<std::string> pending;
+  for (const auto& url : order.authorizations) {
+    auto authz = client.authorization(url);
+    if (!authz) return std::unexpected(authz.error());
+    if (authz->status == "valid") {
+      log::debug("authorization_reused", {{"name", authz->identifier}});
+      continue;
+    }
+    auto ch = std::find_if(authz->challenges.begin(), authz->challenges.end(),
+                           [](const acme::Challenge& c) { return c.type == "http-01"; });
+    if (ch == authz->challenges.end())
+      return fail("the CA offers no http-01 challenge for " + authz->identifier);
+    tokens.add(ch->token, ch->token + "." + signer_->thumbprint());
+    if (auto ok = client.acceptChallenge(ch->url); !ok) return ok;
+    pending.push_back(url);
+  }
+  for (const auto& url : pending) {
+    auto done = client.waitForAuthorization(url);
+    if (!done) return std::unexpected(done.error());
+    if (done->status != "valid")
+      return fail("validation of " + done->identifier + " failed: " +
+                  (done->error ? done->error->describe() : "authorization " + done->status));
+  }
+  return {};
+}
+
+Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
+  auto client = connect();
+  if (!client) return std::unexpected(client.error());
+  acme::Client& c = **client;
+  int before = c.requestCount();
+  std::string replaces;
+  if (request.current)
+    if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
+      replaces = certs->front().ariCertId();
+  auto order = c.newOrder(request.names, replaces, options_.profile);
+  if (!order && !replaces.empty()) order = c.newOrder(request.names, "", options_.profile);  // replaced elsewhere already
+  if (!order) return std::unexpected(order.error());
+  log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", order->url}});
+  if (order->status == "pending")
+    if (auto ok = authorize(c, *order); !ok) return std::unexpected(ok.error());
+  auto ready = c.waitForOrder(order->url, {"ready", "valid"});
+  if (!ready) return std::unexpected(ready.error());
+  if (ready->status == "invalid")
+    return fail("the order became invalid" + (ready->error ? ": " + ready->error->describe() : std::string()));
+  auto key = crypto::PrivateKey::generate(request.keyType);
+  if (!key) return std::unexpected(key.error());
+  auto csr = crypto::makeCsr(*key, request.names);
+  if (!csr) return std::unexpected(csr.error());
+  auto valid = ready->status == "valid" ? *ready : c.finalize(*ready, *csr);
+  if (!valid) return std::unexpected(valid.error());
+  auto pem = c.downloadCertificate(valid->certificate, options_.preferredChain);
+  if (!pem) return std::unexpected(pem.error());
+  auto certs = crypto::Certificate::parseAll(*pem);
+  if (!certs) return wrap("the certificate from " + options_.directoryUrl, certs.error());
+  if (!certs->front().matches(*key)) return fail("the CA returned a certificate for another key");
+  std::vector<crypto::Certificate> chain(certs->begin() + 1, certs->end());
+  log::debug("acme_requests", {{"ca", options_.directoryUrl}, {"requests", c.requestCount() - before}});
+  return Obtained{assembleFiles(*key, certs->front(), chain), certs->front().serialHex(), certs->front().issuer(),
+                  certs->front().notAfter()};
+}
+
+std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& current, TimePoint now) {
+  auto client = connect();
+  if (!client || (*client)->directory()->renewalInfo.empty()) return std::nullopt;
+  auto certs = crypto::Certificate::parseAll(current.cert);
+  if (!certs || certs->front().ariCertId().empty()) return std::nullopt;
+  auto info = (*client)->renewalInfo(certs->front().ariCertId());
+  if (!info) {
+    log::debug("renewal_info_failed", {{"ca", options_.directoryUrl}, {"error", info.error().message}});
+    return std::nullopt;
+  }
+  RenewalHint hint{renew::ariRenewalTime(info->start, info->end, certs->front().serialHex()), std::nullopt};
+  if (info->retryAfter.count() > 0) hint.askAgainAt = now + info->retryAfter;
+  return hint;
+}
+
+Status AcmeSource::revoke(const store::CertFiles& current, int reason) {
+  auto client = connect();
+  if (!client) return std::unexpected(client.error());
+  auto certs = crypto::Certificate::parseAll(current.cert);
+  if (!certs) return wrap("the live certificate", certs.error());
+  return (*client)->revoke(certs->front().der(), reason);
+}
+
+}  // namespace sc::sources

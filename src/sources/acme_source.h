@@ -1,0 +1,46 @@
+#pragma once
+// Certificates from one ACME CA through sidecert's own HTTP-01 responder.
+#include <memory>
+#include <string>
+
+#include "acme/challenge_publisher.h"
+#include "acme/client.h"
+#include "sources/cert_source.h"
+#include "store/account_store.h"
+
+namespace sc::sources {
+
+struct AcmeOptions {
+  std::string directoryUrl;
+  acme::AccountOptions account;
+  std::string profile;         // sent with the order; the CA must advertise it
+  std::string preferredChain;  // issuer CN of the top certificate of the chain wanted
+  KeyType accountKeyType = KeyType::Ec256;
+};
+
+class AcmeSource final : public CertSource {
+ public:
+  AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
+             acme::ChallengePublisher& publisher, store::AccountStore& accounts);
+
+  store::Source kind() const override { return store::Source::Acme; }
+  std::string id() const override { return options_.directoryUrl; }
+  Result<Obtained> obtain(const Request& request, TimePoint now) override;
+  std::optional<RenewalHint> renewalHint(const store::CertFiles& current, TimePoint now) override;
+  Status revoke(const store::CertFiles& current, int reason);
+
+ private:
+  Result<std::unique_ptr<crypto::KeySigner>> accountKey();
+  Result<acme::Client*> connect();
+  Status authorize(acme::Client& client, const acme::Order& order);
+
+  AcmeOptions options_;
+  acme::HttpTransport& http_;
+  acme::Sleeper& sleeper_;
+  acme::ChallengePublisher& publisher_;
+  store::AccountStore& accounts_;
+  std::unique_ptr<crypto::KeySigner> signer_;   // loaded once, kept for renewals
+  std::unique_ptr<acme::Client> client_;        // keeps directory and nonce between orders
+};
+
+}  // namespace sc::sources

@@ -1,0 +1,28 @@
+#pragma once
+// ACME accounts under sidecert/accounts/<CA>/: the key (0600) and the account
+// URL, one per directory URL, so that a restart never makes a second account.
+#include <optional>
+#include <string>
+
+#include "store/fs.h"
+
+namespace sc::store {
+
+class AccountStore {
+ public:
+  AccountStore(FileSystem& fs, Path root);
+  std::optional<std::string> key(const std::string& directoryUrl);
+  Status saveKey(const std::string& directoryUrl, const std::string& pem);
+  std::optional<std::string> accountUrl(const std::string& directoryUrl);
+  Status saveAccountUrl(const std::string& directoryUrl, const std::string& url);
+  // "acme-v02.api.letsencrypt.org_directory": readable, one folder per CA.
+  static std::string folderFor(const std::string& directoryUrl);
+
+ private:
+  Path dir(const std::string& directoryUrl) const;
+  Status replace(const Path& file, const std::string& bytes, mode_t mode);
+  FileSystem& fs_;
+  Path root_;
+};
+
+}  // namespace sc::store
