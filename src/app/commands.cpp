@@ -1,8 +1,10 @@
 #include "app/commands.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -118,9 +120,9 @@ Observed observe(Runtime& rt, TimePoint now) {
   for (const char* f : store::kSetFiles) fileOf(files, f) = rt.volume.readLiveFile(f).value_or("");
   auto parsed = sources::parseFiles(files);
   Policy policy = policyFrom(rt.settings);
-  std::string problem = parsed ? sources::unusableReason(*parsed, record.source == store::Source::User
-                                                                       ? policy.requiredNames
-                                                                       : policy.names, now)
+  bool user = record.source == store::Source::User;
+  std::string problem = parsed ? sources::unusableReason(*parsed, user ? policy.requiredNames : policy.names, now,
+                                                         user ? std::chrono::seconds(0) : sources::kIssuedClockSkew)
                                : parsed.error().message;
   if (!ours && problem.empty()) problem = "user files not yet checked by sidecert";
   o.live = describe(record, parsed ? std::optional(std::move(*parsed)) : std::nullopt, problem);
@@ -172,6 +174,58 @@ int status(Runtime& rt, bool json) {
   return healthy ? kExitOk : kExitNoCertificate;
 }
 
+Result<int> revocationReason(const std::optional<std::string>& text) {
+  // RFC 5280 5.3.1 codes that a subscriber may give (Let's Encrypt accepts these).
+  static const std::map<std::string, int> names = {{"unspecified", 0}, {"keyCompromise", 1},
+                                                   {"affiliationChanged", 3}, {"superseded", 4},
+                                                   {"cessationOfOperation", 5}};
+  if (!text) return 0;
+  for (const auto& [name, code] : names)
+    if (*text == name || *text == std::to_string(code)) return code;
+  return fail("--reason: '" + *text + "' is not a revocation reason (0 unspecified, 1 keyCompromise, "
+              "3 affiliationChanged, 4 superseded, 5 cessationOfOperation)");
+}
+
+int revoke(Runtime& rt, int reason) {
+  auto view = rt.volume.inspect();
+  if (!view || view->link != store::LiveView::Link::Ours || view->set->source != store::Source::Acme) {
+    std::cerr << "sidecert: the live certificate in " << (rt.settings.volume / "live" / rt.settings.name).string()
+              << " is not one sidecert obtained from an ACME CA: nothing to revoke\n";
+    return kExitNoCertificate;
+  }
+  auto files = rt.volume.readSet(view->set->id);
+  if (!files) {
+    log::error("revoke_failed", {{"error", files.error().message}});
+    return kExitNoCertificate;
+  }
+  auto serial = sources::parseFiles(*files);
+  std::string lastError = "no ACME CA is configured";
+  for (auto& ca : rt.acme) {
+    auto ok = ca->revoke(*files, reason);
+    if (!ok) {
+      lastError = ok.error().message;
+      continue;
+    }
+    log::info("cert_revoked", {{"name", rt.settings.name},
+                               {"serial", serial ? serial->leaf.serialHex() : "?"},
+                               {"ca", ca->id()},
+                               {"reason", reason}});
+    if (auto marked = rt.volume.markRevoked(view->set->id, Clock::now()); !marked)
+      log::error("revoke_not_recorded", {{"error", marked.error().message}});
+    // A running supervisor replaces it now; with none running, we do.
+    if (auto pid = store::VolumeLock::holder(rt.settings.volume)) {
+      ::kill(*pid, SIGHUP);
+    } else if (auto lock = store::VolumeLock::tryAcquire(rt.settings.volume)) {
+      rt.startResponder();
+      rt.lineage->pass(Clock::now());
+    }
+    std::cout << "revoked " << (serial ? serial->leaf.serialHex() : "") << "\n";
+    return kExitOk;
+  }
+  log::error("revoke_failed", {{"name", rt.settings.name}, {"error", lastError}});
+  return kExitNoCertificate;
+}
+
 }  // namespace
 
 int runCommand(const CommandLine& cl) {
@@ -195,8 +249,9 @@ int runCommand(const CommandLine& cl) {
     SystemTime time;
     return Supervisor(**rt, time).run();
   }
-  std::cerr << "sidecert: revoke needs the ACME source, which this build does not have yet\n";
-  return kExitNoCertificate;
+  auto reason = revocationReason(cl.reason);
+  if (!reason) return usageError(reason.error().message);
+  return revoke(**rt, *reason);
 }
 
 }  // namespace sc::app

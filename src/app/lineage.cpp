@@ -1,6 +1,7 @@
 #include "app/lineage.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/duration.h"
 #include "core/time_format.h"
@@ -156,7 +157,9 @@ std::optional<Lineage::Current> Lineage::loadCurrent(const std::optional<store::
   }
   // Our own sets must cover every name we issue for; a user's, the configured ones.
   const auto& names = record->source == store::Source::User ? policy_.requiredNames : policy_.names;
-  c.problem = sources::unusableReason(*parsed, names, now);
+  auto skew = record->source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
+  c.problem = volume_.isRevoked(record->id) ? "the certificate was revoked"
+                                            : sources::unusableReason(*parsed, names, now, skew);
   c.parsed = std::move(*parsed);
   return c;
 }
@@ -221,9 +224,10 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
 
   bool changed = false;
   std::string lastError;
+  int inPlace = usable ? rank(current->record.source) : std::numeric_limits<int>::max();
   for (auto* issuer : order) {
-    bool better = !usable || rank(issuer->kind()) < rank(current->record.source);
-    bool renewSame = usable && due && issuer->kind() == current->record.source;
+    bool better = rank(issuer->kind()) < inPlace;
+    bool renewSame = due && rank(issuer->kind()) == inPlace;
     if (!better && !renewSame) continue;
     auto wait = state.backoff.find(issuer->id());
     if (wait != state.backoff.end() && now < wait->second.nextAttempt) {
@@ -253,9 +257,9 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
                               {"not_after", formatTime(obtained->notAfter)}});
     if (!publish(obtained->files, issuer->kind(), why, now)) break;
     changed = true;
+    inPlace = rank(issuer->kind());  // from here on, only a better source may replace it
     auto latest = volume_.latestSet();
     current = loadCurrent(latest ? *latest : std::nullopt, now);
-    usable = current && current->problem.empty();
     due = false;
     why = "a better source than " + std::string(store::sourceName(issuer->kind())) + " became available";
   }

@@ -34,9 +34,10 @@ Result<ParsedSet> parseFiles(const store::CertFiles& files) {
   return set;
 }
 
-std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now) {
+std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now,
+                           std::chrono::seconds skew) {
   if (!set.leaf.matches(set.key)) return "privkey.pem does not match the certificate in cert.pem";
-  if (now < set.leaf.notBefore()) return "the certificate is not valid before " + formatTime(set.leaf.notBefore());
+  if (now + skew < set.leaf.notBefore()) return "the certificate is not valid before " + formatTime(set.leaf.notBefore());
   if (now >= set.leaf.notAfter()) return "the certificate expired on " + formatTime(set.leaf.notAfter());
   const crypto::Certificate* child = &set.leaf;
   for (const auto& issuer : set.chain) {

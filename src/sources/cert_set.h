@@ -24,8 +24,14 @@ store::CertFiles assembleFiles(const crypto::PrivateKey& key, const crypto::Cert
 
 Result<ParsedSet> parseFiles(const store::CertFiles& files);
 
-// Why this set cannot serve `names` at `now`, or "" when it can.
-std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now);
+// Why this set cannot serve `names` at `now`, or "" when it can. `skew` forgives a
+// notBefore slightly ahead of our clock: a CA's clock, or a pass that started
+// before a slow order finished.
+std::string unusableReason(const ParsedSet& set, const std::vector<std::string>& names, TimePoint now,
+                           std::chrono::seconds skew = std::chrono::seconds(0));
+
+// For sets sidecert obtained itself (user certificates get no such allowance).
+inline constexpr std::chrono::seconds kIssuedClockSkew{300};
 
 std::string joinNames(const std::vector<std::string>& names);
 

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include <Poco/JSON/Object.h>
@@ -71,7 +72,23 @@ Result<VolumeLock> VolumeLock::tryAcquire(const Path& root) {
     errno = e;
     return failErrno("lock", path.string());
   }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+  }  // the PID is a convenience; the lock holds without it
   return VolumeLock(fd);
+}
+
+std::optional<int> VolumeLock::holder(const Path& root) {
+  Path path = root / "sidecert" / "lock";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::nullopt;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  char buf[32] = {0};
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  ::close(fd);
+  if (!held || n <= 0) return std::nullopt;
+  int pid = std::atoi(buf);
+  return pid > 0 ? std::optional<int>(pid) : std::nullopt;
 }
 
 VolumeLock::~VolumeLock() {

@@ -42,7 +42,9 @@ class StateStore {
 // an flock on sidecert/lock, released by the kernel when the holder dies.
 class VolumeLock {
  public:
+  // The holder's PID is written into the lock file, for `revoke` to signal it.
   static Result<VolumeLock> tryAcquire(const Path& root);
+  static std::optional<int> holder(const Path& root);
   VolumeLock(VolumeLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   VolumeLock& operator=(VolumeLock&& other) noexcept {
     std::swap(fd_, other.fd_);

@@ -137,6 +137,17 @@ Result<CertFiles> Volume::readSet(const std::string& id) {
   return files;
 }
 
+Status Volume::markRevoked(const std::string& id, TimePoint now) {
+  Path marker = canonical() / id / "revoked";
+  if (auto ok = fs_.remove(marker); !ok) return ok;
+  if (auto ok = fs_.writeNew(marker, formatTime(now) + "\n", 0600, std::nullopt); !ok) return wrap("mark " + id + " revoked", ok.error());
+  return fs_.syncDir(canonical() / id);
+}
+
+bool Volume::isRevoked(const std::string& id) {
+  return fs_.kind(canonical() / id / "revoked").value_or(EntryKind::Missing) == EntryKind::File;
+}
+
 Result<std::string> Volume::nextId() {
   long highest = 0;
   for (const Path& dir : {canonical(), archive()}) {

@@ -48,6 +48,9 @@ class Volume {
   Result<LiveView> inspect();
   Result<std::optional<SetRecord>> latestSet();  // what we published last
   Result<CertFiles> readSet(const std::string& id);
+  // A set the CA revoked: kept, marked, and no longer used.
+  Status markRevoked(const std::string& id, TimePoint now);
+  bool isRevoked(const std::string& id);
   Result<SetRecord> publish(const CertFiles& files, Source source, TimePoint now);
   // Puts back files of our current set that someone removed or replaced.
   Status restoreFiles(const SetRecord& set, const std::vector<std::string>& files);

@@ -1,8 +1,8 @@
 # Shared set-up for the Bats suites: a fresh volume per test, the real binary,
 # a supervisor started and stopped by PID, and bounded waits.
-ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+ROOT="${SIDECERT_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 SIDECERT="${SIDECERT:-$ROOT/build/sidecert}"
-source "$BATS_TEST_DIRNAME/lib/certs.bash"
+source "$ROOT/tests/bats/lib/certs.bash"
 
 fresh_env() {
   VOL="$BATS_TEST_TMPDIR/vol"
