@@ -41,26 +41,33 @@ int ecHalf(const std::string& alg) { return alg == "ES384" ? 48 : 32; }
 
 }  // namespace
 
+std::string rsaJwk(const std::string& n, const std::string& e) {
+  return R"({"e":")" + base64url(e) + R"(","kty":"RSA","n":")" + base64url(n) + R"("})";
+}
+
+std::string ecJwk(const std::string& crv, const std::string& x, const std::string& y) {
+  return R"({"crv":")" + crv + R"(","kty":"EC","x":")" + base64url(x) + R"(","y":")" + base64url(y) + R"("})";
+}
+
+std::string jwkThumbprint(const std::string& jwk) { return base64url(sha256(jwk)); }
+
 Result<KeySigner> KeySigner::create(PrivateKey key) {
   std::string desc = key.describe();
   if (key.isRsa()) {
     auto n = bnParam(key, OSSL_PKEY_PARAM_RSA_N, 0);
     auto e = bnParam(key, OSSL_PKEY_PARAM_RSA_E, 0);
     if (!n || !e) return fail("account key: cannot read the RSA public key");
-    std::string jwk = R"({"e":")" + base64url(*e) + R"(","kty":"RSA","n":")" + base64url(*n) + R"("})";
-    return KeySigner(std::move(key), "RS256", jwk);
+    return KeySigner(std::move(key), "RS256", rsaJwk(*n, *e));
   }
   std::string alg = desc == "EC P-256" ? "ES256" : desc == "EC P-384" ? "ES384" : "";
   if (alg.empty()) return fail("account key: " + desc + " is not usable for ACME (use P-256, P-384 or RSA)");
   auto x = bnParam(key, OSSL_PKEY_PARAM_EC_PUB_X, ecHalf(alg));
   auto y = bnParam(key, OSSL_PKEY_PARAM_EC_PUB_Y, ecHalf(alg));
   if (!x || !y) return fail("account key: cannot read the EC public key");
-  std::string crv = alg == "ES256" ? "P-256" : "P-384";
-  std::string jwk = R"({"crv":")" + crv + R"(","kty":"EC","x":")" + base64url(*x) + R"(","y":")" + base64url(*y) + R"("})";
-  return KeySigner(std::move(key), alg, jwk);
+  return KeySigner(std::move(key), alg, ecJwk(alg == "ES256" ? "P-256" : "P-384", *x, *y));
 }
 
-std::string KeySigner::thumbprint() const { return base64url(sha256(jwk_)); }
+std::string KeySigner::thumbprint() const { return jwkThumbprint(jwk_); }
 
 Result<std::string> KeySigner::sign(const std::string& data) const {
   const EVP_MD* md = alg_ == "ES384" ? EVP_sha384() : EVP_sha256();

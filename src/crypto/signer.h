@@ -9,6 +9,12 @@
 
 namespace sc::crypto {
 
+// Public JWKs with the required members in lexicographic order (RFC 7638 3.2),
+// so that their text is also the thumbprint input.
+std::string rsaJwk(const std::string& modulus, const std::string& exponent);
+std::string ecJwk(const std::string& curve, const std::string& x, const std::string& y);
+std::string jwkThumbprint(const std::string& jwk);
+
 class Signer {
  public:
   virtual ~Signer() = default;

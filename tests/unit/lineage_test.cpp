@@ -29,8 +29,10 @@ class FakeIssuer : public sources::CertSource {
     return sources::Obtained{sources::assembleFiles(*key, *cert, {}), cert->serialHex(), cert->issuer(),
                              cert->notAfter()};
   }
+  std::optional<sources::RenewalHint> renewalHint(const store::CertFiles&, TimePoint) override { return hint; }
   std::vector<TimePoint> calls;
   bool failing = false;
+  std::optional<sources::RenewalHint> hint;  // what ARI would say
 
  private:
   store::Source kind_;
@@ -173,4 +175,42 @@ TEST_F(LineageTest, NoKeyMaterialReachesTheLogAtAnyLevel) {
   lineage->pass(t0 + seconds(1));
   ASSERT_FALSE(events.empty());
   for (const auto& e : events) EXPECT_EQ(e.find("PRIVATE KEY"), std::string::npos) << e;
+}
+
+TEST_F(LineageTest, AnAriWindowWinsOverTheDefaultRule) {
+  lineage->pass(t0);
+  acme.hint = sources::RenewalHint{t0 + 10 * kDay, std::nullopt};
+  auto planned = lineage->pass(t0 + kDay);
+  EXPECT_FALSE(planned.changed);
+  EXPECT_EQ(planned.nextCheck, t0 + 7 * kDay + kDay);  // the interval comes first; day 10 is later
+  auto calls = acme.calls.size();
+  auto renewed = lineage->pass(t0 + 11 * kDay);  // inside the window, long before day 60
+  EXPECT_TRUE(renewed.changed);
+  EXPECT_EQ(acme.calls.size(), calls + 1);
+}
+
+TEST_F(LineageTest, TheNextCheckFollowsAriAndItsRetryAfter) {
+  lineage->pass(t0);
+  acme.hint = sources::RenewalHint{t0 + 10 * kDay, t0 + kDay + hours(6)};
+  auto r = lineage->pass(t0 + kDay);
+  EXPECT_EQ(r.nextCheck, t0 + kDay + hours(6));  // asked again at its Retry-After
+  acme.hint = sources::RenewalHint{t0 + 3 * kDay, std::nullopt};
+  auto s = lineage->pass(t0 + 2 * kDay);
+  EXPECT_EQ(s.nextCheck, t0 + 3 * kDay);
+}
+
+TEST_F(LineageTest, AFailedCaIsNotAskedAgainBeforeItsBackoff) {
+  acme.failing = true;
+  auto first = lineage->pass(t0);
+  EXPECT_EQ(acme.calls.size(), 1u);
+  EXPECT_EQ(first.nextCheck, t0 + minutes(1));  // the better source's retry time
+  lineage->pass(t0 + seconds(30));
+  EXPECT_EQ(acme.calls.size(), 1u);
+  auto second = lineage->pass(t0 + minutes(1));
+  EXPECT_EQ(acme.calls.size(), 2u);
+  EXPECT_EQ(second.nextCheck, t0 + minutes(11));
+  acme.failing = false;
+  auto third = lineage->pass(t0 + minutes(11));
+  EXPECT_EQ(third.live->source, "acme");
+  EXPECT_EQ(state.load().backoff.size(), 0u);  // success clears it
 }

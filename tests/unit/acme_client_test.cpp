@@ -1,0 +1,242 @@
+#include "acme/client.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <set>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "app/lineage.h"
+#include "crypto/encoding.h"
+#include "core/time_format.h"
+#include "renew/ari.h"
+
+using namespace sc;
+using namespace std::chrono;
+
+namespace {
+
+// A CA that answers from a script, and remembers what it was sent.
+class ScriptedCa : public acme::HttpTransport {
+ public:
+  struct Sent {
+    std::string method, url, body;
+  };
+  std::deque<acme::HttpResponse> replies;
+  std::vector<Sent> sent;
+  int nonces = 0;
+
+  Result<acme::HttpResponse> get(const std::string& url) override { return next("GET", url, ""); }
+  Result<acme::HttpResponse> head(const std::string& url) override {
+    sent.push_back({"HEAD", url, ""});
+    acme::HttpResponse r;
+    r.status = 200;
+    r.headers["replay-nonce"] = {"head-nonce-" + std::to_string(++nonces)};
+    return r;
+  }
+  Result<acme::HttpResponse> post(const std::string& url, const std::string& body, const std::string&) override {
+    return next("POST", url, body);
+  }
+  // The nonce inside a JWS body that was sent.
+  static std::string nonceOf(const std::string& jws) {
+    auto obj = Poco::JSON::Parser().parse(jws).extract<Poco::JSON::Object::Ptr>();
+    auto header = *crypto::base64urlDecode(obj->getValue<std::string>("protected"));
+    return Poco::JSON::Parser().parse(header).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("nonce");
+  }
+
+ private:
+  Result<acme::HttpResponse> next(const std::string& method, const std::string& url, const std::string& body) {
+    sent.push_back({method, url, body});
+    if (replies.empty()) return fail("no scripted reply for " + method + " " + url);
+    auto r = replies.front();
+    replies.pop_front();
+    return r;
+  }
+};
+
+class NoSleep : public acme::Sleeper {
+ public:
+  void sleep(milliseconds d) override { slept.push_back(d); }
+  std::vector<milliseconds> slept;
+};
+
+acme::HttpResponse reply(int status, const std::string& body, std::map<std::string, std::vector<std::string>> headers = {}) {
+  acme::HttpResponse r;
+  r.status = status;
+  r.body = body;
+  r.headers = std::move(headers);
+  return r;
+}
+
+const std::string kDirectory = R"({"newNonce":"https://ca/nonce","newAccount":"https://ca/acct","newOrder":"https://ca/order",
+  "revokeCert":"https://ca/revoke","renewalInfo":"https://ca/ari/","meta":{"externalAccountRequired":false,
+  "profiles":{"classic":"","shortlived":""}}})";
+
+struct ClientTest : ::testing::Test {
+  ScriptedCa ca;
+  NoSleep sleeper;
+  crypto::KeySigner key = *crypto::KeySigner::create(*crypto::PrivateKey::generate(KeyType::Ec256));
+  acme::Client client{ca, key, "https://ca/dir", sleeper};
+};
+
+}  // namespace
+
+TEST_F(ClientTest, BadNonceIsRetriedWithTheNonceTheErrorBrought) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"stale"})",
+                             {{"replay-nonce", {"fresh-1"}}}));
+  ca.replies.push_back(reply(201, "{}", {{"location", {"https://ca/acct/7"}}, {"replay-nonce", {"n2"}}}));
+  auto kid = client.account({"ops@a.test", "", ""}, std::nullopt);
+  ASSERT_TRUE(kid) << kid.error().message;
+  EXPECT_EQ(*kid, "https://ca/acct/7");
+  ASSERT_EQ(ca.sent.size(), 4u);  // directory, HEAD nonce, two POSTs
+  EXPECT_EQ(ScriptedCa::nonceOf(ca.sent[2].body), "head-nonce-1");
+  EXPECT_EQ(ScriptedCa::nonceOf(ca.sent[3].body), "fresh-1");
+}
+
+TEST_F(ClientTest, BadNonceRetriesAreBounded) {
+  ca.replies.push_back(reply(200, kDirectory));
+  for (int i = 0; i < 10; ++i)
+    ca.replies.push_back(reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce"})", {{"replay-nonce", {"n"}}}));
+  auto kid = client.account({}, std::nullopt);
+  ASSERT_FALSE(kid);
+  EXPECT_NE(kid.error().message.find("badNonce"), std::string::npos);
+  EXPECT_EQ(ca.sent.size(), 2u + 6u);  // the first try and five retries
+}
+
+TEST_F(ClientTest, RateLimitedCarriesRetryAfterAndTheProblemIntact) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(429,
+                             R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates",
+                                 "subproblems":[{"type":"urn:ietf:params:acme:error:rejectedIdentifier",
+                                 "detail":"forbidden","identifier":{"type":"dns","value":"a.test"}}]})",
+                             {{"retry-after", {"7200"}}}));
+  auto kid = client.account({}, std::nullopt);
+  ASSERT_FALSE(kid);
+  EXPECT_EQ(kid.error().retryAfter, seconds(7200));
+  EXPECT_NE(kid.error().message.find("rateLimited: too many certificates [a.test: rejectedIdentifier: forbidden]"),
+            std::string::npos);
+  EXPECT_TRUE(sleeper.slept.empty());  // two hours is the supervisor's to wait, not the request's
+}
+
+TEST_F(ClientTest, AShort503IsWaitedOutInline) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(503, "busy", {{"retry-after", {"2"}}, {"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(201, "{}", {{"location", {"https://ca/acct/1"}}}));
+  ASSERT_TRUE(client.account({}, std::nullopt));
+  ASSERT_EQ(sleeper.slept.size(), 1u);
+  EXPECT_EQ(sleeper.slept[0], seconds(2));
+}
+
+TEST_F(ClientTest, ExternalAccountRequiredWithoutCredentialsIsOneClearError) {
+  ca.replies.push_back(reply(200, R"({"newNonce":"n","newAccount":"a","newOrder":"o","meta":{"externalAccountRequired":true}})"));
+  auto kid = client.account({}, std::nullopt);
+  ASSERT_FALSE(kid);
+  EXPECT_NE(kid.error().message.find("requires External Account Binding"), std::string::npos);
+  EXPECT_EQ(ca.sent.size(), 1u);  // nothing was posted
+}
+
+TEST_F(ClientTest, ExternalAccountBindingIsAnHs256JwsOverTheAccountKey) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(201, "{}", {{"location", {"https://ca/acct/1"}}}));
+  ASSERT_TRUE(client.account({"", "kid-1", crypto::base64url("secret")}, std::nullopt));
+  auto body = Poco::JSON::Parser().parse(ca.sent.back().body).extract<Poco::JSON::Object::Ptr>();
+  auto payload = *crypto::base64urlDecode(body->getValue<std::string>("payload"));
+  auto eab = Poco::JSON::Parser().parse(payload).extract<Poco::JSON::Object::Ptr>()->getObject("externalAccountBinding");
+  ASSERT_TRUE(eab);
+  auto header = *crypto::base64urlDecode(eab->getValue<std::string>("protected"));
+  EXPECT_NE(header.find(R"("alg":"HS256")"), std::string::npos);
+  EXPECT_NE(header.find(R"("kid":"kid-1")"), std::string::npos);
+  EXPECT_EQ(*crypto::base64urlDecode(eab->getValue<std::string>("payload")), key.jwk());
+  auto expected = crypto::hmacSha256("secret", eab->getValue<std::string>("protected") + "." +
+                                                   eab->getValue<std::string>("payload"));
+  EXPECT_EQ(eab->getValue<std::string>("signature"), crypto::base64url(*expected));
+}
+
+TEST_F(ClientTest, RenewalInfoInTheRfcFormat) {
+  ca.replies.push_back(reply(200, kDirectory));
+  // RFC 9773 section 4.2's example reply
+  ca.replies.push_back(reply(200, R"({"suggestedWindow":{"start":"2025-01-02T04:00:00Z","end":"2025-01-03T04:00:00Z"},
+                                     "explanationURL":"https://acme.example.com/docs/ari"})",
+                             {{"retry-after", {"21600"}}}));
+  auto info = client.renewalInfo("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(ca.sent.back().url, "https://ca/ari/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  EXPECT_EQ(formatTime(info->start), "2025-01-02T04:00:00Z");
+  EXPECT_EQ(formatTime(info->end), "2025-01-03T04:00:00Z");
+  EXPECT_EQ(info->retryAfter, seconds(21600));
+  EXPECT_EQ(info->explanationUrl, "https://acme.example.com/docs/ari");
+}
+
+TEST_F(ClientTest, ADirectoryWithoutRenewalInfoMeansNoAri) {
+  ca.replies.push_back(reply(200, R"({"newNonce":"n","newAccount":"a","newOrder":"o"})"));
+  EXPECT_FALSE(client.renewalInfo("x.y"));
+  EXPECT_EQ(ca.sent.size(), 1u);
+}
+
+TEST_F(ClientTest, OrdersCarryProfileAndReplaces) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(201, R"({"status":"pending","authorizations":["https://ca/authz/1"],"finalize":"https://ca/fin/1"})",
+                             {{"location", {"https://ca/order/1"}}}));
+  auto dir = client.directory();
+  EXPECT_EQ(dir->profiles, (std::vector<std::string>{"classic", "shortlived"}));
+  auto order = client.newOrder({"a.test"}, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", "shortlived");
+  ASSERT_TRUE(order) << order.error().message;
+  EXPECT_EQ(order->url, "https://ca/order/1");
+  EXPECT_EQ(order->authorizations, std::vector<std::string>{"https://ca/authz/1"});
+  auto body = Poco::JSON::Parser().parse(ca.sent.back().body).extract<Poco::JSON::Object::Ptr>();
+  auto payload = *crypto::base64urlDecode(body->getValue<std::string>("payload"));
+  EXPECT_NE(payload.find(R"("profile":"shortlived")"), std::string::npos);
+  EXPECT_NE(payload.find(R"("replaces":"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")"), std::string::npos);
+}
+
+TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(200, R"({"status":"pending"})", {{"retry-after", {"3"}}}));
+  ca.replies.push_back(reply(200, R"({"status":"pending"})"));
+  ca.replies.push_back(reply(200, R"({"status":"pending"})"));
+  ca.replies.push_back(reply(200, R"({"status":"valid","identifier":{"type":"dns","value":"a.test"}})"));
+  auto a = client.waitForAuthorization("https://ca/authz/1");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->status, "valid");
+  EXPECT_EQ(sleeper.slept, (std::vector<milliseconds>{seconds(3), milliseconds(100), milliseconds(200)}));
+}
+
+TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
+  TimePoint now = Clock::from_time_t(1'445'412'480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  EXPECT_EQ(acme::parseRetryAfter("120", now), seconds(120));
+  EXPECT_EQ(acme::parseRetryAfter("Wed, 21 Oct 2015 07:30:00 GMT", now), seconds(120));
+  EXPECT_EQ(acme::parseRetryAfter("", now), seconds(0));
+  EXPECT_EQ(acme::parseRetryAfter("soon", now), seconds(0));
+}
+
+TEST(AcmeParsing, ANonProblemBodyStillSaysWhatCameBack) {
+  auto p = acme::parseProblem(reply(502, "<html>Bad Gateway</html>"));
+  EXPECT_EQ(p.describe(), "HTTP 502: <html>Bad Gateway</html>");
+}
+
+TEST(Backoff, OneMinuteTenMinutesHundredMinutesThenDaily) {
+  EXPECT_EQ(app::retryDelay(1, seconds(0)), minutes(1));
+  EXPECT_EQ(app::retryDelay(2, seconds(0)), minutes(10));
+  EXPECT_EQ(app::retryDelay(3, seconds(0)), minutes(100));
+  EXPECT_EQ(app::retryDelay(4, seconds(0)), hours(24));
+  EXPECT_EQ(app::retryDelay(40, seconds(0)), hours(24));
+  EXPECT_EQ(app::retryDelay(1, hours(2)), hours(2));  // never sooner than the CA asked
+}
+
+TEST(Ari, TheRenewalTimeFallsInsideTheWindowAndIsStablePerCertificate) {
+  TimePoint start = Clock::from_time_t(1'735'790'400), end = start + hours(24);
+  std::set<TimePoint> seen;
+  for (int i = 0; i < 50; ++i) {
+    std::string serial = "serial-" + std::to_string(i);
+    TimePoint t = renew::ariRenewalTime(start, end, serial);
+    EXPECT_GE(t, start);
+    EXPECT_LT(t, end);
+    EXPECT_EQ(t, renew::ariRenewalTime(start, end, serial));
+    seen.insert(t);
+  }
+  EXPECT_GT(seen.size(), 40u);  // spread over the window, not bunched
+  EXPECT_EQ(renew::ariRenewalTime(start, start, "x"), start);
+}
