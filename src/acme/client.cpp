@@ -231,7 +231,10 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
     auto r = send(url, payload, withJwk, accept);
     if (!r || r->status < 400) return r;
     Problem p = parseProblem(*r);
-    if (p.is("badNonce") && badNonces++ < policy_.badNonceRetries) continue;  // RFC 8555 6.5
+    if (p.is("badNonce") && badNonces++ < policy_.badNonceRetries) {  // RFC 8555 6.5
+      ++badNonces_;
+      continue;
+    }
     auto wait = parseRetryAfter(r->header("retry-after"), Clock::now());
     bool busy = p.is("rateLimited") || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {

@@ -114,7 +114,7 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   auto client = connect();
   if (!client) return std::unexpected(client.error());
   acme::Client& c = **client;
-  int before = c.requestCount();
+  int before = c.requestCount(), badNoncesBefore = c.badNonceCount();
   std::string replaces;
   if (request.current)
     if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
@@ -141,7 +141,9 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   if (!certs) return wrap("the certificate from " + options_.directoryUrl, certs.error());
   if (!certs->front().matches(*key)) return fail("the CA returned a certificate for another key");
   std::vector<crypto::Certificate> chain(certs->begin() + 1, certs->end());
-  log::debug("acme_requests", {{"ca", options_.directoryUrl}, {"requests", c.requestCount() - before}});
+  log::debug("acme_requests", {{"ca", options_.directoryUrl},
+                               {"requests", c.requestCount() - before},
+                               {"bad_nonce_retries", c.badNonceCount() - badNoncesBefore}});
   return Obtained{assembleFiles(*key, certs->front(), chain), certs->front().serialHex(), certs->front().issuer(),
                   certs->front().notAfter()};
 }

@@ -1,0 +1,67 @@
+# Pebble, Let's Encrypt's test CA, and pebble-challtestsrv as its DNS (every name
+# resolves to 127.0.0.1), on loopback only. Sourced by run.sh, bench/ and tests.
+#
+#   pebble_start DIR [ENV=VALUE...]   e.g. pebble_start "$dir" PEBBLE_WFE_NONCEREJECT=50
+#       PEBBLE_EAB=1 for a Pebble that requires External Account Binding.
+#       Exports SIDECERT_ACME_DIRECTORY, SIDECERT_ACME_CA_BUNDLE, SIDECERT_HTTP01_LISTEN.
+#   pebble_stop                       ends the two processes it started, by PID
+
+PEBBLE_PORT=${PEBBLE_PORT:-14000}
+PEBBLE_MGMT_PORT=${PEBBLE_MGMT_PORT:-15000}
+PEBBLE_DNS_PORT=${PEBBLE_DNS_PORT:-8053}
+PEBBLE_DNS_MGMT_PORT=${PEBBLE_DNS_MGMT_PORT:-8055}
+PEBBLE_EAB_KID=kid-1
+PEBBLE_EAB_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+
+pebble_tls() { # DIR: Pebble's own TLS certificate, which is also the CA bundle clients trust
+  [ -f "$1/pebble-ca.pem" ] && return 0
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$1/pebble-tls.key" -out "$1/pebble-ca.pem" 2>/dev/null
+}
+
+_pebble_up() { curl -fsS --cacert "$PEBBLE_DIR/pebble-ca.pem" "https://localhost:$PEBBLE_PORT/dir" >/dev/null 2>&1; }
+
+pebble_start() {
+  PEBBLE_DIR="$1"; shift
+  mkdir -p "$PEBBLE_DIR"
+  pebble_tls "$PEBBLE_DIR"
+  local eab=false keys='{}'
+  if [ -n "${PEBBLE_EAB:-}" ]; then eab=true; keys="{\"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_KEY\"}"; fi
+  cat >"$PEBBLE_DIR/config.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
+ "certificate": "$PEBBLE_DIR/pebble-ca.pem", "privateKey": "$PEBBLE_DIR/pebble-tls.key",
+ "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "",
+ "externalAccountBindingRequired": $eab, "externalAccountMACKeys": $keys}}
+JSON
+  if [ -z "${DNS_PID:-}" ]; then
+    pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" -http01 "" \
+      -https01 "" -tlsalpn01 "" -management "127.0.0.1:$PEBBLE_DNS_MGMT_PORT" >"$PEBBLE_DIR/dns.log" 2>&1 &
+    DNS_PID=$!
+  fi
+  env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP-1}" PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT-0}" "$@" \
+    pebble -config "$PEBBLE_DIR/config.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" >>"$PEBBLE_DIR/pebble.log" 2>&1 &
+  PEBBLE_PID=$!
+  local i
+  for i in $(seq 1 200); do _pebble_up && break; sleep 0.1; done
+  _pebble_up || { cat "$PEBBLE_DIR/pebble.log" >&2; return 1; }
+  export SIDECERT_ACME_DIRECTORY="https://localhost:$PEBBLE_PORT/dir"
+  export SIDECERT_ACME_CA_BUNDLE="$PEBBLE_DIR/pebble-ca.pem"
+  export SIDECERT_HTTP01_LISTEN=127.0.0.1:5002
+}
+
+pebble_stop_ca() {
+  [ -z "${PEBBLE_PID:-}" ] || { kill "$PEBBLE_PID" 2>/dev/null; wait "$PEBBLE_PID" 2>/dev/null || true; PEBBLE_PID=; }
+}
+
+pebble_stop() {
+  pebble_stop_ca
+  [ -z "${DNS_PID:-}" ] || { kill "$DNS_PID" 2>/dev/null; wait "$DNS_PID" 2>/dev/null || true; DNS_PID=; }
+}
+
+pebble_root() { # OUT: Pebble's root, from its management port
+  curl -fsS --cacert "$PEBBLE_DIR/pebble-ca.pem" "https://localhost:$PEBBLE_MGMT_PORT/roots/0" >"$1"
+}
+
+pebble_cert_status() { # SERIAL: Valid or Revoked
+  curl -fsS --cacert "$PEBBLE_DIR/pebble-ca.pem" "https://localhost:$PEBBLE_MGMT_PORT/cert-status-by-serial/$1" | jq -r .Status
+}
