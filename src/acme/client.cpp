@@ -235,6 +235,7 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
       ++badNonces_;
       continue;
     }
+    if (p.is("accountDoesNotExist") && !withJwk) accountMissing_ = true;
     auto wait = parseRetryAfter(r->header("retry-after"), Clock::now());
     bool busy = p.is("rateLimited") || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {

@@ -61,6 +61,9 @@ class Client {
 
   int requestCount() const { return requests_; }
   int badNonceCount() const { return badNonces_; }
+  // The CA answered accountDoesNotExist to the account URL we sent: the CA lost
+  // it (a test CA restarted, an account deactivated elsewhere).
+  bool accountMissing() const { return accountMissing_; }
 
  private:
   Result<HttpResponse> signedPost(const std::string& url, const std::string& payload, bool withJwk,
@@ -82,6 +85,7 @@ class Client {
   std::string kid_;
   int requests_ = 0;
   int badNonces_ = 0;
+  bool accountMissing_ = false;
 };
 
 // Parses a problem document; a body that is none becomes "HTTP <status>: <start of body>".

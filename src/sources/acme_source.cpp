@@ -110,18 +110,34 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
   return {};
 }
 
-Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
+Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
   auto client = connect();
   if (!client) return std::unexpected(client.error());
   acme::Client& c = **client;
-  int before = c.requestCount(), badNoncesBefore = c.badNonceCount();
   std::string replaces;
   if (request.current)
     if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
       replaces = certs->front().ariCertId();
   auto order = c.newOrder(request.names, replaces, options_.profile);
-  if (!order && !replaces.empty()) order = c.newOrder(request.names, "", options_.profile);  // replaced elsewhere already
+  if (!order && !replaces.empty() && !c.accountMissing())
+    order = c.newOrder(request.names, "", options_.profile);  // replaced elsewhere already
+  return order;
+}
+
+Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
+  // A client kept from an earlier pass counts on; a new one starts at zero.
+  int before = client_ ? client_->requestCount() : 0, badNoncesBefore = client_ ? client_->badNonceCount() : 0;
+  auto order = placeOrder(request);
+  if (!order && client_ && client_->accountMissing()) {
+    // Same key, new account: a CA that still knew the key would have said so.
+    log::warn("account_missing", {{"ca", options_.directoryUrl}, {"error", order.error().message}});
+    if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
+    client_.reset();
+    before = badNoncesBefore = 0;
+    order = placeOrder(request);
+  }
   if (!order) return std::unexpected(order.error());
+  acme::Client& c = *client_;
   log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", order->url}});
   if (order->status == "pending")
     if (auto ok = authorize(c, *order); !ok) return std::unexpected(ok.error());

@@ -32,6 +32,7 @@ class AcmeSource final : public CertSource {
  private:
   Result<std::unique_ptr<crypto::KeySigner>> accountKey();
   Result<acme::Client*> connect();
+  Result<acme::Order> placeOrder(const Request& request);
   Status authorize(acme::Client& client, const acme::Order& order);
 
   AcmeOptions options_;

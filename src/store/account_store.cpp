@@ -46,4 +46,9 @@ Status AccountStore::saveAccountUrl(const std::string& url, const std::string& a
   return {};
 }
 
+Status AccountStore::forgetAccountUrl(const std::string& url) {
+  if (auto ok = fs_.remove(dir(url) / "account-url"); !ok) return wrap("forget the ACME account", ok.error());
+  return fs_.syncDir(dir(url));
+}
+
 }  // namespace sc::store

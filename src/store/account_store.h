@@ -15,6 +15,8 @@ class AccountStore {
   Status saveKey(const std::string& directoryUrl, const std::string& pem);
   std::optional<std::string> accountUrl(const std::string& directoryUrl);
   Status saveAccountUrl(const std::string& directoryUrl, const std::string& url);
+  // The CA no longer knows the account: the key stays, the URL goes.
+  Status forgetAccountUrl(const std::string& directoryUrl);
   // "acme-v02.api.letsencrypt.org_directory": readable, one folder per CA.
   static std::string folderFor(const std::string& directoryUrl);
 

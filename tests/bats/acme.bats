@@ -161,6 +161,23 @@ chain_verifies() { # against Pebble's root, from its management port
   [ "$(ls "$VOL/sidecert/accounts")" = localhost_14000_dir ]
 }
 
+@test "a CA that forgot the account (Pebble restarted): a new account with the same key, then the order" {
+  start_pebble
+  "$SIDECERT" once 2>/dev/null
+  account="$VOL/sidecert/accounts/localhost_14000_dir"
+  key="$(cat "$account/key.pem")"; url="$(cat "$account/account-url")"; serial="$(live_serial)"
+  stop_pebble
+  start_pebble
+  SIDECERT_RENEW_BEFORE=10000d run --separate-stderr "$SIDECERT" once
+  [ "$status" -eq 0 ]
+  [ "$(status_field source)" = acme ]
+  [ "$(live_serial)" != "$serial" ]
+  grep account_missing <<<"$stderr" | grep -q accountDoesNotExist
+  [ "$(cat "$account/key.pem")" = "$key" ]
+  [ -s "$account/account-url" ]
+  [ "$(cat "$account/account-url")" != "$url" ]
+}
+
 @test "revoke: the CA marks it revoked, and a running supervisor replaces it" {
   start_pebble
   start_supervisor
