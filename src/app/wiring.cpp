@@ -1,11 +1,13 @@
 #include "app/wiring.h"
 
 #include <grp.h>
+#include <unistd.h>
 
 #include <algorithm>
 
 #include "log/log.h"
 #include "reload/command_reloader.h"
+#include "reload/signal_reloader.h"
 
 namespace sc::app {
 
@@ -43,11 +45,28 @@ Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net:
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&selfSigned);
-  if (settings.reload.kind == ReloadSpec::Kind::Command)
-    reloader = std::make_unique<reload::CommandReloader>(settings.reload.argv, settings.reloadTimeout);
-  else
-    reloader = std::make_unique<reload::NoReload>();
+  reloader = makeReloader();
   lineage = std::make_unique<Lineage>(policyFrom(settings), volume, state, issuers, *reloader);
+}
+
+std::unique_ptr<reload::Reloader> Runtime::makeReloader() {
+  const auto& spec = settings.reload;
+  using Kind = ReloadSpec::Kind;
+  using Mode = reload::DockerReloader::Mode;
+  switch (spec.kind) {
+    case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, settings.reloadTimeout);
+    case Kind::Signal: return std::make_unique<reload::SignalReloader>(processes, spec.target, spec.signal);
+    case Kind::DockerRestart:
+    case Kind::DockerService: {
+      docker = std::make_unique<net::DockerSocket>(settings.dockerSocket.string());
+      char host[256] = {0};
+      ::gethostname(host, sizeof host - 1);  // Docker sets it to the container's ID
+      return std::make_unique<reload::DockerReloader>(
+          *docker, spec.kind == Kind::DockerRestart ? Mode::RestartContainer : Mode::UpdateService, spec.target, host);
+    }
+    case Kind::None: break;
+  }
+  return std::make_unique<reload::NoReload>();
 }
 
 Status Runtime::startResponder() {

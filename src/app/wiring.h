@@ -6,6 +6,8 @@
 #include "config/settings.h"
 #include "http01/responder.h"
 #include "net/curl_transport.h"
+#include "net/docker_socket.h"
+#include "reload/signal_reloader.h"
 #include "reload/reloader.h"
 #include "sources/acme_source.h"
 #include "sources/self_signed_source.h"
@@ -20,6 +22,7 @@ struct Runtime {
   Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> transport);
   // Starts the HTTP-01 responder (run keeps it up; once for its pass).
   Status startResponder();
+  std::unique_ptr<reload::Reloader> makeReloader();
 
   Settings settings;
   store::PosixFileSystem fs;
@@ -32,6 +35,8 @@ struct Runtime {
   std::unique_ptr<http01::Responder> responder;
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   sources::SelfSignedSource selfSigned;
+  reload::ProcTable processes;
+  std::unique_ptr<net::DockerSocket> docker;
   std::unique_ptr<reload::Reloader> reloader;
   std::unique_ptr<Lineage> lineage;
 };

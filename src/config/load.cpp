@@ -204,6 +204,13 @@ Status applyFileGroup(Settings& s, const RawValue& v) {
   return {};
 }
 
+Status applyDockerSocket(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (scalar(v).empty() || scalar(v).front() != '/') return fail("'" + scalar(v) + "' is not an absolute path");
+  s.dockerSocket = scalar(v);
+  return {};
+}
+
 const std::vector<Setting>& settingsTable() {
   using namespace std::placeholders;
   static const std::vector<Setting> table = {
@@ -229,6 +236,7 @@ const std::vector<Setting>& settingsTable() {
        std::bind(applyDuration, _1, _2, &Settings::reloadTimeout, false)},
       {"user_grace", "SIDECERT_USER_GRACE", std::bind(applyDuration, _1, _2, &Settings::userGrace, true)},
       {"file_group", "SIDECERT_FILE_GROUP", applyFileGroup},
+      {"docker_socket", "SIDECERT_DOCKER_SOCKET", applyDockerSocket},
   };
   return table;
 }

@@ -1,5 +1,8 @@
 #include "config/reload_spec.h"
 
+#include <algorithm>
+#include <cctype>
+#include <csignal>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -16,12 +19,41 @@ Result<ReloadSpec> reloadCommand(std::vector<std::string> argv) {
   return spec;
 }
 
-Result<ReloadSpec> parseReloadSpec(const std::string& text) {
-  if (text == "none" || text.empty()) return ReloadSpec{};
-  const std::string prefix = "command:";
-  if (text.rfind(prefix, 0) != 0)
-    return fail("'" + text + "' is not a reload action (expected none or command:ARGV)");
-  std::string rest = text.substr(prefix.size());
+namespace {
+
+// Container, service and process names as Docker and the kernel spell them.
+bool isPlainName(const std::string& n) {
+  return !n.empty() && n.size() <= 128 && std::isalnum(static_cast<unsigned char>(n.front())) &&
+         std::all_of(n.begin(), n.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+Result<ReloadSpec> parseSignal(const std::string& rest) {
+  auto colon = rest.find(':');
+  ReloadSpec spec;
+  spec.kind = ReloadSpec::Kind::Signal;
+  spec.target = rest.substr(0, colon);
+  spec.signal = SIGHUP;
+  if (!isPlainName(spec.target))
+    return fail("'" + spec.target + "' is not a process name (expected signal:PROCESS[:SIGNAL], e.g. signal:nginx:HUP)");
+  if (colon != std::string::npos) {
+    auto sig = signalNumber(rest.substr(colon + 1));
+    if (!sig)
+      return fail("'" + rest.substr(colon + 1) + "' is not a signal (expected HUP, INT, QUIT, TERM, USR1, USR2 or WINCH)");
+    spec.signal = *sig;
+  }
+  return spec;
+}
+
+Result<ReloadSpec> parseDocker(ReloadSpec::Kind kind, const std::string& what, const std::string& rest) {
+  if (!isPlainName(rest)) return fail("'" + rest + "' is not a " + what + " name");
+  ReloadSpec spec;
+  spec.kind = kind;
+  spec.target = rest;
+  return spec;
+}
+
+Result<std::vector<std::string>> parseArgv(const std::string& rest) {
   std::vector<std::string> argv;
   if (!rest.empty() && rest.front() == '[') {
     // A JSON array is a YAML flow sequence: one reader for both.
@@ -36,7 +68,26 @@ Result<ReloadSpec> parseReloadSpec(const std::string& text) {
     std::istringstream words(rest);
     for (std::string w; words >> w;) argv.push_back(w);
   }
-  return reloadCommand(std::move(argv));
+  return argv;
+}
+
+}  // namespace
+
+Result<ReloadSpec> parseReloadSpec(const std::string& text) {
+  if (text == "none" || text.empty()) return ReloadSpec{};
+  auto colon = text.find(':');
+  std::string kind = text.substr(0, colon), rest = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (kind == "signal") return parseSignal(rest);
+  if (kind == "docker-restart") return parseDocker(ReloadSpec::Kind::DockerRestart, "container", rest);
+  if (kind == "docker-service") return parseDocker(ReloadSpec::Kind::DockerService, "service", rest);
+  if (kind == "command") {
+    auto argv = parseArgv(rest);
+    if (!argv) return std::unexpected(argv.error());
+    return reloadCommand(std::move(*argv));
+  }
+  return fail("'" + text +
+              "' is not a reload action (expected none, signal:PROCESS[:SIGNAL], docker-restart:CONTAINER, "
+              "docker-service:SERVICE or command:ARGV)");
 }
 
 }  // namespace sc

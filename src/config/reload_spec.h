@@ -7,8 +7,13 @@
 
 namespace sc {
 
-// "none", "command:/usr/sbin/nginx -s reload" (split on spaces, no shell), or
-// command:["prog","an arg with spaces"] when an argument needs spaces.
+// "none";
+// "signal:nginx[:HUP]": a signal to the top process of that name (shared PID namespace);
+// "docker-restart:gateway": restart a container (or the service of our own compose
+//   project) through the Docker Engine API;
+// "docker-service:express-gw": force-update a swarm service (of our own stack);
+// "command:/usr/sbin/nginx -s reload" (split on spaces, no shell), or
+//   command:["prog","an arg with spaces"] when an argument needs spaces.
 Result<ReloadSpec> parseReloadSpec(const std::string& text);
 Result<ReloadSpec> reloadCommand(std::vector<std::string> argv);
 

@@ -1,12 +1,39 @@
 #include "config/settings.h"
 
+#include <csignal>
+
 namespace sc {
 
 std::string ReloadSpec::describe() const {
-  if (kind == Kind::None) return "none";
+  switch (kind) {
+    case Kind::None: return "none";
+    case Kind::Signal: return "signal:" + target + ":" + signalName(signal);
+    case Kind::DockerRestart: return "docker-restart:" + target;
+    case Kind::DockerService: return "docker-service:" + target;
+    case Kind::Command: break;
+  }
   std::string out = "command:";
   for (std::size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + argv[i];
   return out;
+}
+
+namespace {
+const std::pair<const char*, int> kSignals[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+                                                {"TERM", SIGTERM}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+                                                {"WINCH", SIGWINCH}};
+}
+
+std::string signalName(int sig) {
+  for (const auto& [name, number] : kSignals)
+    if (number == sig) return std::string("SIG") + name;
+  return std::to_string(sig);
+}
+
+std::optional<int> signalNumber(std::string name) {
+  if (name.rfind("SIG", 0) == 0) name = name.substr(3);
+  for (const auto& [n, number] : kSignals)
+    if (name == n) return number;
+  return std::nullopt;
 }
 
 std::string describeListen(const Settings& s) {

@@ -13,9 +13,11 @@ namespace sc {
 
 // What sidecert does after the live set changed, so the gateway uses it.
 struct ReloadSpec {
-  enum class Kind { None, Command };
+  enum class Kind { None, Command, Signal, DockerRestart, DockerService };
   Kind kind = Kind::None;
   std::vector<std::string> argv;  // Command: run as is, never through a shell
+  std::string target;             // Signal: a process name; Docker*: a container or service
+  int signal = 0;                 // Signal
   std::string describe() const;
 };
 
@@ -44,11 +46,15 @@ struct Settings {
   // half-replaced set for a while; this is how long sidecert waits for the rest.
   std::chrono::seconds userGrace = std::chrono::seconds(60);
   std::string fileGroup;              // group that may read the key (0640)
+  std::filesystem::path dockerSocket = "/var/run/docker.sock";  // docker-restart, docker-service
 
   // Where each setting came from ("SIDECERT_DOMAINS", "config.yml:4", "default").
   std::map<std::string, std::string> origins;
 };
 
 std::string describeListen(const Settings& s);
+// "SIGHUP" for SIGHUP; signalNumber takes "HUP" or "SIGHUP".
+std::string signalName(int sig);
+std::optional<int> signalNumber(std::string name);
 
 }  // namespace sc

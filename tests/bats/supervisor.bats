@@ -136,3 +136,28 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   SUP_PID=$second
   ! grep -q cert_issued "$BATS_TEST_TMPDIR/second.log"
 }
+
+@test "signal:NAME sends the signal to the top process of that name, and fails clearly when none is visible" {
+  # a gateway stand-in with a name no other process has: a parent and a child, like nginx
+  cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/gw-stand-in"
+  cat >"$BATS_TEST_TMPDIR/gateway.sh" <<SH
+#!/bin/bash
+trap 'echo hup >>"$BATS_TEST_TMPDIR/hups"' HUP
+"$BATS_TEST_TMPDIR/gw-stand-in" 300 &
+while :; do wait; done
+SH
+  cp "$BATS_TEST_TMPDIR/gateway.sh" "$BATS_TEST_TMPDIR/gw-master"
+  chmod +x "$BATS_TEST_TMPDIR/gw-master"
+  "$BATS_TEST_TMPDIR/gw-master" &
+  GW_PID=$!
+  wait_until 5 pgrep -f gw-stand-in
+  SIDECERT_RELOAD=signal:gw-master:HUP start_supervisor
+  wait_until 5 test -s "$BATS_TEST_TMPDIR/hups"
+  grep "reload_done" "$LOG" | grep -q "signal:gw-master:SIGHUP"
+  kill "$GW_PID"; pkill -f "$BATS_TEST_TMPDIR/gw-stand-in" || true
+  stop_supervisor
+  : >"$LOG"
+  rm -rf "$VOL"   # a first start: the reload runs
+  SIDECERT_RELOAD=signal:no-such-gateway start_supervisor
+  grep reload_failed "$LOG" | grep -q "no process named 'no-such-gateway' is visible"
+}

@@ -1,0 +1,56 @@
+#include "net/docker_socket.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace sc::net {
+namespace {
+
+// The oldest API the engines of Debian 12 (20.10) and today both speak.
+constexpr const char* kApiVersion = "/v1.41";
+constexpr long kTimeoutSeconds = 60;  // a restart waits for the gateway to stop
+constexpr std::size_t kMaxBody = 4 << 20;
+
+size_t onBody(char* data, size_t size, size_t n, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  if (body->size() + size * n > kMaxBody) return 0;
+  body->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+DockerSocket::DockerSocket(std::string socketPath) : socket_(std::move(socketPath)) {}
+
+Result<reload::EngineReply> DockerSocket::call(const std::string& method, const std::string& path,
+                                              const std::string& body) {
+  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
+  if (!c) return fail("libcurl: no handle");
+  reload::EngineReply reply;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  std::string url = std::string("http://docker") + kApiVersion + path;
+  curl_easy_setopt(c.get(), CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, kTimeoutSeconds);
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &reply.body);
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers);
+  if (method == "POST") {
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  CURLcode rc = curl_easy_perform(c.get());
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK)
+    return fail("the Docker engine at " + socket_ + " did not answer " + method + " " + path + ": " +
+                (errbuf[0] ? errbuf : curl_easy_strerror(rc)) + " (is the socket mounted?)");
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &reply.status);
+  return reply;
+}
+
+}  // namespace sc::net

@@ -1,0 +1,192 @@
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <deque>
+#include <map>
+
+#include "config/reload_spec.h"
+#include "reload/docker_reloader.h"
+#include "reload/signal_reloader.h"
+
+using sc::ReloadSpec;
+using sc::parseReloadSpec;
+using namespace sc::reload;
+
+TEST(ReloadSpec, ParsesEveryKind) {
+  auto sig = parseReloadSpec("signal:nginx");
+  ASSERT_TRUE(sig) << sig.error().message;
+  EXPECT_EQ(sig->kind, ReloadSpec::Kind::Signal);
+  EXPECT_EQ(sig->target, "nginx");
+  EXPECT_EQ(sig->signal, SIGHUP);
+  EXPECT_EQ(parseReloadSpec("signal:haproxy:USR2")->signal, SIGUSR2);
+  EXPECT_EQ(parseReloadSpec("signal:node:SIGTERM")->signal, SIGTERM);
+  EXPECT_EQ(parseReloadSpec("signal:haproxy:USR2")->describe(), "signal:haproxy:SIGUSR2");
+
+  auto restart = parseReloadSpec("docker-restart:gateway");
+  ASSERT_TRUE(restart);
+  EXPECT_EQ(restart->kind, ReloadSpec::Kind::DockerRestart);
+  EXPECT_EQ(restart->target, "gateway");
+  auto service = parseReloadSpec("docker-service:express-gw");
+  ASSERT_TRUE(service);
+  EXPECT_EQ(service->kind, ReloadSpec::Kind::DockerService);
+  EXPECT_EQ(service->describe(), "docker-service:express-gw");
+}
+
+TEST(ReloadSpec, RefusesWhatItCannotDoWithAReason) {
+  struct Case {
+    const char* text;
+    const char* says;
+  } cases[] = {
+      {"signal:", "is not a process name"},
+      {"signal:nginx:KILLALL", "'KILLALL' is not a signal"},
+      {"signal:../x", "is not a process name"},
+      {"docker-restart:", "is not a container name"},
+      {"docker-service:a/b", "is not a service name"},
+      {"docker-restart:-rm", "is not a container name"},
+      {"restart:gw", "expected none, signal:PROCESS[:SIGNAL], docker-restart:CONTAINER"},
+      {"command:nginx -s reload", "must be an absolute path"},
+  };
+  for (const auto& c : cases) {
+    auto r = parseReloadSpec(c.text);
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().message.find(c.says), std::string::npos) << c.text << ": " << r.error().message;
+  }
+}
+
+namespace {
+
+class FakeProcesses : public ProcessTable {
+ public:
+  std::vector<ProcessInfo> processes;
+  std::vector<std::pair<pid_t, int>> sent;
+  std::vector<ProcessInfo> list() override { return processes; }
+  sc::Status signal(pid_t pid, int sig) override {
+    sent.emplace_back(pid, sig);
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST(SignalReloader, SignalsTheMasterNotItsWorkers) {
+  FakeProcesses procs;
+  procs.processes = {{1, 0, "tini", "tini"},
+                     {7, 1, "nginx", "nginx"},
+                     {8, 7, "nginx", "nginx"},
+                     {9, 7, "nginx", "nginx"},
+                     {12, 1, "sh", "sh"}};
+  SignalReloader r(procs, "nginx", SIGHUP);
+  ASSERT_TRUE(r.reload());
+  EXPECT_EQ(procs.sent, (std::vector<std::pair<pid_t, int>>{{7, SIGHUP}}));
+}
+
+TEST(SignalReloader, MatchesLongNamesByTheirFirstArgument) {
+  FakeProcesses procs;
+  // the kernel cuts comm at 15 characters
+  procs.processes = {{3, 1, "express-gateway", "express-gateway-server"}, {4, 1, "node", "node"}};
+  SignalReloader r(procs, "express-gateway-server", SIGUSR1);
+  ASSERT_TRUE(r.reload());
+  EXPECT_EQ(procs.sent, (std::vector<std::pair<pid_t, int>>{{3, SIGUSR1}}));
+}
+
+TEST(SignalReloader, NothingToSignalSaysHowToShareThePidNamespace) {
+  FakeProcesses procs;
+  procs.processes = {{1, 0, "sidecert", "sidecert"}};
+  SignalReloader r(procs, "nginx", SIGHUP);
+  auto ok = r.reload();
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("pid: \"service:gateway\""), std::string::npos) << ok.error().message;
+  EXPECT_TRUE(procs.sent.empty());
+}
+
+TEST(SignalReloader, ReadsTheRealProcessTable) {
+  ProcTable table;
+  auto all = table.list();
+  bool self = false;
+  for (const auto& p : all)
+    if (p.pid == ::getpid()) self = !p.comm.empty() && p.ppid == ::getppid();
+  EXPECT_TRUE(self);
+}
+
+namespace {
+
+// Answers requests in order from a script and records what was asked.
+class ScriptedEngine : public DockerEngine {
+ public:
+  std::map<std::string, EngineReply> replies;  // "METHOD path-prefix" -> reply
+  std::vector<std::string> asked;
+  std::vector<std::string> bodies;
+  sc::Result<EngineReply> call(const std::string& method, const std::string& path, const std::string& body) override {
+    asked.push_back(method + " " + path);
+    bodies.push_back(body);
+    for (const auto& [key, reply] : replies)
+      if ((method + " " + path).rfind(key, 0) == 0) return reply;
+    return EngineReply{404, R"({"message":"no such thing"})"};
+  }
+};
+
+const char* kComposeSelf =
+    R"({"Id":"abc","Config":{"Labels":{"com.docker.compose.project":"deploy","com.docker.compose.service":"sidecert"}}})";
+
+}  // namespace
+
+TEST(DockerReloader, RestartsTheServiceOfItsOwnComposeProject) {
+  ScriptedEngine engine;
+  engine.replies["GET /containers/abc/json"] = {200, kComposeSelf};
+  engine.replies["GET /containers/json?filters="] = {200, R"([{"Id":"gw1"},{"Id":"gw2"}])"};
+  engine.replies["POST /containers/gw"] = {204, ""};
+  DockerReloader r(engine, DockerReloader::Mode::RestartContainer, "gateway", "abc");
+  auto ok = r.reload();
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(engine.asked.size(), 4u);
+  // the filter names both the project and the service, URL-encoded
+  EXPECT_NE(engine.asked[1].find("com.docker.compose.project%3Ddeploy"), std::string::npos) << engine.asked[1];
+  EXPECT_NE(engine.asked[1].find("com.docker.compose.service%3Dgateway"), std::string::npos) << engine.asked[1];
+  EXPECT_EQ(engine.asked[2], "POST /containers/gw1/restart?t=10");
+  EXPECT_EQ(engine.asked[3], "POST /containers/gw2/restart?t=10");
+}
+
+TEST(DockerReloader, OutsideComposeRestartsTheContainerOfThatName) {
+  ScriptedEngine engine;
+  engine.replies["POST /containers/my-gateway/restart"] = {204, ""};
+  DockerReloader r(engine, DockerReloader::Mode::RestartContainer, "my-gateway", "abc");
+  ASSERT_TRUE(r.reload());
+  EXPECT_EQ(engine.asked.back(), "POST /containers/my-gateway/restart?t=10");
+}
+
+TEST(DockerReloader, AMissingContainerOrAnEngineErrorIsAClearFailure) {
+  ScriptedEngine engine;
+  DockerReloader missing(engine, DockerReloader::Mode::RestartContainer, "gw", "abc");
+  auto r = missing.reload();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no container or compose service named 'gw'"), std::string::npos);
+
+  engine.replies["POST /containers/gw/restart"] = {500, R"({"message":"permission denied"})"};
+  auto e = missing.reload();
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message.find("HTTP 500: permission denied"), std::string::npos) << e.error().message;
+}
+
+TEST(DockerReloader, ForceUpdatesTheServiceOfItsOwnStack) {
+  ScriptedEngine engine;
+  engine.replies["GET /containers/abc/json"] = {
+      200, R"({"Config":{"Labels":{"com.docker.stack.namespace":"express-gateway"}}})"};
+  engine.replies["GET /services/express-gateway_express-gw"] = {
+      200, R"({"ID":"svc9","Version":{"Index":41},"Spec":{"Name":"express-gateway_express-gw","TaskTemplate":{"ForceUpdate":2}}})"};
+  engine.replies["POST /services/svc9/update"] = {200, R"({"Warnings":null})"};
+  DockerReloader r(engine, DockerReloader::Mode::UpdateService, "express-gw", "abc");
+  auto ok = r.reload();
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(engine.asked.back(), "POST /services/svc9/update?version=41");
+  EXPECT_NE(engine.bodies.back().find("\"ForceUpdate\":3"), std::string::npos) << engine.bodies.back();
+  EXPECT_NE(engine.bodies.back().find("\"Name\":\"express-gateway_express-gw\""), std::string::npos);
+}
+
+TEST(DockerReloader, NoSuchServiceNamesBothCandidates) {
+  ScriptedEngine engine;
+  engine.replies["GET /containers/abc/json"] = {200, R"({"Config":{"Labels":{"com.docker.stack.namespace":"s"}}})"};
+  DockerReloader r(engine, DockerReloader::Mode::UpdateService, "gw", "abc");
+  auto ok = r.reload();
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("no swarm service named 'gw' or 's_gw'"), std::string::npos) << ok.error().message;
+}
