@@ -1,5 +1,7 @@
 #include "app/supervisor.h"
 
+#include "app/privileges.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -91,6 +93,10 @@ int Supervisor::run() {
   if (auto ok = rt_.startResponder(); !ok)
     log::error("responder_failed", {{"error", ok.error().message},
                                     {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
+  if (auto dropped = dropBindPrivilege(); !dropped)
+    log::warn("privileges_kept", {{"error", dropped.error().message}});
+  else if (!dropped->empty())
+    log::info("privileges_dropped", {{"capabilities", *dropped}});
   log::info("started", {{"name", rt_.settings.name},
                         {"names", sources::joinNames(rt_.settings.domains)},
                         {"volume", rt_.settings.volume.string()},

@@ -161,3 +161,14 @@ SH
   SIDECERT_RELOAD=signal:no-such-gateway start_supervisor
   grep reload_failed "$LOG" | grep -q "no process named 'no-such-gateway' is visible"
 }
+
+@test "after binding the responder, the supervisor gives up CAP_NET_BIND_SERVICE" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
+  SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
+  log_has privileges_dropped
+  eff="$(awk '/^CapEff/ {print $2}' "/proc/$SUP_PID/status")"
+  prm="$(awk '/^CapPrm/ {print $2}' "/proc/$SUP_PID/status")"
+  (( (0x$eff & 0x400) == 0 ))    # bit 10: CAP_NET_BIND_SERVICE
+  (( (0x$prm & 0x400) == 0 ))
+  (( (0x$eff & 0x4) != 0 ))      # CAP_DAC_READ_SEARCH stays: user keys owned by others
+}
