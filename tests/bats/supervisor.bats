@@ -45,7 +45,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 @test "the first start puts a self-signed set in place before anything else" {
   start_supervisor
   live_pair_matches
-  first_event="$(grep -v ' started ' "$LOG" | head -1)"
+  first_event="$(grep -v -e ' started ' -e privileges_dropped "$LOG" | head -1)"
   [[ "$first_event" == *"cert_issued"*"source=self-signed"* ]]
 }
 

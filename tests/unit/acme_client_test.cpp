@@ -98,12 +98,13 @@ TEST_F(ClientTest, BadNonceIsRetriedWithTheNonceTheErrorBrought) {
 
 TEST_F(ClientTest, BadNonceRetriesAreBounded) {
   ca.replies.push_back(reply(200, kDirectory));
-  for (int i = 0; i < 10; ++i)
+  const int retries = sc::acme::RetryPolicy{}.badNonceRetries;
+  for (int i = 0; i < retries + 5; ++i)
     ca.replies.push_back(reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce"})", {{"replay-nonce", {"n"}}}));
   auto kid = client.account({}, std::nullopt);
   ASSERT_FALSE(kid);
   EXPECT_NE(kid.error().message.find("badNonce"), std::string::npos);
-  EXPECT_EQ(ca.sent.size(), 2u + 6u);  // the first try and five retries
+  EXPECT_EQ(ca.sent.size(), 2u + retries + 1u);  // directory, HEAD nonce, the first try and the retries
 }
 
 TEST_F(ClientTest, RateLimitedCarriesRetryAfterAndTheProblemIntact) {

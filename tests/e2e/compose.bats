@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# The stacks of deploy/ on a real Docker engine, with Pebble as the CA and the
+# real gateways (Express Gateway, nginx). Each test has its own compose project:
+# its own network and volume, removed after.
+load lib/e2e
+bats_require_minimum_version 1.5.0
+
+setup() { e2e_setup compose; }
+teardown() { e2e_teardown; }
+
+user_set() { # NAME NAMES: DIR/NAME.{key,pem} under a user CA, key 0600 owned by uid 1000
+  make_ca "$BATS_TEST_TMPDIR" userca
+  make_leaf "$BATS_TEST_TMPDIR" "$1" userca "$2"
+  chmod 600 "$BATS_TEST_TMPDIR/$1.key"
+  chown 1000:1000 "$BATS_TEST_TMPDIR/$1.key"
+}
+
+docker_cp_set() { # NAME: as the AIoTES README says, into the running sidecert container
+  local c live=/etc/letsencrypt/live/aiotes
+  c="$(container_of sidecert)"
+  docker cp -a "$BATS_TEST_TMPDIR/$1.key" "$c:$live/privkey.pem"   # -a: keeps uid 1000 and 0600
+  docker cp "$BATS_TEST_TMPDIR/$1.pem" "$c:$live/cert.pem"
+  docker cp "$BATS_TEST_TMPDIR/userca.pem" "$c:$live/chain.pem"
+}
+
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+
+@test "compose with Pebble: Express Gateway serves a certificate that verifies against Pebble's root; JSON logs; healthy" {
+  export SIDECERT_LOG_FORMAT=json
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  served_chain_verifies
+  sidecert_logs >"$BATS_TEST_TMPDIR/logs"
+  # every line is one JSON object
+  [ "$(jq -c . "$BATS_TEST_TMPDIR/logs" | wc -l)" -eq "$(wc -l <"$BATS_TEST_TMPDIR/logs")" ]
+  for ev in responder_listening privileges_dropped started source_chosen order_placed challenge_served cert_issued \
+            reload_done renewal_scheduled; do
+    jq -e --arg ev "$ev" 'select(.event == $ev)' "$BATS_TEST_TMPDIR/logs" >/dev/null || { echo "no $ev" >&2; false; }
+  done
+  jq -e 'select(.event == "cert_issued" and .source == "acme" and .names == "gw.example.test")' "$BATS_TEST_TMPDIR/logs" >/dev/null
+  jq -e 'select(.event == "reload_done" and .action == "docker-restart:gateway")' "$BATS_TEST_TMPDIR/logs" >/dev/null
+  wait_until 90 is_healthy
+}
+
+@test "docker cp of a user set into the running container: the gateway serves it, no manual step; a bad one is refused" {
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  user_set user "$HOST"
+  docker_cp_set user
+  wait_until 60 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+  sidecert_logged user_cert_accepted
+  # a certificate for another name: refused, and the gateway keeps the user's
+  user_set wrong other.example.test
+  docker_cp_set wrong
+  wait_until 30 sidecert_logged "user_cert_refused.*does not cover gw.example.test"
+  sleep 5
+  serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+}
+
+@test "the CA unreachable at start: self-signed at once, the ACME certificate when the CA comes up" {
+  compose up -d sidecert gateway
+  wait_until 90 served_issuer_has "issuer=CN *= *$HOST"
+  sidecert_logged fallback_self_signed
+  compose up -d pebble
+  # the first retry comes about a minute after the failure
+  wait_until 180 served_issuer_has "Pebble Intermediate"
+  served_chain_verifies
+}
+
+@test "the stack restarted: no new order reaches Pebble" {
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  serial="$(served_serial)"
+  orders="$(pebble_orders)"
+  [ "$orders" -eq 1 ]
+  compose rm -sf sidecert gateway >/dev/null 2>&1
+  compose up -d sidecert gateway
+  wait_until 60 sidecert_logged "reason=\"a valid certificate is in place\""
+  wait_until 90 serves_serial "$serial"
+  [ "$(pebble_orders)" -eq "$orders" ]
+}
+
+@test "nginx variant: issuance through nginx's proxy rule, and SIGHUP over the shared PID namespace" {
+  e2e_setup nginx
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  served_chain_verifies
+  sidecert_logged "reload_done.*signal:nginx:SIGHUP"
+  user_set user "$HOST"
+  docker_cp_set user
+  wait_until 30 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+}

@@ -1,0 +1,67 @@
+# End-to-end helpers: the images, one compose project per test, and a client
+# container on the project's network (test traffic stays between containers).
+ROOT="${SIDECERT_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+source "$ROOT/tests/bats/lib/certs.bash"
+
+HOST=gw.example.test
+PEBBLE_IMAGE=sidecert-e2e-pebble
+
+wait_until() { # SECONDS CMD...: polls every half second, at most SECONDS
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+e2e_setup() { # VARIANT: compose (Express Gateway) or nginx
+  PROJECT="sce2e$(date +%s%N | tail -c 7)"
+  export PEBBLE_CA="$BATS_TEST_TMPDIR/pebble-ca.pem"
+  docker run --rm "$PEBBLE_IMAGE" cat /etc/pebble/tls.pem >"$PEBBLE_CA"
+  export AIOTES_HOSTNAME=$HOST AIOTES_SYSADMIN_EMAIL=ops@example.test
+  export SIDECERT_HTTP_PUBLISH=127.0.0.1: GATEWAY_HTTPS_PUBLISH=127.0.0.1: GATEWAY_HTTP_PUBLISH=127.0.0.1:
+  case "$1" in
+    compose) COMPOSE_FILE_MAIN="$ROOT/deploy/docker-compose.yml"; GW_TLS_PORT=8443
+             export HTTP01_ALIAS_SIDECERT=$HOST HTTP01_ALIAS_GATEWAY=unused.invalid ;;
+    nginx)   COMPOSE_FILE_MAIN="$ROOT/deploy/docker-compose.nginx.yml"; GW_TLS_PORT=443
+             export HTTP01_ALIAS_SIDECERT=unused.invalid HTTP01_ALIAS_GATEWAY=$HOST ;;
+  esac
+}
+
+compose() {
+  docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_MAIN" -f "$ROOT/tests/e2e/compose.pebble.yml" "$@"
+}
+
+e2e_teardown() {
+  [ -n "${PROJECT:-}" ] || return 0
+  if [ -n "${BATS_TEST_COMPLETED:-}" ]; then :; else compose logs --no-color >"$BATS_TEST_TMPDIR/compose.log" 2>&1 || true
+    tail -60 "$BATS_TEST_TMPDIR/compose.log" >&3 || true; fi
+  compose down -v --remove-orphans >/dev/null 2>&1 || true
+}
+
+container_of() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | head -1; }
+
+# Runs a command in a throwaway container on the project's network.
+on_network() { docker run --rm --network "${PROJECT}_default" --entrypoint "" "$PEBBLE_IMAGE" "$@"; }
+
+# "serial issuer" of the certificate the gateway serves on its TLS port for $HOST.
+served() {
+  on_network sh -c "openssl s_client -connect gateway:$GW_TLS_PORT -servername $HOST </dev/null 2>/dev/null |
+    openssl x509 -noout -serial -issuer" 2>/dev/null | tr '\n' ' '
+}
+served_serial() { served | grep -o 'serial=[0-9A-F]*' | cut -d= -f2; }
+served_issuer_has() { served | grep -q "$1"; }
+serves_serial() { [ "$(served_serial)" = "$1" ]; }
+
+# The gateway's chain verifies against Pebble's root, fetched from its management port.
+served_chain_verifies() {
+  on_network sh -c "curl -fsS --cacert /etc/pebble/tls.pem https://pebble:15000/roots/0 >/tmp/root.pem &&
+    openssl s_client -connect gateway:$GW_TLS_PORT -servername $HOST -CAfile /tmp/root.pem -verify_return_error </dev/null 2>&1" |
+    grep -q "Verify return code: 0 (ok)"
+}
+
+sidecert_logs() { docker logs "$(container_of sidecert)" 2>&1; }
+sidecert_logged() { sidecert_logs | grep -q "$1"; }
+pebble_orders() { docker logs "$(container_of pebble)" 2>&1 | grep -c "POST /order-plz" || true; }
+health() { docker inspect -f '{{.State.Health.Status}}' "$(container_of sidecert)"; }
+is_healthy() { [ "$(health)" = healthy ]; }
