@@ -3,6 +3,7 @@
 #   ensure_docker       installs docker.io and starts dockerd when no engine answers
 #   ensure_base_image   debian:bookworm-slim, made with debootstrap when no registry
 #                       can provide it (the Dockerfile stays the one users build)
+#   build_images        sidecert, the two gateways of deploy/ and the tests' Pebble
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/sidecert-dockerd.log}
 
@@ -35,4 +36,22 @@ ensure_base_image() {
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/var/cache/apt/*.bin
   tar -C "$dir" -c . | docker import - debian:bookworm-slim >/dev/null
   rm -rf "$dir" "$dir.log"
+}
+
+# A TLS-intercepting proxy between this machine and the npm registry shows up as
+# extra CAs in the machine's store; the gateway's build needs them too.
+extra_ca_certs() { cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true; }
+
+build_images() {
+  local log=build/docker-build.log
+  : >"$log"
+  _build() { # TAG CONTEXT [ARGS...]
+    local tag="$1" context="$2"; shift 2
+    echo "building image $tag" >&2
+    docker build "$@" -t "$tag" "$context" >>"$log" 2>&1 || { tail -30 "$log" >&2; return 1; }
+  }
+  _build sidecert . -f docker/Dockerfile &&
+    _build sidecert-express-gateway deploy/express-gateway --build-arg EXTRA_CA_CERTS="$(extra_ca_certs)" &&
+    _build sidecert-nginx deploy/nginx &&
+    _build sidecert-e2e-pebble tests/e2e/pebble
 }

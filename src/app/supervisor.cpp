@@ -105,8 +105,14 @@ int Supervisor::run() {
   PassResult last = rt_.lineage->pass(time_.now());
   std::optional<TimePoint> firstChange, settleAt;
   while (true) {
-    if (auto ok = watcher->watchLive(liveDir, rt_.settings.name); !ok)
-      log::warn("watch_failed", {{"error", ok.error().message}});
+    auto fresh = watcher->watchLive(liveDir, rt_.settings.name);
+    if (!fresh) {
+      log::warn("watch_failed", {{"error", fresh.error().message}});
+    } else if (*fresh && !settleAt) {
+      // Look once more at a folder we only now watch: writes made before the watch went unseen.
+      firstChange = time_.now();
+      settleAt = *firstChange + kQuietPeriod;
+    }
     TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
     pollfd fds[2] = {{signals.fd, POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
     int n = ::poll(fds, 2, millisUntil(wake, time_.now()));

@@ -26,7 +26,7 @@ Watcher::~Watcher() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Status Watcher::watchLive(const std::filesystem::path& liveDir, const std::string& name) {
+Result<bool> Watcher::watchLive(const std::filesystem::path& liveDir, const std::string& name) {
   name_ = name;
   if (dirWatch_ < 0) {
     dirWatch_ = ::inotify_add_watch(fd_, liveDir.c_str(), kChanges);
@@ -36,8 +36,9 @@ Status Watcher::watchLive(const std::filesystem::path& liveDir, const std::strin
   int wd = ::inotify_add_watch(fd_, (liveDir / name).c_str(), kChanges | IN_ONLYDIR);
   if (wd < 0 && errno != ENOENT && errno != ENOTDIR) return failErrno("watch", (liveDir / name).string());
   if (setWatch_ >= 0 && wd != setWatch_) ::inotify_rm_watch(fd_, setWatch_);
+  bool fresh = wd >= 0 && wd != setWatch_;
   setWatch_ = wd;
-  return {};
+  return fresh;
 }
 
 bool Watcher::drain() {

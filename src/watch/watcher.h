@@ -17,7 +17,9 @@ class Watcher {
 
   // Watches live/ for live/<name> itself, and the folder live/<name> leads to.
   // Cheap to call after every pass: a folder already watched keeps its watch.
-  Status watchLive(const std::filesystem::path& liveDir, const std::string& name);
+  // True when the set folder is newly watched: whatever was written into it
+  // before the watch began (during a slow reload, say) raised no event.
+  Result<bool> watchLive(const std::filesystem::path& liveDir, const std::string& name);
   int fd() const { return fd_; }
   // Reads what is queued; true when any of it was a change worth a look.
   bool drain();

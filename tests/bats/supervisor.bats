@@ -172,3 +172,20 @@ SH
   (( (0x$prm & 0x400) == 0 ))
   (( (0x$eff & 0x4) != 0 ))      # CAP_DAC_READ_SEARCH stays: user keys owned by others
 }
+
+@test "files dropped while a slow reload runs (before the new set is watched) are still adopted" {
+  # the first reload is slow, and a user copies a set in meanwhile, as docker cp
+  # into a container whose gateway is being restarted would
+  cat >"$BATS_TEST_TMPDIR/reload.sh" <<SH
+#!/bin/bash
+[ -e "$BATS_TEST_TMPDIR/dropped" ] && exit 0
+touch "$BATS_TEST_TMPDIR/dropped"
+install -m 0600 "$CERTS/good.key" "$LIVE/.k" && mv -f "$LIVE/.k" "$LIVE/privkey.pem"
+install -m 0644 "$CERTS/good.pem" "$LIVE/.c" && mv -f "$LIVE/.c" "$LIVE/cert.pem"
+sleep 1
+SH
+  chmod +x "$BATS_TEST_TMPDIR/reload.sh"
+  SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh" start_supervisor
+  wait_until 5 log_has "user_cert_accepted"
+  [ "$(status_field source)" = user ]
+}

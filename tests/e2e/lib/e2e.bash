@@ -34,8 +34,13 @@ compose() {
 
 e2e_teardown() {
   [ -n "${PROJECT:-}" ] || return 0
-  if [ -n "${BATS_TEST_COMPLETED:-}" ]; then :; else compose logs --no-color >"$BATS_TEST_TMPDIR/compose.log" 2>&1 || true
-    tail -60 "$BATS_TEST_TMPDIR/compose.log" >&3 || true; fi
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then  # failed: what each container said
+    local s
+    for s in sidecert gateway pebble; do
+      echo "--- $s" >&3
+      compose logs --no-color "$s" 2>&1 | tail -25 >&3 || true
+    done
+  fi
   compose down -v --remove-orphans >/dev/null 2>&1 || true
 }
 
@@ -50,18 +55,18 @@ served() {
     openssl x509 -noout -serial -issuer" 2>/dev/null | tr '\n' ' '
 }
 served_serial() { served | grep -o 'serial=[0-9A-F]*' | cut -d= -f2; }
-served_issuer_has() { served | grep -q "$1"; }
+served_issuer_has() { served | grep "$1" >/dev/null; }
 serves_serial() { [ "$(served_serial)" = "$1" ]; }
 
 # The gateway's chain verifies against Pebble's root, fetched from its management port.
 served_chain_verifies() {
   on_network sh -c "curl -fsS --cacert /etc/pebble/tls.pem https://pebble:15000/roots/0 >/tmp/root.pem &&
     openssl s_client -connect gateway:$GW_TLS_PORT -servername $HOST -CAfile /tmp/root.pem -verify_return_error </dev/null 2>&1" |
-    grep -q "Verify return code: 0 (ok)"
+    grep "Verify return code: 0 (ok)" >/dev/null
 }
 
 sidecert_logs() { docker logs "$(container_of sidecert)" 2>&1; }
-sidecert_logged() { sidecert_logs | grep -q "$1"; }
+sidecert_logged() { sidecert_logs | grep "$1" >/dev/null; }  # not -q: an early exit would break the pipe
 pebble_orders() { docker logs "$(container_of pebble)" 2>&1 | grep -c "POST /order-plz" || true; }
 health() { docker inspect -f '{{.State.Health.Status}}' "$(container_of sidecert)"; }
 is_healthy() { [ "$(health)" = healthy ]; }
