@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# sidecert beside certbot, lego and uacme on the same local Pebble, in one run.
+# Prints a table and writes bench/results/<time>.json. Not run by CI.
+#
+#   bench/run.sh                 5 runs per figure, a minute of idle
+#   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
+#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, own, responder, image
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+source scripts/pebble.sh
+
+RUNS=${BENCH_RUNS:-5}
+IDLE=${BENCH_IDLE:-60}
+ONLY=${BENCH_ONLY:-}
+WORK="$(mktemp -d /tmp/sidecert-bench.XXXXXX)"
+RESULTS="$WORK/results.tsv"   # section  client  metric  value
+export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_MGMT_PORT=8155
+
+ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time python3 lego certbot uacme wrk
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSIDECERT_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" --target sidecert >/dev/null
+SIDECERT="$PWD/build-bench/sidecert"
+
+cleanup() { pebble_stop; [ -z "${WEB_PID:-}" ] || kill "$WEB_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+section() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+
+# Runs a command under GNU time: records wall (s), cpu (s) and peak RSS (KiB, from the kernel).
+measure() { # SECTION CLIENT CMD...
+  local sec="$1" client="$2"; shift 2
+  local t="$WORK/time.$$"
+  if ! /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >"$WORK/last.out" 2>&1; then
+    echo "  $client failed:" >&2; tail -5 "$WORK/last.out" >&2; return 1
+  fi
+  read -r wall user sys rss <"$t"
+  record "$sec" "$client" wall "$wall"
+  record "$sec" "$client" cpu "$(echo "$user + $sys" | bc -l)"
+  record "$sec" "$client" rss_kib "$rss"
+}
+
+# uacme has no responder of its own: a hook writes the token for a plain web server
+# started once, before any timing, as a running nginx would be.
+start_webroot() {
+  mkdir -p "$WORK/webroot/.well-known/acme-challenge"
+  python3 -m http.server 5002 --bind 127.0.0.1 --directory "$WORK/webroot" >/dev/null 2>&1 &
+  WEB_PID=$!
+  sleep 0.5
+  cat >"$WORK/uacme-hook.sh" <<SH
+#!/bin/sh
+# uacme hook: METHOD TYPE IDENT TOKEN AUTH
+[ "\$2" = http-01 ] || exit 1
+f="$WORK/webroot/.well-known/acme-challenge/\$4"
+case "\$1" in begin) printf '%s' "\$5" >"\$f" ;; *) rm -f "\$f" ;; esac
+SH
+  chmod +x "$WORK/uacme-hook.sh"
+}
+stop_webroot() { kill "$WEB_PID" 2>/dev/null || true; wait "$WEB_PID" 2>/dev/null || true; WEB_PID=; }
+
+# uacme trusts only the system store: show it Pebble's certificate in a private mount namespace.
+uacme_bundle() {
+  cat /etc/ssl/certs/ca-certificates.crt "$SIDECERT_ACME_CA_BUNDLE" >"$WORK/uacme-bundle.pem"
+}
+
+issue() { # CLIENT DIR NAME: one certificate for NAME, state kept in DIR
+  local client="$1" dir="$2" name="$3"
+  mkdir -p "$dir"
+  case "$client" in
+    sidecert)
+      env SIDECERT_VOLUME="$dir" SIDECERT_DOMAINS="$name" SIDECERT_NAME="$name" SIDECERT_KEY_TYPE=ec256 \
+        "$SIDECERT" once ;;
+    lego)
+      env LEGO_CA_CERTIFICATES="$SIDECERT_ACME_CA_BUNDLE" lego --server "$SIDECERT_ACME_DIRECTORY" --accept-tos \
+        --email bench@example.test --domains "$name" --key-type ec256 --http --http.port 127.0.0.1:5002 \
+        --path "$dir" run ;;
+    certbot)
+      env REQUESTS_CA_BUNDLE="$SIDECERT_ACME_CA_BUNDLE" certbot certonly --standalone --http-01-address 127.0.0.1 \
+        --http-01-port 5002 --server "$SIDECERT_ACME_DIRECTORY" --config-dir "$dir/c" --work-dir "$dir/w" \
+        --logs-dir "$dir/l" --agree-tos -m bench@example.test --no-eff-email -d "$name" --key-type ecdsa \
+        --elliptic-curve secp256r1 --non-interactive -q ;;
+    uacme)
+      unshare -m sh -c "mount --bind '$WORK/uacme-bundle.pem' /etc/ssl/certs/ca-certificates.crt &&
+        (uacme -c '$dir' -t EC -b 256 -y new bench@example.test >/dev/null 2>&1 || [ -f '$dir/private/key.pem' ]) &&
+        uacme -c '$dir' -t EC -b 256 -h '$WORK/uacme-hook.sh' issue '$name'" ;;
+  esac
+}
+
+CLIENTS=(sidecert uacme lego certbot)
+
+run_issuance() { # SECTION: one issuance from a fresh account, RUNS times per client
+  local sec="$1" c i
+  for c in "${CLIENTS[@]}"; do
+    [ "$c" = uacme ] && start_webroot
+    for i in $(seq 1 "$RUNS"); do
+      measure "$sec" "$c" issue "$c" "$WORK/$sec-$c-$i" "one-$i.$c.test" || true
+    done
+    [ "$c" = uacme ] && stop_webroot
+  done
+}
+
+run_ten() { # ten names as ten certificates, one after another, one account
+  local c i
+  for c in "${CLIENTS[@]}"; do
+    [ "$c" = uacme ] && start_webroot
+    local start end
+    start=$(date +%s.%N)
+    for i in $(seq 1 10); do issue "$c" "$WORK/ten-$c" "n$i.ten.$c.test" >/dev/null 2>&1 || echo "  $c: name $i failed" >&2; done
+    end=$(date +%s.%N)
+    record ten "$c" wall "$(echo "$end - $start" | bc -l)"
+    [ "$c" = uacme ] && stop_webroot
+  done
+}
+
+run_own() { # sidecert alone: first self-signed set, idle cost, adoption of a dropped set
+  local i
+  for i in $(seq 1 "$RUNS"); do
+    measure own sidecert-self-signed env SIDECERT_VOLUME="$WORK/ss-$i" SIDECERT_DOMAINS=own.test \
+      SIDECERT_ACME_DIRECTORY=none "$SIDECERT" once
+  done
+  local vol="$WORK/idle"
+  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" once >/dev/null 2>&1
+  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" run 2>"$WORK/idle.log" &
+  local pid=$!
+  sleep 1
+  local t0 t1
+  t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  sleep "$IDLE"
+  t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  record own sidecert-idle rss_kib "$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+  record own sidecert-idle cpu "$(echo "($t1 - $t0) / $(getconf CLK_TCK)" | bc -l)"
+  # a user set dropped in: time until live/ points at a new set
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=idle.test \
+    -addext subjectAltName=DNS:idle.test -keyout "$WORK/u.key" -out "$WORK/u.pem" 2>/dev/null
+  for i in $(seq 1 "$RUNS"); do
+    openssl req -x509 -key "$WORK/u.key" -days 30 -subj /CN=idle.test -addext subjectAltName=DNS:idle.test \
+      -out "$WORK/u.pem" 2>/dev/null
+    local before start n
+    before="$(readlink "$vol/live/idle")"
+    start=$(date +%s%N)
+    install -m 0600 "$WORK/u.key" "$vol/live/idle/.k" && mv "$vol/live/idle/.k" "$vol/live/idle/privkey.pem"
+    install -m 0644 "$WORK/u.pem" "$vol/live/idle/.c" && mv "$vol/live/idle/.c" "$vol/live/idle/cert.pem"
+    for n in $(seq 1 1000); do [ "$(readlink "$vol/live/idle")" != "$before" ] && break; sleep 0.01; done
+    record own sidecert-adopt wall "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)"
+    sleep 1.5
+  done
+  kill "$pid"; wait "$pid" || true
+}
+
+run_responder() { # wrk on loopback, then a challenge under 1,000 idle connections
+  local vol="$WORK/resp"
+  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=resp.test SIDECERT_HTTP01_LISTEN=127.0.0.1:5002 \
+    "$SIDECERT" run 2>"$WORK/resp.log" &
+  local pid=$! n
+  for n in $(seq 1 100); do grep -q "cert_issued.*source=acme" "$WORK/resp.log" && break; sleep 0.1; done
+  wrk -t2 -c64 -d10s --latency http://127.0.0.1:5002/.well-known/acme-challenge/bench-token-not-in-flight \
+    >"$WORK/wrk.out" 2>&1 || true
+  record responder sidecert rps "$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out")"
+  record responder sidecert p99_ms "$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) sub(/ms/,"",v); else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$WORK/wrk.out")"
+  record responder sidecert rss_kib "$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")"
+  # 1,000 idle connections held open (slowloris), then the running supervisor must
+  # get a new certificate through its responder: revoke makes it replace the one in place
+  python3 - "$WORK/idle.pid" <<'PY' &
+import socket, sys, time, os
+open(sys.argv[1], "w").write(str(os.getpid()))
+held = []
+for _ in range(1000):
+    try:
+        s = socket.create_connection(("127.0.0.1", 5002), timeout=1); s.send(b"GET /"); held.append(s)
+    except OSError:
+        pass
+time.sleep(120)
+PY
+  sleep 3
+  local start=$SECONDS ok=no
+  SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=resp.test "$SIDECERT" revoke >/dev/null 2>&1
+  for n in $(seq 1 600); do
+    [ "$(grep -c "cert_issued.*source=acme" "$WORK/resp.log")" -ge 2 ] && { ok=yes; break; }
+    sleep 0.1
+  done
+  record responder sidecert challenge_under_1000_idle "$ok"
+  record responder sidecert challenge_under_1000_idle_s "$((SECONDS - start))"
+  kill "$(cat "$WORK/idle.pid")" 2>/dev/null || true
+  kill "$pid"; wait "$pid" || true
+}
+
+run_image() {
+  source scripts/docker.sh
+  ensure_docker && ensure_base_image || { echo "  no Docker: image sizes skipped" >&2; return 0; }
+  docker build -q -f docker/Dockerfile -t sidecert . >/dev/null
+  printf 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends certbot && rm -rf /var/lib/apt/lists/*\nENTRYPOINT ["certbot"]\n' |
+    docker build -q -t sidecert-bench-certbot - >/dev/null
+  record image sidecert mb "$(docker image inspect -f '{{.Size}}' sidecert | awk '{printf "%.1f", $1/1e6}')"
+  record image certbot mb "$(docker image inspect -f '{{.Size}}' sidecert-bench-certbot | awk '{printf "%.1f", $1/1e6}')"
+}
+
+echo "bench: $RUNS runs per figure; work in $WORK" >&2
+if section issuance || section ten || section responder; then
+  pebble_start "$WORK/pebble"
+  uacme_bundle
+  export SIDECERT_HTTP01_LISTEN=127.0.0.1:5002
+fi
+section issuance && { echo "one issuance, fresh account, PEBBLE_VA_NOSLEEP=1" >&2; run_issuance issuance; }
+section ten && { echo "ten names as ten certificates" >&2; run_ten; }
+section responder && { echo "the responder under load" >&2; run_responder; }
+if section sleeps; then
+  pebble_stop_ca
+  PEBBLE_VA_NOSLEEP= pebble_start "$WORK/pebble" PEBBLE_VA_SLEEPTIME=2
+  echo "one issuance with Pebble's validation sleeps (up to 2 s)" >&2
+  run_issuance sleeps
+fi
+section own && { echo "sidecert alone" >&2; run_own; }
+section image && { echo "image sizes" >&2; run_image; }
+
+mkdir -p bench/results
+out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).json"
+python3 bench/report.py "$RESULTS" "$out" "$(nproc) cores, $(uname -r), $(awk '/MemTotal/ {print int($2/1048576)" GiB"}' /proc/meminfo)"
+echo "written: $out" >&2
