@@ -103,7 +103,9 @@ int Supervisor::run() {
                         {"reload", rt_.reloader->describe()}});
 
   PassResult last = rt_.lineage->pass(time_.now());
-  std::optional<TimePoint> firstChange, settleAt;
+  // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
+  std::optional<TimePoint> settleAt;
+  TimePoint firstChange{};
   while (true) {
     auto fresh = watcher->watchLive(liveDir, rt_.settings.name);
     if (!fresh) {
@@ -111,7 +113,7 @@ int Supervisor::run() {
     } else if (*fresh && !settleAt) {
       // Look once more at a folder we only now watch: writes made before the watch went unseen.
       firstChange = time_.now();
-      settleAt = *firstChange + kQuietPeriod;
+      settleAt = firstChange + kQuietPeriod;
     }
     TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
     pollfd fds[2] = {{signals.fd, POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
@@ -131,11 +133,10 @@ int Supervisor::run() {
     }
     TimePoint now = time_.now();
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->drain()) {
-      if (!firstChange) firstChange = now;
-      settleAt = std::min(now + kQuietPeriod, *firstChange + kMaxSettle);
+      if (!settleAt) firstChange = now;
+      settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
     }
     if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
-      firstChange.reset();
       settleAt.reset();
       last = rt_.lineage->pass(now);
     }
