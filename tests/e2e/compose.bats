@@ -67,7 +67,7 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 @test "the CA unreachable at start: self-signed at once, the ACME certificate when the CA comes up" {
   compose up -d sidecert gateway
   wait_until 90 served_issuer_has "issuer=CN *= *$HOST"
-  sidecert_logged fallback_self_signed
+  wait_until 30 sidecert_logged fallback_self_signed   # after the first attempt, which may end after the gateway is up
   compose up -d pebble
   # the first retry comes about a minute after the failure
   wait_until 180 served_issuer_has "Pebble Intermediate"
@@ -92,7 +92,7 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   compose up -d
   wait_until 120 served_issuer_has "Pebble Intermediate"
   served_chain_verifies
-  sidecert_logged "reload_done.*signal:nginx:SIGHUP"
+  wait_until 90 sidecert_logged "reload_done.*signal:nginx:SIGHUP"
   user_set user "$HOST"
   docker_cp_set user
   wait_until 30 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
