@@ -83,6 +83,9 @@ Authorization authorizationFrom(const Object::Ptr& o, const std::string& url) {
   return a;
 }
 
+std::string subject(const Authorization& a) { return "authorization for " + a.identifier; }
+std::string subject(const Order& o) { return "order " + o.url; }
+
 // Link: <https://ca/cert/1/1>;rel="alternate"
 std::vector<std::string> alternateLinks(const HttpResponse& r) {
   std::vector<std::string> out;
@@ -329,38 +332,38 @@ Status Client::acceptChallenge(const std::string& url) {
   return {};
 }
 
-Result<Authorization> Client::waitForAuthorization(const std::string& url) {
+// Polls a pending resource: a brisk first poll, then doubling up to maxPoll, or
+// as long as Retry-After asks; gives up at the poll deadline.
+template <class T>
+Result<T> Client::pollUntilSettled(const std::string& url, const std::string& what,
+                                   const std::function<T(const Object::Ptr&)>& parse,
+                                   const std::function<bool(const T&)>& settled) {
   auto delay = policy_.firstPoll;
   auto deadline = std::chrono::steady_clock::now() + policy_.pollDeadline;
   while (true) {
     auto r = signedPost(url, "", false);
     if (!r) return std::unexpected(r.error());
-    auto obj = parseObject(r->body, "authorization " + url);
+    auto obj = parseObject(r->body, what + " " + url);
     if (!obj) return std::unexpected(obj.error());
-    auto a = authorizationFrom(*obj, url);
-    if (a.status != "pending" && a.status != "processing") return a;
-    if (std::chrono::steady_clock::now() > deadline) return fail("authorization for " + a.identifier + " still pending");
+    T resource = parse(*obj);
+    if (settled(resource)) return resource;
+    if (std::chrono::steady_clock::now() > deadline) return fail(subject(resource) + " still " + resource.status);
     auto told = parseRetryAfter(r->header("retry-after"), Clock::now());
     sleeper_.sleep(told.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(told) : delay);
     delay = std::min(delay * 2, policy_.maxPoll);
   }
 }
 
+Result<Authorization> Client::waitForAuthorization(const std::string& url) {
+  return pollUntilSettled<Authorization>(
+      url, "authorization", [&](const Object::Ptr& o) { return authorizationFrom(o, url); },
+      [](const Authorization& a) { return a.status != "pending" && a.status != "processing"; });
+}
+
 Result<Order> Client::waitForOrder(const std::string& url, const std::set<std::string>& until) {
-  auto delay = policy_.firstPoll;
-  auto deadline = std::chrono::steady_clock::now() + policy_.pollDeadline;
-  while (true) {
-    auto r = signedPost(url, "", false);
-    if (!r) return std::unexpected(r.error());
-    auto obj = parseObject(r->body, "order " + url);
-    if (!obj) return std::unexpected(obj.error());
-    auto order = orderFrom(*obj, url);
-    if (until.count(order.status) || order.status == "invalid") return order;
-    if (std::chrono::steady_clock::now() > deadline) return fail("order still " + order.status);
-    auto told = parseRetryAfter(r->header("retry-after"), Clock::now());
-    sleeper_.sleep(told.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(told) : delay);
-    delay = std::min(delay * 2, policy_.maxPoll);
-  }
+  return pollUntilSettled<Order>(
+      url, "order", [&](const Object::Ptr& o) { return orderFrom(o, url); },
+      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; });
 }
 
 Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <Poco/JSON/Object.h>
+
 #include "acme/transport.h"
 #include "acme/types.h"
 #include "crypto/signer.h"
@@ -73,6 +75,10 @@ class Client {
   Result<std::string> jws(const std::string& url, const std::string& payload, bool withJwk, const std::string& nonce);
   Result<std::string> eabBinding(const AccountOptions& options, const std::string& url);
   void keepNonce(const HttpResponse& r);
+  template <class T>
+  Result<T> pollUntilSettled(const std::string& url, const std::string& what,
+                             const std::function<T(const Poco::JSON::Object::Ptr&)>& parse,
+                             const std::function<bool(const T&)>& settled);
   Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what);
 
   HttpTransport& http_;
