@@ -332,15 +332,25 @@ Status Client::acceptChallenge(const std::string& url) {
   return {};
 }
 
-// Polls a pending resource: a brisk first poll, then doubling up to maxPoll, or
-// as long as Retry-After asks; gives up at the poll deadline.
+// Polls a pending resource: brisk pauses doubling up to maxPoll, or as long as
+// Retry-After asks; gives up at the poll deadline. `pauseFirst` (a Retry-After,
+// or 0 for a brisk pause) when the resource was just seen pending.
 template <class T>
 Result<T> Client::pollUntilSettled(const std::string& url, const std::string& what,
                                    const std::function<T(const Object::Ptr&)>& parse,
-                                   const std::function<bool(const T&)>& settled) {
+                                   const std::function<bool(const T&)>& settled,
+                                   std::optional<std::chrono::seconds> pauseFirst) {
   auto delay = policy_.firstPoll;
   auto deadline = std::chrono::steady_clock::now() + policy_.pollDeadline;
+  auto pause = pauseFirst;
   while (true) {
+    if (pause) {
+      if (pause->count() > 0)
+        sleeper_.sleep(std::chrono::duration_cast<std::chrono::milliseconds>(*pause));
+      else
+        sleeper_.pollPause(delay);
+      delay = std::min(delay * 2, policy_.maxPoll);
+    }
     auto r = signedPost(url, "", false);
     if (!r) return std::unexpected(r.error());
     auto obj = parseObject(r->body, what + " " + url);
@@ -348,22 +358,23 @@ Result<T> Client::pollUntilSettled(const std::string& url, const std::string& wh
     T resource = parse(*obj);
     if (settled(resource)) return resource;
     if (std::chrono::steady_clock::now() > deadline) return fail(subject(resource) + " still " + resource.status);
-    auto told = parseRetryAfter(r->header("retry-after"), Clock::now());
-    sleeper_.sleep(told.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(told) : delay);
-    delay = std::min(delay * 2, policy_.maxPoll);
+    pause = parseRetryAfter(r->header("retry-after"), Clock::now());
   }
 }
 
 Result<Authorization> Client::waitForAuthorization(const std::string& url) {
+  // Called right after its challenge was answered: the CA is still validating.
   return pollUntilSettled<Authorization>(
       url, "authorization", [&](const Object::Ptr& o) { return authorizationFrom(o, url); },
-      [](const Authorization& a) { return a.status != "pending" && a.status != "processing"; });
+      [](const Authorization& a) { return a.status != "pending" && a.status != "processing"; },
+      std::chrono::seconds(0));
 }
 
-Result<Order> Client::waitForOrder(const std::string& url, const std::set<std::string>& until) {
+Result<Order> Client::waitForOrder(const std::string& url, const std::set<std::string>& until,
+                                   std::optional<std::chrono::seconds> pauseFirst) {
   return pollUntilSettled<Order>(
       url, "order", [&](const Object::Ptr& o) { return orderFrom(o, url); },
-      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; });
+      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; }, pauseFirst);
 }
 
 Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
@@ -375,7 +386,7 @@ Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
   if (!obj) return std::unexpected(obj.error());
   auto updated = orderFrom(*obj, order.url);
   if (updated.status == "valid") return updated;
-  return waitForOrder(order.url, {"valid"});
+  return waitForOrder(order.url, {"valid"}, parseRetryAfter(r->header("retry-after"), Clock::now()));
 }
 
 Result<std::string> Client::downloadCertificate(const std::string& url, const std::string& preferredIssuer) {

@@ -34,7 +34,7 @@ struct RetryPolicy {
   // end the attempt and reach the supervisor's schedule.
   std::chrono::seconds maxInlineWait{10};
   // Polling: start brisk, double, cap; stop after the deadline.
-  std::chrono::milliseconds firstPoll{50};
+  std::chrono::milliseconds firstPoll{10};
   std::chrono::milliseconds maxPoll{2000};
   std::chrono::seconds pollDeadline{180};
 };
@@ -53,7 +53,9 @@ class Client {
   Result<Authorization> authorization(const std::string& url);
   Status acceptChallenge(const std::string& url);
   Result<Authorization> waitForAuthorization(const std::string& url);
-  Result<Order> waitForOrder(const std::string& url, const std::set<std::string>& until);
+  // pauseFirst: the resource was just seen unsettled (with this Retry-After, or 0).
+  Result<Order> waitForOrder(const std::string& url, const std::set<std::string>& until,
+                             std::optional<std::chrono::seconds> pauseFirst = std::nullopt);
   Result<Order> finalize(const Order& order, const std::string& csrDer);
   // The PEM chain; with a preferred issuer, the alternate whose top certificate
   // that issuer signed, where one is offered (Link: rel="alternate").
@@ -78,7 +80,8 @@ class Client {
   template <class T>
   Result<T> pollUntilSettled(const std::string& url, const std::string& what,
                              const std::function<T(const Poco::JSON::Object::Ptr&)>& parse,
-                             const std::function<bool(const T&)>& settled);
+                             const std::function<bool(const T&)>& settled,
+                             std::optional<std::chrono::seconds> pauseFirst);
   Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what);
 
   HttpTransport& http_;

@@ -33,6 +33,9 @@ class Sleeper {
  public:
   virtual ~Sleeper() = default;
   virtual void sleep(std::chrono::milliseconds d) = 0;
+  // A pause between polls of a resource that is still pending, when the CA named
+  // no Retry-After: one that sees the validation happen may end it early.
+  virtual void pollPause(std::chrono::milliseconds d) { sleep(d); }
 };
 
 }  // namespace sc::acme

@@ -41,7 +41,7 @@ Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net:
   for (const auto& url : settings.acmeDirectories) {
     sources::AcmeOptions o{url, {settings.email, settings.eabKid, settings.eabHmacKey}, settings.acmeProfile,
                            settings.preferredChain, settings.keyType};
-    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, sleeper, *tokens, accounts));
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *tokens, accounts));
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&selfSigned);

@@ -32,6 +32,7 @@ struct Runtime {
   std::unique_ptr<net::CurlTransport> transport;
   net::RealSleeper sleeper;
   std::shared_ptr<http01::TokenStore> tokens;
+  http01::FetchAwareSleeper pollSleeper{sleeper, *tokens};
   std::unique_ptr<http01::Responder> responder;
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   sources::SelfSignedSource selfSigned;

@@ -44,7 +44,9 @@ class ChallengeHandler final : public Poco::Net::HTTPRequestHandler {
         if (auto keyAuth = tokens_->find(token)) {
           log::info("challenge_served", {{"token_prefix", token.substr(0, 8)},
                                          {"from", req.clientAddress().host().toString()}});
-          return reply(res, HTTPResponse::HTTP_OK, *keyAuth, get);
+          reply(res, HTTPResponse::HTTP_OK, *keyAuth, get);
+          tokens_->noteServed();
+          return;
         }
     }
     reply(res, HTTPResponse::HTTP_NOT_FOUND, "not found\n", !head);
@@ -91,6 +93,36 @@ std::optional<std::string> TokenStore::find(const std::string& token) const {
   return it->second;
 }
 
+void TokenStore::noteServed() {
+  {
+    std::lock_guard lock(mutex_);
+    ++servedCount_;
+  }
+  served_.notify_all();
+}
+
+std::uint64_t TokenStore::servedCount() const {
+  std::lock_guard lock(mutex_);
+  return servedCount_;
+}
+
+std::uint64_t TokenStore::waitForServeAfter(std::uint64_t seen, std::chrono::milliseconds d) const {
+  std::unique_lock lock(mutex_);
+  served_.wait_for(lock, d, [&] { return servedCount_ > seen; });
+  return servedCount_;
+}
+
+void FetchAwareSleeper::pollPause(std::chrono::milliseconds d) {
+  auto start = std::chrono::steady_clock::now();
+  auto count = tokens_.waitForServeAfter(seen_, d);
+  if (count > seen_) {
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (waited < d) inner_.sleep(std::min(kVerdictGrace, d - waited));
+    // fetches from the CA's other vantage points during the grace belong to this pause
+    seen_ = tokens_.servedCount();
+  }
+}
+
 Result<std::unique_ptr<Responder>> Responder::bind(const std::string& host, int port, std::shared_ptr<TokenStore> tokens,
                                                    Limits limits) {
   Poco::Net::ServerSocket socket;
@@ -123,6 +155,7 @@ Result<std::unique_ptr<Responder>> Responder::bind(const std::string& host, int 
   params->setServerName("sidecert");
   std::unique_ptr<Responder> r(new Responder);
   r->port_ = socket.address().port();
+  r->socket_ = std::make_unique<Poco::Net::ServerSocket>(socket);
   r->server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(tokens, limits.maxUri), socket, params);
   return r;
 }
@@ -132,7 +165,15 @@ Responder::~Responder() { stop(); }
 void Responder::start() { server_->start(); }
 
 void Responder::stop() {
-  if (server_) server_->stopAll(true);
+  if (!server_) return;
+  // Poco's accept loop looks at its stop flag only between 250 ms polls; a listening
+  // socket shut down for reading wakes that poll at once, so `once` exits promptly.
+  try {
+    socket_->impl()->shutdownReceive();
+  } catch (const Poco::Exception&) {
+  }
+  server_->stopAll(true);
+  server_.reset();
 }
 
 int Responder::port() const { return port_; }

@@ -2,6 +2,9 @@
 // The HTTP-01 responder: answers GET and HEAD of
 // /.well-known/acme-challenge/<token> for tokens of orders in flight, 404 for
 // anything else. It faces the internet, so everything about a request is bounded.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -9,10 +12,12 @@
 #include <string>
 
 #include "acme/challenge_publisher.h"
+#include "acme/transport.h"
 #include "core/result.h"
 
 namespace Poco::Net {
 class HTTPServer;
+class ServerSocket;
 }
 
 namespace sc::http01 {
@@ -30,9 +35,34 @@ class TokenStore final : public acme::ChallengePublisher {
   void withdraw(const std::string& token) override;
   std::optional<std::string> find(const std::string& token) const;
 
+  // How many times a token has been served; the responder counts each answer.
+  void noteServed();
+  std::uint64_t servedCount() const;
+  // Waits until the count passes `seen` or `d` passes; returns the count.
+  std::uint64_t waitForServeAfter(std::uint64_t seen, std::chrono::milliseconds d) const;
+
  private:
   mutable std::mutex mutex_;
+  mutable std::condition_variable served_;
   std::map<std::string, std::string> tokens_;
+  std::uint64_t servedCount_ = 0;
+};
+
+// Polls of a pending authorization wait for the CA's fetch of a token instead of
+// a guess: the pause ends a moment after the responder answers the CA, which is
+// when the CA decides. Without a fetch the pause lasts as asked.
+class FetchAwareSleeper final : public acme::Sleeper {
+ public:
+  // The moment the CA needs between fetching a token and recording its verdict.
+  static constexpr std::chrono::milliseconds kVerdictGrace{10};
+  FetchAwareSleeper(acme::Sleeper& inner, const TokenStore& tokens) : inner_(inner), tokens_(tokens) {}
+  void sleep(std::chrono::milliseconds d) override { inner_.sleep(d); }
+  void pollPause(std::chrono::milliseconds d) override;
+
+ private:
+  acme::Sleeper& inner_;
+  const TokenStore& tokens_;
+  std::uint64_t seen_ = 0;  // fetches that already ended a pause (one poller: the supervisor)
 };
 
 // Tokens are base64url (RFC 8555 8.3): anything else is not looked up at all.
@@ -50,6 +80,7 @@ class Responder {
 
  private:
   Responder() = default;
+  std::unique_ptr<Poco::Net::ServerSocket> socket_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   int port_ = 0;
 };

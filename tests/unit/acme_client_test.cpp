@@ -202,7 +202,24 @@ TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
   auto a = client.waitForAuthorization("https://ca/authz/1");
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->status, "valid");
-  EXPECT_EQ(sleeper.slept, (std::vector<milliseconds>{seconds(3), milliseconds(100), milliseconds(200)}));
+  // a brisk pause first (the challenge was just answered), the 3 s asked for, then doubling
+  EXPECT_EQ(sleeper.slept,
+            (std::vector<milliseconds>{milliseconds(10), seconds(3), milliseconds(40), milliseconds(80)}));
+}
+
+TEST_F(ClientTest, AFinalizeStillProcessingIsFirstPolledAfterItsRetryAfter) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(200, R"({"status":"processing"})", {{"retry-after", {"1"}}, {"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(200, R"({"status":"valid","certificate":"https://ca/cert/1"})"));
+  acme::Order order;
+  order.url = "https://ca/order/1";
+  order.finalize = "https://ca/fin/1";
+  auto done = client.finalize(order, "csr");
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->certificate, "https://ca/cert/1");
+  EXPECT_EQ(sleeper.slept, (std::vector<milliseconds>{seconds(1)}));
+  ASSERT_EQ(ca.sent.size(), 4u);  // directory, HEAD nonce, finalize, one poll
+  EXPECT_EQ(ca.sent[3].url, "https://ca/order/1");
 }
 
 TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
