@@ -1,75 +1,58 @@
 #include "http01/responder.h"
 
 #include <algorithm>
+#include <sstream>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetException.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
 
+#include "http01/connection_loop.h"
 #include "log/log.h"
 
 namespace sc::http01 {
 namespace {
 
 using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
 
 const std::string kPrefix = "/.well-known/acme-challenge/";
 constexpr std::size_t kMaxToken = 128;
 
-void reply(HTTPServerResponse& res, HTTPResponse::HTTPStatus status, const std::string& body, bool withBody) {
-  res.setStatus(status);
+std::string render(HTTPResponse::HTTPStatus status, const std::string& body, bool withBody) {
+  HTTPResponse res(Poco::Net::HTTPMessage::HTTP_1_1, status);
   res.setContentType("text/plain");
   res.setContentLength(static_cast<std::streamsize>(body.size()));
   res.setKeepAlive(false);
-  auto& out = res.send();
+  res.set("Server", "sidecert");
+  std::ostringstream out;
+  res.write(out);
   if (withBody) out << body;
+  return out.str();
 }
 
-class ChallengeHandler final : public Poco::Net::HTTPRequestHandler {
- public:
-  ChallengeHandler(std::shared_ptr<TokenStore> tokens, std::size_t maxUri) : tokens_(std::move(tokens)), maxUri_(maxUri) {}
-  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& res) override {
-    const std::string& uri = req.getURI();
-    bool get = req.getMethod() == "GET", head = req.getMethod() == "HEAD";
-    if ((get || head) && uri.size() <= maxUri_ && uri.rfind(kPrefix, 0) == 0) {
-      std::string token = uri.substr(kPrefix.size());
-      if (isToken(token))
-        if (auto keyAuth = tokens_->find(token)) {
-          log::info("challenge_served", {{"token_prefix", token.substr(0, 8)},
-                                         {"from", req.clientAddress().host().toString()}});
-          reply(res, HTTPResponse::HTTP_OK, *keyAuth, get);
-          tokens_->noteServed();
-          return;
-        }
-    }
-    reply(res, HTTPResponse::HTTP_NOT_FOUND, "not found\n", !head);
-  }
-
- private:
-  std::shared_ptr<TokenStore> tokens_;
-  std::size_t maxUri_;
-};
-
-class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  Factory(std::shared_ptr<TokenStore> tokens, std::size_t maxUri) : tokens_(std::move(tokens)), maxUri_(maxUri) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new ChallengeHandler(tokens_, maxUri_);
-  }
-
- private:
-  std::shared_ptr<TokenStore> tokens_;
-  std::size_t maxUri_;
-};
-
 }  // namespace
+
+std::string replyTo(const std::string& head, TokenStore& tokens, std::size_t maxUri, const std::string& peer) {
+  Poco::Net::HTTPRequest req;
+  try {
+    std::istringstream in(head);
+    req.read(in);
+  } catch (const Poco::Exception&) {
+    return render(HTTPResponse::HTTP_BAD_REQUEST, "bad request\n", true);
+  }
+  const std::string& uri = req.getURI();
+  bool get = req.getMethod() == "GET", isHead = req.getMethod() == "HEAD";
+  if ((get || isHead) && uri.size() <= maxUri && uri.rfind(kPrefix, 0) == 0) {
+    std::string token = uri.substr(kPrefix.size());
+    if (isToken(token))
+      if (auto keyAuth = tokens.find(token)) {
+        log::info("challenge_served", {{"token_prefix", token.substr(0, 8)}, {"from", peer}});
+        tokens.noteServed();
+        return render(HTTPResponse::HTTP_OK, *keyAuth, get);
+      }
+  }
+  return render(HTTPResponse::HTTP_NOT_FOUND, "not found\n", !isHead);
+}
 
 bool isToken(const std::string& s) {
   return !s.empty() && s.size() <= kMaxToken &&
@@ -143,37 +126,23 @@ Result<std::unique_ptr<Responder>> Responder::bind(const std::string& host, int 
     } else {
       socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true);
     }
-    socket.listen(limits.maxQueued);
+    socket.listen(1024);  // the kernel queues bursts; the loop accepts them at once
   } catch (const Poco::Exception& e) {
     return fail("HTTP-01 responder: listen on " + where + ": " + e.displayText());
   }
-  auto params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(limits.maxThreads);
-  params->setMaxQueued(limits.maxQueued);
-  params->setKeepAlive(false);
-  params->setTimeout(Poco::Timespan(limits.timeoutSeconds, 0));
-  params->setServerName("sidecert");
   std::unique_ptr<Responder> r(new Responder);
   r->port_ = socket.address().port();
-  r->socket_ = std::make_unique<Poco::Net::ServerSocket>(socket);
-  r->server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(tokens, limits.maxUri), socket, params);
+  r->loop_ = std::make_unique<Loop>(socket, std::move(tokens), limits);
   return r;
 }
 
 Responder::~Responder() { stop(); }
 
-void Responder::start() { server_->start(); }
+void Responder::start() { loop_->begin(); }
 
 void Responder::stop() {
-  if (!server_) return;
-  // Poco's accept loop looks at its stop flag only between 250 ms polls; a listening
-  // socket shut down for reading wakes that poll at once, so `once` exits promptly.
-  try {
-    socket_->impl()->shutdownReceive();
-  } catch (const Poco::Exception&) {
-  }
-  server_->stopAll(true);
-  server_.reset();
+  if (loop_) loop_->end();
+  loop_.reset();
 }
 
 int Responder::port() const { return port_; }

@@ -15,18 +15,15 @@
 #include "acme/transport.h"
 #include "core/result.h"
 
-namespace Poco::Net {
-class HTTPServer;
-class ServerSocket;
-}
-
 namespace sc::http01 {
 
 struct Limits {
-  int maxThreads = 4;       // answering a token is microseconds of work
-  int maxQueued = 64;       // connections waiting beyond that are refused
-  int timeoutSeconds = 5;   // for the request to arrive: slow clients are cut off
-  std::size_t maxUri = 256; // a challenge path is ~80 characters
+  // Connections held at once; beyond it the oldest is dropped, so a flood of idle
+  // connections (slowloris) cannot keep the CA's validation request waiting.
+  std::size_t maxConnections = 512;
+  int timeoutSeconds = 5;    // for the request to arrive: slow clients are cut off
+  std::size_t maxUri = 256;  // a challenge path is ~80 characters
+  std::size_t maxRequestHead = 4096;
 };
 
 class TokenStore final : public acme::ChallengePublisher {
@@ -68,6 +65,8 @@ class FetchAwareSleeper final : public acme::Sleeper {
 // Tokens are base64url (RFC 8555 8.3): anything else is not looked up at all.
 bool isToken(const std::string& s);
 
+// One thread runs an event loop over every open connection (Poco's SocketReactor);
+// Poco's HTTP classes read the request and write the answer.
 class Responder {
  public:
   // Binds now (so privileges can be dropped before start()).
@@ -78,10 +77,11 @@ class Responder {
   void stop();
   int port() const;
 
+  class Loop;
+
  private:
   Responder() = default;
-  std::unique_ptr<Poco::Net::ServerSocket> socket_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Loop> loop_;
   int port_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/StreamSocket.h>
 
 using namespace sc;
 using namespace std::chrono;
@@ -40,6 +41,34 @@ int get(int port, const std::string& path) {
   return res.getStatus();
 }
 
+// A client that connects, sends the start of a request and nothing more.
+std::vector<Poco::Net::StreamSocket> idleConnections(int port, int n) {
+  std::vector<Poco::Net::StreamSocket> held;
+  for (int i = 0; i < n; ++i) {
+    held.emplace_back(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+    held.back().sendBytes("GET /", 5);
+  }
+  return held;
+}
+
+// True when the server closed the connection within `d`.
+bool closedWithin(Poco::Net::StreamSocket& s, milliseconds d) {
+  s.setReceiveTimeout(Poco::Timespan(d.count() * 1000));
+  char c;
+  try {
+    return s.receiveBytes(&c, 1) == 0;
+  } catch (const Poco::Exception&) {
+    return false;  // still open at the deadline
+  }
+}
+
+std::unique_ptr<http01::Responder> startResponder(std::shared_ptr<http01::TokenStore> tokens, http01::Limits limits) {
+  auto responder = http01::Responder::bind("127.0.0.1", 0, std::move(tokens), limits);
+  if (!responder) throw std::runtime_error(responder.error().message);
+  (*responder)->start();
+  return std::move(*responder);
+}
+
 }  // namespace
 
 TEST_F(FetchAwareSleeperTest, APollPauseEndsAGraceAfterTheCaFetchesAToken) {
@@ -71,14 +100,50 @@ TEST_F(FetchAwareSleeperTest, OtherWaitsAreNotShortened) {
 TEST(Responder, CountsOnlyTokensItAnswered) {
   auto tokens = std::make_shared<http01::TokenStore>();
   tokens->publish("tok-1", "tok-1.thumb");
-  auto responder = http01::Responder::bind("127.0.0.1", 0, tokens);
-  ASSERT_TRUE(responder) << responder.error().message;
-  (*responder)->start();
-  int port = (*responder)->port();
+  auto responder = startResponder(tokens, {});
+  int port = responder->port();
   EXPECT_EQ(get(port, "/.well-known/acme-challenge/unknown"), 404);
   EXPECT_EQ(get(port, "/elsewhere"), 404);
   EXPECT_EQ(tokens->servedCount(), 0u);
   EXPECT_EQ(get(port, "/.well-known/acme-challenge/tok-1"), 200);
   EXPECT_EQ(tokens->servedCount(), 1u);
-  (*responder)->stop();
+  responder->stop();
+}
+
+TEST(Responder, AnswersWhileMoreIdleConnectionsThanItHoldsStayOpen) {
+  auto tokens = std::make_shared<http01::TokenStore>();
+  tokens->publish("tok-1", "tok-1.thumb");
+  http01::Limits limits;
+  limits.maxConnections = 8;
+  limits.timeoutSeconds = 30;
+  auto responder = startResponder(tokens, limits);
+  auto held = idleConnections(responder->port(), 20);
+  EXPECT_EQ(get(responder->port(), "/.well-known/acme-challenge/tok-1"), 200);
+  EXPECT_TRUE(closedWithin(held.front(), seconds(5)));  // the oldest made room
+  EXPECT_FALSE(closedWithin(held.back(), milliseconds(50)));
+}
+
+TEST(Responder, DropsAConnectionThatSendsNoRequestInTime) {
+  http01::Limits limits;
+  limits.timeoutSeconds = 1;
+  auto responder = startResponder(std::make_shared<http01::TokenStore>(), limits);
+  auto held = idleConnections(responder->port(), 1);
+  EXPECT_TRUE(closedWithin(held.front(), seconds(10)));
+}
+
+TEST(Responder, AMalformedOrOversizedRequestIsRefusedAndClosed) {
+  auto responder = startResponder(std::make_shared<http01::TokenStore>(), {});
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(responder->port())));
+  std::string garbage = "\x01\x02 nonsense\r\n\r\n";
+  s.sendBytes(garbage.data(), static_cast<int>(garbage.size()));
+  char buf[64] = {0};
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  int n = s.receiveBytes(buf, sizeof buf - 1);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max(n, 0))).substr(0, 12), "HTTP/1.1 400");
+  Poco::Net::StreamSocket big(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(responder->port())));
+  std::string head = "GET /" + std::string(20000, 'a');
+  big.sendBytes(head.data(), static_cast<int>(head.size()));
+  big.setReceiveTimeout(Poco::Timespan(5, 0));
+  n = big.receiveBytes(buf, sizeof buf - 1);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max(n, 0))).substr(0, 12), "HTTP/1.1 431");
 }
