@@ -38,7 +38,7 @@ for f in figures:
         f["sidecert_ratio"] = ours / f["median"]
 
 units = {"wall": "s", "cpu": "s", "rss_kib": "KiB", "rps": "req/s", "p99_ms": "ms", "mb": "MB",
-         "challenge_under_1000_idle_s": "s"}
+         "challenge_under_1000_idle_s": "s", "after_validation": "s"}
 print(f"{'section':<10} {'client':<22} {'metric':<28} {'median':>10} {'min':>10} {'max':>10} {'sidecert/peer':>14}")
 for f in sorted(figures, key=lambda f: (f["section"], f["metric"], f["client"] != "sidecert", f["client"])):
     def fmt(v):
