@@ -239,6 +239,7 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
       continue;
     }
     if (p.is("accountDoesNotExist") && !withJwk) accountMissing_ = true;
+    lastProblem_ = p;
     auto wait = parseRetryAfter(r->header("retry-after"), Clock::now());
     bool busy = p.is("rateLimited") || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {
@@ -380,7 +381,13 @@ Result<Order> Client::waitForOrder(const std::string& url, const std::set<std::s
 Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
   Object payload;
   payload.set("csr", crypto::base64url(csrDer));
+  lastProblem_.reset();
   auto r = signedPost(order.finalize, toJson(payload), false);
+  if (!r && lastProblem_ && lastProblem_->is("orderNotReady")) {
+    auto ready = waitForOrder(order.url, {"ready", "valid"});
+    if (!ready || ready->status != "ready") return ready;
+    r = signedPost(order.finalize, toJson(payload), false);
+  }
   if (!r) return wrap("finalize the order", r.error());
   auto obj = parseObject(r->body, "finalize");
   if (!obj) return std::unexpected(obj.error());

@@ -56,6 +56,9 @@ class Client {
   // pauseFirst: the resource was just seen unsettled (with this Retry-After, or 0).
   Result<Order> waitForOrder(const std::string& url, const std::set<std::string>& until,
                              std::optional<std::chrono::seconds> pauseFirst = std::nullopt);
+  // Finalizes as soon as the authorizations are valid, without polling the order
+  // to "ready" first (one round trip less); a CA that has not moved the order on
+  // yet says orderNotReady, and then the order is polled and finalized again.
   Result<Order> finalize(const Order& order, const std::string& csrDer);
   // The PEM chain; with a preferred issuer, the alternate whose top certificate
   // that issuer signed, where one is offered (Link: rel="alternate").
@@ -95,6 +98,7 @@ class Client {
   int requests_ = 0;
   int badNonces_ = 0;
   bool accountMissing_ = false;
+  std::optional<Problem> lastProblem_;  // of the last request the CA refused
 };
 
 // Parses a problem document; a body that is none becomes "HTTP <status>: <start of body>".

@@ -141,16 +141,14 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", order->url}});
   if (order->status == "pending")
     if (auto ok = authorize(c, *order); !ok) return std::unexpected(ok.error());
-  auto ready = c.waitForOrder(order->url, {"ready", "valid"});
-  if (!ready) return std::unexpected(ready.error());
-  if (ready->status == "invalid")
-    return fail("the order became invalid" + (ready->error ? ": " + ready->error->describe() : std::string()));
   auto key = crypto::PrivateKey::generate(request.keyType);
   if (!key) return std::unexpected(key.error());
   auto csr = crypto::makeCsr(*key, request.names);
   if (!csr) return std::unexpected(csr.error());
-  auto valid = ready->status == "valid" ? *ready : c.finalize(*ready, *csr);
+  auto valid = order->status == "valid" ? *order : c.finalize(*order, *csr);
   if (!valid) return std::unexpected(valid.error());
+  if (valid->status != "valid")
+    return fail("the order became " + valid->status + (valid->error ? ": " + valid->error->describe() : std::string()));
   auto pem = c.downloadCertificate(valid->certificate, options_.preferredChain);
   if (!pem) return std::unexpected(pem.error());
   auto certs = crypto::Certificate::parseAll(*pem);

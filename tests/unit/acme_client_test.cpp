@@ -74,6 +74,13 @@ const std::string kDirectory = R"({"newNonce":"https://ca/nonce","newAccount":"h
   "revokeCert":"https://ca/revoke","renewalInfo":"https://ca/ari/","meta":{"externalAccountRequired":false,
   "profiles":{"classic":"","shortlived":""}}})";
 
+acme::Order anOrder() {
+  acme::Order o;
+  o.url = "https://ca/order/1";
+  o.finalize = "https://ca/fin/1";
+  return o;
+}
+
 struct ClientTest : ::testing::Test {
   ScriptedCa ca;
   NoSleep sleeper;
@@ -211,15 +218,37 @@ TEST_F(ClientTest, AFinalizeStillProcessingIsFirstPolledAfterItsRetryAfter) {
   ca.replies.push_back(reply(200, kDirectory));
   ca.replies.push_back(reply(200, R"({"status":"processing"})", {{"retry-after", {"1"}}, {"replay-nonce", {"n"}}}));
   ca.replies.push_back(reply(200, R"({"status":"valid","certificate":"https://ca/cert/1"})"));
-  acme::Order order;
-  order.url = "https://ca/order/1";
-  order.finalize = "https://ca/fin/1";
-  auto done = client.finalize(order, "csr");
+  auto done = client.finalize(anOrder(), "csr");
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(done->certificate, "https://ca/cert/1");
   EXPECT_EQ(sleeper.slept, (std::vector<milliseconds>{seconds(1)}));
   ASSERT_EQ(ca.sent.size(), 4u);  // directory, HEAD nonce, finalize, one poll
   EXPECT_EQ(ca.sent[3].url, "https://ca/order/1");
+}
+
+TEST_F(ClientTest, AFinalizeTheCaIsNotReadyForIsRetriedOnceTheOrderIsReady) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(403, R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"pending"})",
+                             {{"replay-nonce", {"n1"}}}));
+  ca.replies.push_back(reply(200, R"({"status":"ready","finalize":"https://ca/fin/1"})", {{"replay-nonce", {"n2"}}}));
+  ca.replies.push_back(reply(200, R"({"status":"valid","certificate":"https://ca/cert/1"})"));
+  auto done = client.finalize(anOrder(), "csr");
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(done->certificate, "https://ca/cert/1");
+  ASSERT_EQ(ca.sent.size(), 5u);  // directory, HEAD nonce, finalize, the order, finalize again
+  EXPECT_EQ(ca.sent[3].url, "https://ca/order/1");
+  EXPECT_EQ(ca.sent[4].url, "https://ca/fin/1");
+}
+
+TEST_F(ClientTest, AnotherRefusedFinalizeIsAnErrorWithoutRetries) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(403, R"({"type":"urn:ietf:params:acme:error:badCSR","detail":"key too weak"})",
+                             {{"replay-nonce", {"n1"}}}));
+  auto done = client.finalize(anOrder(), "csr");
+  ASSERT_FALSE(done);
+  EXPECT_NE(done.error().message.find("finalize the order"), std::string::npos);
+  EXPECT_NE(done.error().message.find("key too weak"), std::string::npos);
+  EXPECT_EQ(ca.sent.size(), 3u);
 }
 
 TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
