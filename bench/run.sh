@@ -4,7 +4,8 @@
 #
 #   bench/run.sh                 5 runs per figure, a minute of idle
 #   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
-#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, own, responder, image
+#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, responder, sleeps, own, image
+#   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -90,7 +91,7 @@ issue() { # CLIENT DIR NAME: one certificate for NAME, state kept in DIR
   esac
 }
 
-CLIENTS=(sidecert uacme lego certbot)
+read -r -a CLIENTS <<<"${BENCH_CLIENTS:-sidecert uacme lego certbot}"
 # /usr/bin/time runs programs, not functions: `issue` goes through bash -c (about 2 ms, the same for all).
 export -f issue
 export WORK SIDECERT
@@ -121,15 +122,17 @@ run_issuance() { # SECTION: one issuance from a fresh account, RUNS times per cl
   done
 }
 
-run_ten() { # ten names as ten certificates, one after another, one account
-  local c i
+run_ten() { # ten names as ten certificates, one after another, one account per run
+  local c i r start
   for c in "${CLIENTS[@]}"; do
     if [ "$c" = uacme ]; then start_webroot; fi
-    local start end
-    start=$(date +%s.%N)
-    for i in $(seq 1 10); do issue "$c" "$WORK/ten-$c" "n$i.ten.$c.test" >/dev/null 2>&1 || echo "  $c: name $i failed" >&2; done
-    end=$(date +%s.%N)
-    record ten "$c" wall "$(echo "$end - $start" | bc -l)"
+    for r in $(seq 1 "$RUNS"); do
+      start=$(date +%s%N)
+      for i in $(seq 1 10); do
+        issue "$c" "$WORK/ten-$c-$r" "n$i.ten$r.$c.test" >"$WORK/ten.out" 2>&1 || { echo "  $c: name $i failed" >&2; tail -3 "$WORK/ten.out" >&2; }
+      done
+      record ten "$c" wall "$(echo "($(date +%s%N) - $start) / 1000000000" | bc -l)"
+    done
     if [ "$c" = uacme ]; then stop_webroot; fi
   done
 }
