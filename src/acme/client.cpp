@@ -392,7 +392,7 @@ Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
   auto obj = parseObject(r->body, "finalize");
   if (!obj) return std::unexpected(obj.error());
   auto updated = orderFrom(*obj, order.url);
-  if (updated.status == "valid") return updated;
+  if (updated.status == "valid" || updated.status == "invalid") return updated;
   return waitForOrder(order.url, {"valid"}, parseRetryAfter(r->header("retry-after"), Clock::now()));
 }
 
