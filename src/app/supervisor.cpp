@@ -90,13 +90,15 @@ int Supervisor::run() {
     return 1;
   }
   const auto liveDir = rt_.settings.volume / "live";
-  if (auto ok = rt_.startResponder(); !ok)
-    log::error("responder_failed", {{"error", ok.error().message},
-                                    {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
+  auto responder = rt_.bindResponder();
   if (auto dropped = dropBindPrivilege(); !dropped)
     log::warn("privileges_kept", {{"error", dropped.error().message}});
   else if (!dropped->empty())
     log::info("privileges_dropped", {{"capabilities", *dropped}});
+  if (responder) responder = rt_.startResponder();
+  if (!responder)
+    log::error("responder_failed", {{"error", responder.error().message},
+                                    {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
   log::info("started", {{"name", rt_.settings.name},
                         {"names", sources::joinNames(rt_.settings.domains)},
                         {"volume", rt_.settings.volume.string()},

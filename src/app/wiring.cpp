@@ -69,12 +69,19 @@ std::unique_ptr<reload::Reloader> Runtime::makeReloader() {
   return std::make_unique<reload::NoReload>();
 }
 
-Status Runtime::startResponder() {
+Status Runtime::bindResponder() {
   if (acme.empty() || responder) return {};
   auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
   if (!r) return std::unexpected(r.error());
   responder = std::move(*r);
+  return {};
+}
+
+Status Runtime::startResponder() {
+  if (acme.empty() || responderStarted) return {};
+  if (auto bound = bindResponder(); !bound) return bound;
   responder->start();
+  responderStarted = true;
   log::info("responder_listening", {{"address", describeListen(settings)}});
   return {};
 }

@@ -20,7 +20,11 @@ namespace sc::app {
 
 struct Runtime {
   Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> transport);
-  // Starts the HTTP-01 responder (run keeps it up; once for its pass).
+  // Binds the HTTP-01 responder's port: before privileges are dropped, as
+  // capabilities belong to the thread, and the responder's thread comes after.
+  Status bindResponder();
+  // Starts it answering, binding first if that was not done (run keeps it up;
+  // once for its pass).
   Status startResponder();
   std::unique_ptr<reload::Reloader> makeReloader();
 
@@ -34,6 +38,7 @@ struct Runtime {
   std::shared_ptr<http01::TokenStore> tokens;
   http01::FetchAwareSleeper pollSleeper{sleeper, *tokens};
   std::unique_ptr<http01::Responder> responder;
+  bool responderStarted = false;
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   sources::SelfSignedSource selfSigned;
   reload::ProcTable processes;
