@@ -108,14 +108,17 @@ int Supervisor::run() {
   // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
   std::optional<TimePoint> settleAt;
   TimePoint firstChange{};
+  auto noteChange = [&](TimePoint now) {
+    if (!settleAt) firstChange = now;
+    settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
+  };
   while (true) {
     auto fresh = watcher->watchLive(liveDir, rt_.settings.name);
     if (!fresh) {
       log::warn("watch_failed", {{"error", fresh.error().message}});
     } else if (*fresh && !settleAt) {
       // Look once more at a folder we only now watch: writes made before the watch went unseen.
-      firstChange = time_.now();
-      settleAt = firstChange + kQuietPeriod;
+      noteChange(time_.now());
     }
     TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
     pollfd fds[2] = {{signals.fd, POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
@@ -134,10 +137,7 @@ int Supervisor::run() {
       forced = sig == SIGHUP;
     }
     TimePoint now = time_.now();
-    if (n > 0 && (fds[1].revents & POLLIN) && watcher->drain()) {
-      if (!settleAt) firstChange = now;
-      settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
-    }
+    if (n > 0 && (fds[1].revents & POLLIN) && watcher->drain()) noteChange(now);
     if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
       settleAt.reset();
       last = rt_.lineage->pass(now);

@@ -20,7 +20,8 @@
 
 namespace sc::http01 {
 
-// The bytes to send back for one request head (everything up to its blank line).
+// The bytes to send back for one request head (everything up to its blank line);
+// in responder.cpp, with the rules of what is answered.
 std::string replyTo(const std::string& head, TokenStore& tokens, std::size_t maxUri, const std::string& peer);
 
 class Responder::Loop final : public Poco::Net::SocketReactor {

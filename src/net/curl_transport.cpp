@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "net/bounded_body.h"
+
 namespace sc::net {
 namespace {
 
@@ -12,25 +14,10 @@ constexpr long kConnectTimeoutSeconds = 10;
 constexpr long kRequestTimeoutSeconds = 30;
 constexpr std::size_t kMaxBody = 1 << 20;  // a certificate chain is a few KiB
 
-struct Exchange {
-  acme::HttpResponse response;
-  bool tooLarge = false;
-};
-
-size_t onBody(char* data, size_t size, size_t n, void* user) {
-  auto* ex = static_cast<Exchange*>(user);
-  if (ex->response.body.size() + size * n > kMaxBody) {
-    ex->tooLarge = true;
-    return 0;
-  }
-  ex->response.body.append(data, size * n);
-  return size * n;
-}
-
 size_t onHeader(char* data, size_t size, size_t n, void* user) {
-  auto* ex = static_cast<Exchange*>(user);
+  auto* response = static_cast<acme::HttpResponse*>(user);
   std::string line(data, size * n);
-  if (line.rfind("HTTP/", 0) == 0) ex->response.headers.clear();  // a new response (after 100 Continue)
+  if (line.rfind("HTTP/", 0) == 0) response->headers.clear();  // a new response (after 100 Continue)
   auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
@@ -38,7 +25,7 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t\r\n") + 1);
-    ex->response.headers[name].push_back(value);
+    response->headers[name].push_back(value);
   }
   return size * n;
 }
@@ -59,7 +46,8 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
                                                   const std::string* body, const std::string& accept) {
   CURL* c = static_cast<CURL*>(curl_);
   curl_easy_reset(c);  // keeps the connection cache: the next request reuses the connection
-  Exchange ex;
+  acme::HttpResponse response;
+  BoundedBody received{response.body, kMaxBody};
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
@@ -69,10 +57,10 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.userAgent.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, appendBounded);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
   if (!options_.caBundle.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.caBundle.c_str());
   curl_slist* headers = nullptr;
   if (!accept.empty()) headers = curl_slist_append(headers, ("Accept: " + accept).c_str());
@@ -86,13 +74,13 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
-  if (ex.tooLarge) return fail(method + " " + url + ": the reply is larger than 1 MiB");
+  if (received.tooLarge) return fail(method + " " + url + ": the reply is larger than 1 MiB");
   if (rc != CURLE_OK)
     return fail(method + " " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)), static_cast<int>(rc));
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  ex.response.status = static_cast<int>(status);
-  return ex.response;
+  response.status = static_cast<int>(status);
+  return response;
 }
 
 Result<acme::HttpResponse> CurlTransport::get(const std::string& url) { return perform("GET", url, nullptr, ""); }

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "net/bounded_body.h"
+
 namespace sc::net {
 namespace {
 
@@ -11,13 +13,6 @@ namespace {
 constexpr const char* kApiVersion = "/v1.41";
 constexpr long kTimeoutSeconds = 60;  // a restart waits for the gateway to stop
 constexpr std::size_t kMaxBody = 4 << 20;
-
-size_t onBody(char* data, size_t size, size_t n, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  if (body->size() + size * n > kMaxBody) return 0;
-  body->append(data, size * n);
-  return size * n;
-}
 
 }  // namespace
 
@@ -36,8 +31,9 @@ Result<reload::EngineReply> DockerSocket::call(const std::string& method, const 
   curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, kTimeoutSeconds);
   curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.get(), CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &reply.body);
+  BoundedBody received{reply.body, kMaxBody};
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, appendBounded);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &received);
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
   curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers);
   if (method == "POST") {
@@ -46,6 +42,7 @@ Result<reload::EngineReply> DockerSocket::call(const std::string& method, const 
   }
   CURLcode rc = curl_easy_perform(c.get());
   curl_slist_free_all(headers);
+  if (received.tooLarge) return fail("the Docker engine's reply to " + method + " " + path + " is larger than 4 MiB");
   if (rc != CURLE_OK)
     return fail("the Docker engine at " + socket_ + " did not answer " + method + " " + path + ": " +
                 (errbuf[0] ? errbuf : curl_easy_strerror(rc)) + " (is the socket mounted?)");
