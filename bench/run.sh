@@ -18,7 +18,7 @@ WORK="$(mktemp -d /tmp/sidecert-bench.XXXXXX)"
 RESULTS="$WORK/results.tsv"   # section  client  metric  value
 export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_MGMT_PORT=8155
 
-ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time python3 lego certbot uacme wrk
+ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time bc python3 lego certbot uacme wrk
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSIDECERT_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" --target sidecert >/dev/null
 SIDECERT="$PWD/build-bench/sidecert"
