@@ -3,7 +3,6 @@
 #include <functional>
 #include <sstream>
 
-#include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -11,6 +10,7 @@
 #include "core/time_format.h"
 #include "crypto/cert.h"
 #include "crypto/encoding.h"
+#include "acme/wire.h"
 
 namespace sc::acme {
 namespace {
@@ -18,131 +18,53 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-std::string str(const Object::Ptr& o, const char* key) { return o ? o->optValue<std::string>(key, "") : ""; }
-
 std::string toJson(const Object& o) {
   std::ostringstream out;
   o.stringify(out);
   return out.str();
 }
 
-Result<Object::Ptr> parseObject(const std::string& body, const std::string& what) {
-  try {
-    auto v = Poco::JSON::Parser().parse(body);
-    auto obj = v.extract<Object::Ptr>();
-    if (!obj) return fail(what + ": the reply is not a JSON object");
-    return obj;
-  } catch (const Poco::Exception& e) {
-    return fail(what + ": the reply is not JSON: " + e.displayText());
-  }
-}
-
-Problem problemFrom(const Object::Ptr& o) {
-  Problem p;
-  p.type = str(o, "type");
-  p.detail = str(o, "detail");
-  p.status = o->optValue<int>("status", 0);
-  if (auto id = o->getObject("identifier")) p.identifier = str(id, "value");
-  if (auto subs = o->getArray("subproblems"))
-    for (std::size_t i = 0; i < subs->size(); ++i)
-      if (auto sub = subs->getObject(static_cast<unsigned>(i))) p.subproblems.push_back(problemFrom(sub));
-  return p;
-}
-
-std::vector<std::string> strings(const Object::Ptr& o, const char* key) {
-  std::vector<std::string> out;
-  if (auto arr = o->getArray(key))
-    for (std::size_t i = 0; i < arr->size(); ++i) out.push_back(arr->getElement<std::string>(static_cast<unsigned>(i)));
-  return out;
-}
-
-Order orderFrom(const Object::Ptr& o, const std::string& url) {
-  Order order;
-  order.url = url;
-  order.status = str(o, "status");
-  order.finalize = str(o, "finalize");
-  order.certificate = str(o, "certificate");
-  order.authorizations = strings(o, "authorizations");
-  if (auto err = o->getObject("error")) order.error = problemFrom(err);
-  return order;
-}
-
-Authorization authorizationFrom(const Object::Ptr& o, const std::string& url) {
-  Authorization a;
-  a.url = url;
-  a.status = str(o, "status");
-  if (auto id = o->getObject("identifier")) a.identifier = str(id, "value");
-  if (auto chs = o->getArray("challenges")) {
-    for (std::size_t i = 0; i < chs->size(); ++i) {
-      auto ch = chs->getObject(static_cast<unsigned>(i));
-      if (!ch) continue;
-      a.challenges.push_back({str(ch, "type"), str(ch, "url"), str(ch, "token"), str(ch, "status")});
-      if (auto err = ch->getObject("error")) a.error = problemFrom(err);
-    }
-  }
-  return a;
-}
-
 std::string subject(const Authorization& a) { return "authorization for " + a.identifier; }
 std::string subject(const Order& o) { return "order " + o.url; }
 
-// Link: <https://ca/cert/1/1>;rel="alternate"
-std::vector<std::string> alternateLinks(const HttpResponse& r) {
-  std::vector<std::string> out;
-  auto it = r.headers.find("link");
-  if (it == r.headers.end()) return out;
-  for (const auto& value : it->second) {
-    std::stringstream ss(value);
-    for (std::string part; std::getline(ss, part, ',');) {
-      auto lt = part.find('<'), gt = part.find('>');
-      if (lt == std::string::npos || gt == std::string::npos) continue;
-      if (part.find("rel=\"alternate\"") != std::string::npos || part.find("rel=alternate") != std::string::npos)
-        out.push_back(part.substr(lt + 1, gt - lt - 1));
-    }
-  }
-  return out;
-}
+std::chrono::seconds retryAfterOf(const HttpResponse& r) { return wire::retryAfter(r.header("retry-after"), Clock::now()); }
 
 std::unexpected<Error> failProblem(const std::string& what, const HttpResponse& r) {
   Problem p = parseProblem(r);
-  return std::unexpected(Error{what + ": " + p.describe(), r.status, parseRetryAfter(r.header("retry-after"), Clock::now())});
+  auto e = fail(what + ": " + p.describe(), r.status).error();
+  e.retryAfter = retryAfterOf(r);
+  e.kind = ErrorKind::Problem;
+  if (p.type.rfind(kErrorPrefix, 0) == 0) e.problem = p.type.substr(std::string(kErrorPrefix).size());
+  return std::unexpected(std::move(e));
 }
 
 }  // namespace
 
 Problem parseProblem(const HttpResponse& response) {
-  auto obj = parseObject(response.body, "problem");
-  if (obj && !str(*obj, "type").empty()) return problemFrom(*obj);
+  if (auto p = wire::problem(response.body)) return *p;
   Problem p;
   p.type = "HTTP " + std::to_string(response.status);
-  p.detail = response.body.substr(0, 200);
+  p.detail = wire::excerpt(response.body);
   p.status = response.status;
   return p;
-}
-
-std::chrono::seconds parseRetryAfter(const std::string& value, TimePoint now) {
-  if (value.empty()) return std::chrono::seconds(0);
-  if (std::all_of(value.begin(), value.end(), ::isdigit) && value.size() < 9)
-    return std::chrono::seconds(std::stol(value));
-  try {
-    int tz = 0;
-    Poco::DateTime when = Poco::DateTimeParser::parse(value, tz);
-    auto at = Clock::from_time_t(when.timestamp().epochTime());
-    return std::max(std::chrono::seconds(0), std::chrono::duration_cast<std::chrono::seconds>(at - now));
-  } catch (const Poco::Exception&) {
-    return std::chrono::seconds(0);
-  }
 }
 
 Client::Client(HttpTransport& http, const crypto::Signer& key, std::string directoryUrl, Sleeper& sleeper,
                RetryPolicy policy)
     : http_(http), key_(key), directoryUrl_(std::move(directoryUrl)), sleeper_(sleeper), policy_(policy) {}
 
+Status Client::cancelled(const std::string& what) const {
+  if (sleeper_.cancelled()) return failAs(ErrorKind::Cancelled, what + ": stopped (SIGTERM)");
+  return {};
+}
+
 Result<HttpResponse> Client::transient(const std::function<Result<HttpResponse>()>& call, const std::string& what) {
   auto delay = policy_.transientBackoff;
   for (int attempt = 0;; ++attempt) {
+    if (auto stop = cancelled(what); !stop) return std::unexpected(stop.error());
     ++requests_;
     auto r = call();
+    if (!r && r.error().is(ErrorKind::Cancelled)) return wrap(what, r.error());
     bool retryable = !r || (r->status >= 500 && r->status != 503) || (r->status == 503 && r->header("retry-after").empty());
     if (!retryable || attempt >= policy_.transientRetries) {
       if (!r) return wrap(what, r.error());
@@ -158,28 +80,16 @@ Result<Directory> Client::directory() {
   auto r = transient([&] { return http_.get(directoryUrl_); }, "GET directory " + directoryUrl_);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return failProblem("GET directory " + directoryUrl_, *r);
-  auto obj = parseObject(r->body, "directory " + directoryUrl_);
-  if (!obj) return std::unexpected(obj.error());
-  Directory d;
-  d.newNonce = str(*obj, "newNonce");
-  d.newAccount = str(*obj, "newAccount");
-  d.newOrder = str(*obj, "newOrder");
-  d.revokeCert = str(*obj, "revokeCert");
-  d.renewalInfo = str(*obj, "renewalInfo");
-  if (auto meta = (*obj)->getObject("meta")) {
-    d.externalAccountRequired = meta->optValue<bool>("externalAccountRequired", false);
-    if (auto profiles = meta->getObject("profiles"))
-      for (const auto& [name, _] : *profiles) d.profiles.push_back(name);
-  }
-  if (d.newNonce.empty() || d.newAccount.empty() || d.newOrder.empty())
-    return fail("directory " + directoryUrl_ + " lacks newNonce, newAccount or newOrder: is it an ACME directory?");
-  directory_ = d;
-  return d;
+  auto d = wire::directory(r->body);
+  if (!d) return wrap(directoryUrl_ + " is not a usable ACME directory", d.error());
+  directory_ = *d;
+  return *d;
 }
 
 void Client::keepNonce(const HttpResponse& r) {
   std::string n = r.header("replay-nonce");
-  if (!n.empty()) nonce_ = n;
+  // RFC 8555 6.5.1: base64url; a CA's nonce goes back into our signed header.
+  if (!n.empty() && n.size() <= 512 && wire::isBase64Url(n)) nonce_ = n;
 }
 
 Result<std::string> Client::freshNonce() {
@@ -192,9 +102,11 @@ Result<std::string> Client::freshNonce() {
   if (!dir) return std::unexpected(dir.error());
   auto r = transient([&] { return http_.head(dir->newNonce); }, "HEAD newNonce");
   if (!r) return std::unexpected(r.error());
-  std::string n = r->header("replay-nonce");
-  if (n.empty()) return fail("HEAD " + dir->newNonce + ": no Replay-Nonce in the reply (HTTP " + std::to_string(r->status) + ")");
-  return n;
+  keepNonce(*r);
+  if (!nonce_)
+    return failAs(ErrorKind::Protocol, "HEAD " + dir->newNonce + ": no usable Replay-Nonce in the reply (HTTP " +
+                                           std::to_string(r->status) + ")");
+  return freshNonce();
 }
 
 Result<std::string> Client::jws(const std::string& url, const std::string& payload, bool withJwk,
@@ -238,9 +150,7 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
       ++badNonces_;
       continue;
     }
-    if (p.is("accountDoesNotExist") && !withJwk) accountMissing_ = true;
-    lastProblem_ = p;
-    auto wait = parseRetryAfter(r->header("retry-after"), Clock::now());
+    auto wait = retryAfterOf(*r);
     bool busy = p.is("rateLimited") || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {
       sleeper_.sleep(wait);
@@ -292,8 +202,11 @@ Result<std::string> Client::account(const AccountOptions& options, const std::op
   }
   auto r = signedPost(dir->newAccount, toJson(payload), true);
   if (!r) return wrap("create the ACME account", r.error());
-  kid_ = r->header("location");
-  if (kid_.empty()) return fail("newAccount: no Location in the reply");
+  if (auto ok = wire::account(r->body); !ok) return std::unexpected(ok.error());
+  std::string kid = r->header("location");
+  if (kid.empty() || kid.size() > wire::kMaxUrl || kid.rfind("https://", 0) != 0)
+    return failAs(ErrorKind::Protocol, "newAccount: no https account URL in Location");
+  kid_ = kid;
   return kid_;
 }
 
@@ -301,6 +214,8 @@ Result<Order> Client::newOrder(const std::vector<std::string>& names, const std:
                                const std::string& profile) {
   auto dir = directory();
   if (!dir) return std::unexpected(dir.error());
+  // The last look before an order exists at the CA: none is placed once told to stop.
+  if (auto stop = cancelled("place the order"); !stop) return std::unexpected(stop.error());
   Object payload(Poco::JSON_PRESERVE_KEY_ORDER);
   Array ids;
   for (const auto& n : names) {
@@ -314,17 +229,29 @@ Result<Order> Client::newOrder(const std::vector<std::string>& names, const std:
   if (!replaces.empty()) payload.set("replaces", replaces);
   auto r = signedPost(dir->newOrder, toJson(payload), false);
   if (!r) return wrap("place the order", r.error());
-  auto obj = parseObject(r->body, "newOrder");
-  if (!obj) return std::unexpected(obj.error());
-  return orderFrom(*obj, r->header("location"));
+  std::string url = r->header("location");
+  if (url.empty() || url.size() > wire::kMaxUrl || url.rfind("https://", 0) != 0)
+    return failAs(ErrorKind::Protocol, "newOrder: no https order URL in Location (reply begins: " +
+                                           wire::excerpt(r->body) + ")");
+  auto order = wire::order(r->body, url, names.size());
+  if (!order) return std::unexpected(order.error());
+  order->identifiers = names.size();
+  return order;
+}
+
+Result<Order> Client::fetchOrder(const std::string& url, std::size_t identifiers) {
+  auto r = signedPost(url, "", false);
+  if (!r) return wrap("fetch the order", r.error());
+  auto order = wire::order(r->body, url, identifiers);
+  if (!order) return std::unexpected(order.error());
+  order->identifiers = identifiers;
+  return order;
 }
 
 Result<Authorization> Client::authorization(const std::string& url) {
   auto r = signedPost(url, "", false);
   if (!r) return std::unexpected(r.error());
-  auto obj = parseObject(r->body, "authorization " + url);
-  if (!obj) return std::unexpected(obj.error());
-  return authorizationFrom(*obj, url);
+  return wire::authorization(r->body, url);
 }
 
 Status Client::acceptChallenge(const std::string& url) {
@@ -334,66 +261,79 @@ Status Client::acceptChallenge(const std::string& url) {
 }
 
 // Polls a pending resource: brisk pauses doubling up to maxPoll, or as long as
-// Retry-After asks; gives up at the poll deadline. `pauseFirst` (a Retry-After,
-// or 0 for a brisk pause) when the resource was just seen pending.
+// Retry-After asks, but never past the poll deadline: a Retry-After beyond it
+// ends the attempt (carrying the wait to the retry schedule) instead of holding
+// the process. `pauseFirst` (a Retry-After, or 0 for a brisk pause) when the
+// resource was just seen pending.
 template <class T>
-Result<T> Client::pollUntilSettled(const std::string& url, const std::string& what,
-                                   const std::function<T(const Object::Ptr&)>& parse,
+Result<T> Client::pollUntilSettled(const std::string& url, const std::function<Result<T>(const std::string&)>& parse,
                                    const std::function<bool(const T&)>& settled,
                                    std::optional<std::chrono::seconds> pauseFirst) {
   auto delay = policy_.firstPoll;
   auto deadline = std::chrono::steady_clock::now() + policy_.pollDeadline;
   auto pause = pauseFirst;
+  std::string still = url + " still pending";
   while (true) {
     if (pause) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
+      if (*pause > left) {
+        auto e = fail(still + ", and the CA asks to wait " + std::to_string(pause->count()) +
+                      " s, past the attempt's deadline").error();
+        e.retryAfter = *pause;
+        return std::unexpected(std::move(e));
+      }
       if (pause->count() > 0)
         sleeper_.sleep(std::chrono::duration_cast<std::chrono::milliseconds>(*pause));
       else
         sleeper_.pollPause(delay);
       delay = std::min(delay * 2, policy_.maxPoll);
     }
+    if (auto stop = cancelled("poll " + url); !stop) return std::unexpected(stop.error());
     auto r = signedPost(url, "", false);
     if (!r) return std::unexpected(r.error());
-    auto obj = parseObject(r->body, what + " " + url);
-    if (!obj) return std::unexpected(obj.error());
-    T resource = parse(*obj);
-    if (settled(resource)) return resource;
-    if (std::chrono::steady_clock::now() > deadline) return fail(subject(resource) + " still " + resource.status);
-    pause = parseRetryAfter(r->header("retry-after"), Clock::now());
+    auto resource = parse(r->body);
+    if (!resource) return std::unexpected(resource.error());
+    if (settled(*resource)) return *resource;
+    still = subject(*resource) + " still " + resource->status;
+    if (std::chrono::steady_clock::now() > deadline) return fail(still);
+    pause = retryAfterOf(*r);
   }
 }
 
 Result<Authorization> Client::waitForAuthorization(const std::string& url) {
   // Called right after its challenge was answered: the CA is still validating.
   return pollUntilSettled<Authorization>(
-      url, "authorization", [&](const Object::Ptr& o) { return authorizationFrom(o, url); },
-      [](const Authorization& a) { return a.status != "pending" && a.status != "processing"; },
-      std::chrono::seconds(0));
+      url, [&](const std::string& body) { return wire::authorization(body, url); },
+      [](const Authorization& a) { return a.status != "pending"; }, std::chrono::seconds(0));
 }
 
-Result<Order> Client::waitForOrder(const std::string& url, const std::set<std::string>& until,
+Result<Order> Client::waitForOrder(const Order& order, const std::set<std::string>& until,
                                    std::optional<std::chrono::seconds> pauseFirst) {
   return pollUntilSettled<Order>(
-      url, "order", [&](const Object::Ptr& o) { return orderFrom(o, url); },
+      order.url,
+      [&](const std::string& body) {
+        auto o = wire::order(body, order.url, order.identifiers);
+        if (o) o->identifiers = order.identifiers;
+        return o;
+      },
       [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; }, pauseFirst);
 }
 
 Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
   Object payload;
   payload.set("csr", crypto::base64url(csrDer));
-  lastProblem_.reset();
   auto r = signedPost(order.finalize, toJson(payload), false);
-  if (!r && lastProblem_ && lastProblem_->is("orderNotReady")) {
-    auto ready = waitForOrder(order.url, {"ready", "valid"});
+  if (!r && r.error().isProblem("orderNotReady")) {
+    auto ready = waitForOrder(order, {"ready", "valid"});
     if (!ready || ready->status != "ready") return ready;
     r = signedPost(order.finalize, toJson(payload), false);
   }
   if (!r) return wrap("finalize the order", r.error());
-  auto obj = parseObject(r->body, "finalize");
-  if (!obj) return std::unexpected(obj.error());
-  auto updated = orderFrom(*obj, order.url);
-  if (updated.status == "valid" || updated.status == "invalid") return updated;
-  return waitForOrder(order.url, {"valid"}, parseRetryAfter(r->header("retry-after"), Clock::now()));
+  auto updated = wire::order(r->body, order.url, order.identifiers);
+  if (!updated) return std::unexpected(updated.error());
+  updated->identifiers = order.identifiers;
+  if (updated->status == "valid" || updated->status == "invalid") return updated;
+  return waitForOrder(order, {"valid"}, retryAfterOf(*r));
 }
 
 Result<std::string> Client::downloadCertificate(const std::string& url, const std::string& preferredIssuer) {
@@ -405,7 +345,9 @@ Result<std::string> Client::downloadCertificate(const std::string& url, const st
     return certs ? certs->back().issuerCommonName() : std::string();
   };
   if (topIssuer(r->body) == preferredIssuer) return r->body;
-  for (const auto& alt : alternateLinks(*r)) {
+  auto links = r->headers.find("link");
+  if (links == r->headers.end()) return r->body;
+  for (const auto& alt : wire::alternateLinks(links->second)) {
     auto a = signedPost(alt, "", false, "application/pem-certificate-chain");
     if (a && topIssuer(a->body) == preferredIssuer) return a->body;
   }
@@ -431,13 +373,10 @@ Result<RenewalInfo> Client::renewalInfo(const std::string& certId) {
   auto r = transient([&] { return http_.get(url); }, "GET " + url);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return failProblem("GET " + url, *r);
-  auto obj = parseObject(r->body, "renewalInfo");
-  if (!obj) return std::unexpected(obj.error());
-  auto window = (*obj)->getObject("suggestedWindow");
-  auto start = parseTime(str(window, "start"));
-  auto end = parseTime(str(window, "end"));
-  if (!start || !end || *end < *start) return fail("renewalInfo: no usable suggestedWindow");
-  return RenewalInfo{*start, *end, parseRetryAfter(r->header("retry-after"), Clock::now()), str(*obj, "explanationURL")};
+  auto info = wire::renewalInfo(r->body);
+  if (!info) return std::unexpected(info.error());
+  info->retryAfter = retryAfterOf(*r);
+  return info;
 }
 
 }  // namespace sc::acme

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <Poco/JSON/Object.h>
-
 #include "acme/transport.h"
 #include "acme/types.h"
 #include "crypto/signer.h"
@@ -48,13 +46,16 @@ class Client {
   Result<Directory> directory();
   // Finds or creates the account for this key; `knownUrl` skips the round trip.
   Result<std::string> account(const AccountOptions& options, const std::optional<std::string>& knownUrl);
+  // Refused (ErrorKind::Cancelled) once a stop was requested: no order after SIGTERM.
   Result<Order> newOrder(const std::vector<std::string>& names, const std::string& replaces,
                          const std::string& profile);
+  // An order placed earlier (RFC 8555 7.1.3), for `identifiers` names: to resume it.
+  Result<Order> fetchOrder(const std::string& url, std::size_t identifiers);
   Result<Authorization> authorization(const std::string& url);
   Status acceptChallenge(const std::string& url);
   Result<Authorization> waitForAuthorization(const std::string& url);
   // pauseFirst: the resource was just seen unsettled (with this Retry-After, or 0).
-  Result<Order> waitForOrder(const std::string& url, const std::set<std::string>& until,
+  Result<Order> waitForOrder(const Order& order, const std::set<std::string>& until,
                              std::optional<std::chrono::seconds> pauseFirst = std::nullopt);
   // Finalizes as soon as the authorizations are valid, without polling the order
   // to "ready" first (one round trip less); a CA that has not moved the order on
@@ -68,9 +69,6 @@ class Client {
 
   int requestCount() const { return requests_; }
   int badNonceCount() const { return badNonces_; }
-  // The CA answered accountDoesNotExist to the account URL we sent: the CA lost
-  // it (a test CA restarted, an account deactivated elsewhere).
-  bool accountMissing() const { return accountMissing_; }
 
  private:
   Result<HttpResponse> signedPost(const std::string& url, const std::string& payload, bool withJwk,
@@ -81,10 +79,10 @@ class Client {
   Result<std::string> eabBinding(const AccountOptions& options, const std::string& url);
   void keepNonce(const HttpResponse& r);
   template <class T>
-  Result<T> pollUntilSettled(const std::string& url, const std::string& what,
-                             const std::function<T(const Poco::JSON::Object::Ptr&)>& parse,
+  Result<T> pollUntilSettled(const std::string& url, const std::function<Result<T>(const std::string&)>& parse,
                              const std::function<bool(const T&)>& settled,
                              std::optional<std::chrono::seconds> pauseFirst);
+  Status cancelled(const std::string& what) const;
   Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what);
 
   HttpTransport& http_;
@@ -97,13 +95,9 @@ class Client {
   std::string kid_;
   int requests_ = 0;
   int badNonces_ = 0;
-  bool accountMissing_ = false;
-  std::optional<Problem> lastProblem_;  // of the last request the CA refused
 };
 
 // Parses a problem document; a body that is none becomes "HTTP <status>: <start of body>".
 Problem parseProblem(const HttpResponse& response);
-// Retry-After as delta-seconds or HTTP-date, relative to `now`; 0 when absent.
-std::chrono::seconds parseRetryAfter(const std::string& value, TimePoint now);
 
 }  // namespace sc::acme

@@ -36,6 +36,9 @@ class Sleeper {
   // A pause between polls of a resource that is still pending, when the CA named
   // no Retry-After: one that sees the validation happen may end it early.
   virtual void pollPause(std::chrono::milliseconds d) { sleep(d); }
+  // True once the process was told to stop: every sleep has then ended early, and
+  // nothing new may begin.
+  virtual bool cancelled() const { return false; }
 };
 
 }  // namespace sc::acme

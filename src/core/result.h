@@ -9,11 +9,26 @@
 
 namespace sc {
 
+// What kind of failure, where the caller's next step depends on it.
+enum class ErrorKind {
+  General,
+  Cancelled,  // SIGTERM arrived: stop, count nothing as failed
+  Protocol,   // a reply that is not what RFC 8555 allows: the CA is broken or hostile
+  Problem,    // the CA refused, with an RFC 8555 problem document (see Error::problem)
+  Unusable,   // what a source obtained fails the checks every set passes
+};
+
 struct Error {
   std::string message;
   int code = 0;  // errno where one applies, so callers can tell ENOSPC from EROFS
   // A server that said when to come back (Retry-After): not before this long.
   std::chrono::seconds retryAfter{0};
+  ErrorKind kind = ErrorKind::General;
+  // ErrorKind::Problem: the ACME problem type without its URN prefix ("rateLimited").
+  std::string problem;
+
+  bool is(ErrorKind k) const { return kind == k; }
+  bool isProblem(const char* shortType) const { return kind == ErrorKind::Problem && problem == shortType; }
 };
 
 template <class T>
@@ -21,7 +36,17 @@ using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
 inline std::unexpected<Error> fail(std::string message, int code = 0) {
-  return std::unexpected(Error{std::move(message), code});
+  Error e;
+  e.message = std::move(message);
+  e.code = code;
+  return std::unexpected(std::move(e));
+}
+
+inline std::unexpected<Error> failAs(ErrorKind kind, std::string message) {
+  Error e;
+  e.message = std::move(message);
+  e.kind = kind;
+  return std::unexpected(std::move(e));
 }
 
 // "ACTION WHAT: strerror(errno)", capturing errno at the call.
@@ -32,7 +57,9 @@ inline std::unexpected<Error> failErrno(const std::string& action, const std::st
 
 // Prefix an error with context as it travels up: "publish set: " + inner.
 inline std::unexpected<Error> wrap(const std::string& context, const Error& inner) {
-  return std::unexpected(Error{context + ": " + inner.message, inner.code, inner.retryAfter});
+  Error e = inner;
+  e.message = context + ": " + inner.message;
+  return std::unexpected(std::move(e));
 }
 
 }  // namespace sc

@@ -110,6 +110,16 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
   return {};
 }
 
+// Errors after which an order with `replaces` may be placed again without it: the
+// certificate was already replaced (RFC 9773 5), or another account issued it
+// (Let's Encrypt answers 403 unauthorized; lego #3147). Any other refusal (a rate
+// limit, a 503) would refuse the second order too, and count against the limits.
+namespace {
+bool replacesWasTheProblem(const Error& e) {
+  return e.isProblem("alreadyReplaced") || (e.isProblem("unauthorized") && e.code == 403);
+}
+}  // namespace
+
 Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
   auto client = connect();
   if (!client) return std::unexpected(client.error());
@@ -119,8 +129,10 @@ Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
     if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
       replaces = certs->front().ariCertId();
   auto order = c.newOrder(request.names, replaces, options_.profile);
-  if (!order && !replaces.empty() && !c.accountMissing())
-    order = c.newOrder(request.names, "", options_.profile);  // replaced elsewhere already
+  if (!order && !replaces.empty() && replacesWasTheProblem(order.error())) {
+    log::info("order_without_replaces", {{"ca", options_.directoryUrl}, {"reason", order.error().message}});
+    order = c.newOrder(request.names, "", options_.profile);
+  }
   return order;
 }
 
@@ -128,7 +140,8 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   // A client kept from an earlier pass counts on; a new one starts at zero.
   int before = client_ ? client_->requestCount() : 0, badNoncesBefore = client_ ? client_->badNonceCount() : 0;
   auto order = placeOrder(request);
-  if (!order && client_ && client_->accountMissing()) {
+  if (!order && order.error().isProblem("accountDoesNotExist")) {
+    // The CA lost the account (a test CA restarted, one deactivated elsewhere).
     // Same key, new account: a CA that still knew the key would have said so.
     log::warn("account_missing", {{"ca", options_.directoryUrl}, {"error", order.error().message}});
     if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());

@@ -99,7 +99,7 @@ Result<LiveView> Volume::inspect() {
     const std::string prefix = "../archive/" + name_ + "/";
     std::string id = target->rfind(prefix, 0) == 0 ? target->substr(prefix.size()) : "";
     auto meta = std::regex_match(id, kSetId) ? fs_.readFile(canonical() / id / "meta.json")
-                                             : Result<std::string>(std::unexpected(Error{"not ours"}));
+                                             : Result<std::string>(fail("not ours"));
     std::optional<Source> source = meta ? sourceFromMeta(*meta) : std::nullopt;
     if (source) {
       view.link = LiveView::Link::Ours;

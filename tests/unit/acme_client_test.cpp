@@ -11,6 +11,7 @@
 #include "app/lineage.h"
 #include "crypto/encoding.h"
 #include "core/time_format.h"
+#include "acme/wire.h"
 #include "renew/ari.h"
 
 using namespace sc;
@@ -78,7 +79,19 @@ acme::Order anOrder() {
   acme::Order o;
   o.url = "https://ca/order/1";
   o.finalize = "https://ca/fin/1";
+  o.identifiers = 1;
   return o;
+}
+
+std::string orderJson(const std::string& status) {
+  return R"({"status":")" + status + R"(","authorizations":["https://ca/authz/1"],"finalize":"https://ca/fin/1")" +
+         (status == "valid" ? R"(,"certificate":"https://ca/cert/1"})" : "}");
+}
+
+std::string authz(const std::string& status) {
+  return R"({"status":")" + status + R"(","identifier":{"type":"dns","value":"a.test"},"challenges":[{"type":"http-01",
+    "url":"https://ca/chall/1","token":"DGyRejmCefe7v4NfDGDKfA-token-0123","status":")" +
+         (status == "valid" ? "valid" : "pending") + R"("}]})";
 }
 
 struct ClientTest : ::testing::Test {
@@ -139,7 +152,8 @@ TEST_F(ClientTest, AShort503IsWaitedOutInline) {
 }
 
 TEST_F(ClientTest, ExternalAccountRequiredWithoutCredentialsIsOneClearError) {
-  ca.replies.push_back(reply(200, R"({"newNonce":"n","newAccount":"a","newOrder":"o","meta":{"externalAccountRequired":true}})"));
+  ca.replies.push_back(reply(200, R"({"newNonce":"https://ca/n","newAccount":"https://ca/a","newOrder":"https://ca/o",
+                                                  "meta":{"externalAccountRequired":true}})"));
   auto kid = client.account({}, std::nullopt);
   ASSERT_FALSE(kid);
   EXPECT_NE(kid.error().message.find("requires External Account Binding"), std::string::npos);
@@ -179,7 +193,7 @@ TEST_F(ClientTest, RenewalInfoInTheRfcFormat) {
 }
 
 TEST_F(ClientTest, ADirectoryWithoutRenewalInfoMeansNoAri) {
-  ca.replies.push_back(reply(200, R"({"newNonce":"n","newAccount":"a","newOrder":"o"})"));
+  ca.replies.push_back(reply(200, R"({"newNonce":"https://ca/n","newAccount":"https://ca/a","newOrder":"https://ca/o"})"));
   EXPECT_FALSE(client.renewalInfo("x.y"));
   EXPECT_EQ(ca.sent.size(), 1u);
 }
@@ -202,10 +216,10 @@ TEST_F(ClientTest, OrdersCarryProfileAndReplaces) {
 
 TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
   ca.replies.push_back(reply(200, kDirectory));
-  ca.replies.push_back(reply(200, R"({"status":"pending"})", {{"retry-after", {"3"}}}));
-  ca.replies.push_back(reply(200, R"({"status":"pending"})"));
-  ca.replies.push_back(reply(200, R"({"status":"pending"})"));
-  ca.replies.push_back(reply(200, R"({"status":"valid","identifier":{"type":"dns","value":"a.test"}})"));
+  ca.replies.push_back(reply(200, authz("pending"), {{"retry-after", {"3"}}}));
+  ca.replies.push_back(reply(200, authz("pending")));
+  ca.replies.push_back(reply(200, authz("pending")));
+  ca.replies.push_back(reply(200, authz("valid")));
   auto a = client.waitForAuthorization("https://ca/authz/1");
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(a->status, "valid");
@@ -216,8 +230,8 @@ TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
 
 TEST_F(ClientTest, AFinalizeStillProcessingIsFirstPolledAfterItsRetryAfter) {
   ca.replies.push_back(reply(200, kDirectory));
-  ca.replies.push_back(reply(200, R"({"status":"processing"})", {{"retry-after", {"1"}}, {"replay-nonce", {"n"}}}));
-  ca.replies.push_back(reply(200, R"({"status":"valid","certificate":"https://ca/cert/1"})"));
+  ca.replies.push_back(reply(200, orderJson("processing"), {{"retry-after", {"1"}}, {"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(200, orderJson("valid")));
   auto done = client.finalize(anOrder(), "csr");
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(done->certificate, "https://ca/cert/1");
@@ -230,8 +244,8 @@ TEST_F(ClientTest, AFinalizeTheCaIsNotReadyForIsRetriedOnceTheOrderIsReady) {
   ca.replies.push_back(reply(200, kDirectory));
   ca.replies.push_back(reply(403, R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"pending"})",
                              {{"replay-nonce", {"n1"}}}));
-  ca.replies.push_back(reply(200, R"({"status":"ready","finalize":"https://ca/fin/1"})", {{"replay-nonce", {"n2"}}}));
-  ca.replies.push_back(reply(200, R"({"status":"valid","certificate":"https://ca/cert/1"})"));
+  ca.replies.push_back(reply(200, orderJson("ready"), {{"replay-nonce", {"n2"}}}));
+  ca.replies.push_back(reply(200, orderJson("valid")));
   auto done = client.finalize(anOrder(), "csr");
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_EQ(done->certificate, "https://ca/cert/1");
@@ -253,10 +267,19 @@ TEST_F(ClientTest, AnotherRefusedFinalizeIsAnErrorWithoutRetries) {
 
 TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
   TimePoint now = Clock::from_time_t(1'445'412'480);  // Wed, 21 Oct 2015 07:28:00 GMT
-  EXPECT_EQ(acme::parseRetryAfter("120", now), seconds(120));
-  EXPECT_EQ(acme::parseRetryAfter("Wed, 21 Oct 2015 07:30:00 GMT", now), seconds(120));
-  EXPECT_EQ(acme::parseRetryAfter("", now), seconds(0));
-  EXPECT_EQ(acme::parseRetryAfter("soon", now), seconds(0));
+  EXPECT_EQ(acme::wire::retryAfter("120", now), seconds(120));
+  EXPECT_EQ(acme::wire::retryAfter("Wed, 21 Oct 2015 07:30:00 GMT", now), seconds(120));
+  EXPECT_EQ(acme::wire::retryAfter("", now), seconds(0));
+  EXPECT_EQ(acme::wire::retryAfter("soon", now), seconds(0));
+}
+
+TEST(AcmeParsing, RetryAfterIsRangeCheckedWhateverTheCaSays) {
+  TimePoint now = Clock::from_time_t(1'445'412'480);
+  EXPECT_EQ(acme::wire::retryAfter("99999999", now), acme::wire::kMaxRetryAfter);
+  EXPECT_EQ(acme::wire::retryAfter("99999999999999999999999999", now), acme::wire::kMaxRetryAfter);
+  EXPECT_EQ(acme::wire::retryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now), acme::wire::kMaxRetryAfter);
+  EXPECT_EQ(acme::wire::retryAfter("Thu, 01 Jan 1970 00:00:00 GMT", now), seconds(0));  // in the past
+  EXPECT_EQ(acme::wire::retryAfter("-5", now), seconds(0));
 }
 
 TEST(AcmeParsing, ANonProblemBodyStillSaysWhatCameBack) {
