@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "core/duration.h"
 #include "core/time_format.h"
 #include "log/log.h"
+#include "renew/order_budget.h"
 #include "renew/renewal.h"
 
 namespace sc::app {
@@ -72,6 +74,8 @@ int checkConfig(const Settings& s) {
             << (s.renewBefore ? "when less than " + formatDuration(*s.renewBefore) + " remains"
                               : std::string("when less than 30d, or a third of the lifetime, remains"))
             << "; check at least every " << formatDuration(s.checkInterval) << "\n"
+            << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
+            << " for this certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
             << "  reload       " << s.reload.describe() << "\n"
             << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n";
   return kExitOk;
@@ -106,12 +110,12 @@ int once(Runtime& rt) {
 // What is live right now, read as a gateway would read it; writes nothing.
 struct Observed {
   std::optional<LiveStatus> live;
-  std::optional<TimePoint> nextCheck;
+  store::LineageState state;
 };
 
 Observed observe(Runtime& rt, TimePoint now) {
   Observed o;
-  o.nextCheck = rt.state.load().nextCheck;
+  o.state = rt.state.load();
   auto view = rt.volume.inspect();
   if (!view || view->link == store::LiveView::Link::Missing) return o;
   bool ours = view->link == store::LiveView::Link::Ours && view->foreign.empty() && view->missing.empty();
@@ -127,6 +131,26 @@ Observed observe(Runtime& rt, TimePoint now) {
   if (!ours && problem.empty()) problem = "user files not yet checked by sidecert";
   o.live = describe(record, parsed ? std::optional(std::move(*parsed)) : std::nullopt, problem);
   return o;
+}
+
+// Per CA: what the order budget and the failure backoff allow, and when.
+Poco::JSON::Object ordersJson(const store::LineageState& state, const renew::OrderBudget& budget, TimePoint now) {
+  Poco::JSON::Object out(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [ca, ledger] : state.ledgers) {
+    if (ca.rfind("https://", 0) != 0) continue;  // the self-signed fallback places no orders
+    auto gate = renew::orderGate(ledger, budget, now);
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    auto recent = std::count_if(ledger.orders.begin(), ledger.orders.end(), [&](TimePoint t) { return t > now - budget.window; });
+    o.set("orders_in_window", static_cast<Poco::Int64>(recent));
+    o.set("budget", std::to_string(budget.orders) + "/" + formatDuration(budget.window));
+    o.set("failures", ledger.failures);
+    o.set("last_error", ledger.lastError);
+    o.set("next_order_at", formatTime(gate.notBefore));
+    if (!gate.allowed) o.set("waiting_because", gate.why);
+    if (state.pendingOrder && state.pendingOrder->ca == ca) o.set("open_order", state.pendingOrder->url);
+    out.set(ca, o);
+  }
+  return out;
 }
 
 int status(Runtime& rt, bool json) {
@@ -154,7 +178,8 @@ int status(Runtime& rt, bool json) {
       obj.set("source", Poco::Dynamic::Var());
       obj.set("problem", std::string("no certificate in the volume"));
     }
-    obj.set("next_check", o.nextCheck ? Poco::Dynamic::Var(formatTime(*o.nextCheck)) : Poco::Dynamic::Var());
+    obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
+    obj.set("orders", ordersJson(o.state, policyFrom(rt.settings).orderBudget, now));
     obj.stringify(std::cout);
     std::cout << "\n";
   } else if (!o.live) {
@@ -168,7 +193,7 @@ int status(Runtime& rt, bool json) {
               << "serial      " << o.live->serial << "\n"
               << "not_before  " << formatTime(o.live->notBefore) << "\n"
               << "not_after   " << formatTime(o.live->notAfter) << " (" << days << " days left)\n"
-              << "next_check  " << (o.nextCheck ? formatTime(*o.nextCheck) : "-") << "\n"
+              << "next_check  " << (o.state.nextCheck ? formatTime(*o.state.nextCheck) : "-") << "\n"
               << "state       " << (healthy ? "valid" : "NOT VALID: " + o.live->problem) << "\n";
   }
   return healthy ? kExitOk : kExitNoCertificate;

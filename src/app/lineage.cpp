@@ -1,9 +1,11 @@
 #include "app/lineage.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "core/duration.h"
+#include "renew/order_budget.h"
 #include "core/time_format.h"
 #include "log/log.h"
 #include "renew/renewal.h"
@@ -44,8 +46,13 @@ std::optional<LiveStatus> describe(const store::SetRecord& record, const std::op
 }
 
 Lineage::Lineage(Policy policy, store::Volume& volume, store::StateStore& state,
-                 std::vector<sources::CertSource*> issuers, reload::Reloader& reloader)
-    : policy_(std::move(policy)), volume_(volume), state_(state), issuers_(std::move(issuers)), reloader_(reloader) {}
+                 std::vector<sources::CertSource*> issuers, reload::Reloader& reloader, const TimeSource& clock)
+    : policy_(std::move(policy)),
+      volume_(volume),
+      state_(state),
+      issuers_(std::move(issuers)),
+      reloader_(reloader),
+      clock_(clock) {}
 
 void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
   std::vector<std::pair<std::string, std::string>> read;
@@ -164,49 +171,148 @@ std::optional<Lineage::Current> Lineage::loadCurrent(const std::optional<store::
   return c;
 }
 
-std::chrono::seconds retryDelay(int failures, std::chrono::seconds serverAsked) {
-  // About 1 min, 10 min, 100 min, then daily, as Let's Encrypt's integration guide
-  // suggests; never sooner than the server asked.
-  static constexpr std::chrono::seconds kSchedule[] = {std::chrono::seconds(60), std::chrono::seconds(600),
-                                                       std::chrono::seconds(6000), std::chrono::seconds(86400)};
-  auto step = kSchedule[std::min<std::size_t>(static_cast<std::size_t>(std::max(failures, 1)) - 1, 3)];
-  return std::max(step, serverAsked);
+std::optional<std::chrono::seconds> Lineage::marginFor(const Current& current) {
+  if (!policy_.renewBefore) return std::nullopt;  // the lifetime rule: never longer than the lifetime
+  auto v = validity(*current.parsed);
+  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(v.notAfter - v.notBefore);
+  if (*policy_.renewBefore < lifetime) return policy_.renewBefore;
+  // A margin at or past the lifetime would make every new certificate due at once.
+  if (marginWarnedFor_ != current.record.id)
+    log::warn("renew_before_too_long", {{"name", volume_.name()},
+                                        {"renew_before", formatDuration(*policy_.renewBefore)},
+                                        {"lifetime", formatDuration(lifetime)},
+                                        {"used", formatDuration(lifetime / 3)},
+                                        {"advice", "set SIDECERT_RENEW_BEFORE below the certificate's lifetime"}});
+  marginWarnedFor_ = current.record.id;
+  return lifetime / 3;
 }
 
-TimePoint Lineage::renewalTimeOf(const Current& current, TimePoint now, std::optional<TimePoint>& askAgain) {
-  auto v = validity(*current.parsed);
-  TimePoint renewAt = renew::renewalTime(v, policy_.renewBefore);
+TimePoint Lineage::renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state) {
+  TimePoint renewAt = renew::renewalTime(validity(*current.parsed), marginFor(current));
   if (current.record.source != store::Source::Acme || policy_.renewBefore) return renewAt;  // a set margin is used as given
-  // Asked once per pass and set, though both the decision and the plan need it.
-  if (renewalCache_ && renewalCache_->setId == current.record.id && renewalCache_->asked == now) {
-    askAgain = renewalCache_->askAgain;
-    return renewalCache_->renewAt;
+  auto& ari = state.ari;
+  if (!ari || ari->setId != current.record.id || now >= ari->askAgainAt) {
+    // Asked only when the CA's last Retry-After says so, remembered across restarts.
+    ari = store::AriMemory{current.record.id, std::nullopt, now + kAriDefaultRetry};
+    if (auto files = volume_.readSet(current.record.id))
+      for (auto* issuer : issuers_) {
+        if (issuer->kind() != store::Source::Acme) continue;
+        auto hint = issuer->renewalHint(*files, now);
+        if (!hint) continue;
+        auto wait = hint->askAgainAt ? std::chrono::duration_cast<std::chrono::seconds>(*hint->askAgainAt - now)
+                                     : kAriDefaultRetry;
+        ari->renewAt = hint->renewAt;
+        ari->askAgainAt = now + std::clamp(wait, kAriMinRetry, kAriMaxRetry);
+        log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(hint->renewAt)},
+                                    {"ask_again_at", formatTime(ari->askAgainAt)}});
+        break;
+      }
   }
-  auto files = volume_.readSet(current.record.id);
-  if (!files) return renewAt;
-  for (auto* issuer : issuers_) {
-    if (issuer->kind() != store::Source::Acme) continue;
-    if (auto hint = issuer->renewalHint(*files, now)) {
-      askAgain = hint->askAgainAt;
-      renewAt = hint->renewAt;  // ARI's window wins where the CA offers it
-      log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(renewAt)}});
-      break;
+  return ari->renewAt ? *ari->renewAt : renewAt;  // ARI's window wins where the CA offers it
+}
+
+namespace {
+
+// Counts and remembers a pass's orders in the lineage's state, saved at once: an
+// order exists at the CA only after it was counted on disk.
+class StateJournal final : public sources::OrderJournal {
+ public:
+  StateJournal(store::StateStore& store, store::LineageState& state, std::string ca, const renew::OrderBudget& budget,
+               std::function<TimePoint()> now)
+      : store_(store), state_(state), ca_(std::move(ca)), budget_(budget), now_(std::move(now)) {}
+
+  Status beforeOrder() override {
+    auto& ledger = state_.ledgers[ca_];
+    TimePoint now = now_();
+    auto gate = renew::orderGate(ledger, budget_, now);
+    if (!gate.allowed)
+      return failAs(ErrorKind::Deferred, gate.why + "; the next order is allowed at " + formatTime(gate.notBefore));
+    renew::recordOrder(ledger, budget_, now);
+    if (auto ok = store_.save(state_); !ok) {
+      ledger.orders.pop_back();
+      return wrap("record the order before placing it (none was placed)", ok.error());
     }
+    return {};
   }
-  renewalCache_ = RenewalCache{current.record.id, now, renewAt, askAgain};
-  return renewAt;
+  void orderPlaced(const store::PendingOrder& order) override {
+    state_.pendingOrder = order;
+    save();
+  }
+  void orderEnded() override {
+    state_.pendingOrder.reset();
+    save();
+  }
+
+ private:
+  void save() {
+    if (auto ok = store_.save(state_); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
+  }
+  store::StateStore& store_;
+  store::LineageState& state_;
+  std::string ca_;
+  const renew::OrderBudget& budget_;
+  std::function<TimePoint()> now_;
+};
+
+// Sources that place no orders at a CA have no budget, only the failure backoff.
+const renew::OrderBudget kNoBudget{std::numeric_limits<int>::max(), std::chrono::seconds(1)};
+
+}  // namespace
+
+std::optional<renew::OrderGate> Lineage::deferred(sources::CertSource& issuer, const store::LineageState& state,
+                                                  TimePoint now) {
+  auto ledger = state.ledgers.find(issuer.id());
+  if (ledger == state.ledgers.end()) return std::nullopt;
+  bool acme = issuer.kind() == store::Source::Acme;
+  auto gate = renew::orderGate(ledger->second, acme ? policy_.orderBudget : kNoBudget, now);
+  if (gate.allowed) return std::nullopt;
+  auto& logged = deferralLogged_[issuer.id()];
+  if (logged != gate.notBefore)  // once per wait, not once per pass
+    log::warn("order_deferred", {{"name", volume_.name()},
+                                 {"source", issuer.id()},
+                                 {"reason", gate.why},
+                                 {"next_order_at", formatTime(gate.notBefore)}});
+  logged = gate.notBefore;
+  return gate;
+}
+
+Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const sources::Request& request,
+                                           TimePoint now, TimePoint& end) {
+  auto started = clock_.now();
+  auto elapsed = [&] { return std::max(Clock::duration::zero(), clock_.now() - started); };
+  Result<sources::Obtained> obtained = [&]() -> Result<sources::Obtained> {
+    try {
+      return issuer.obtain(request, now);
+    } catch (const std::exception& e) {  // a bug or a reply nobody foresaw: a failed attempt, never a crash
+      return failAs(ErrorKind::Protocol, std::string("unexpected failure: ") + e.what());
+    }
+  }();
+  end = now + elapsed();
+  if (!obtained) return obtained;
+  // The check every set passes, whoever made it: nothing unusable reaches the gateway.
+  auto parsed = sources::parseFiles(obtained->files);
+  std::string problem = parsed ? sources::unusableReason(*parsed, policy_.names, end, sources::kIssuedClockSkew)
+                               : parsed.error().message;
+  if (problem.empty()) return obtained;
+  auto aside = volume_.keepAside(obtained->files, "unusable", end);
+  log::error("cert_unusable", {{"name", volume_.name()},
+                               {"source", issuer.id()},
+                               {"reason", problem},
+                               {"aside", aside ? *aside : "not kept: " + aside.error().message}});
+  return failAs(ErrorKind::Unusable, "the certificate from " + issuer.id() + " is unusable: " + problem);
 }
 
 bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state) {
   bool usable = current && current->problem.empty();
-  std::optional<TimePoint> askAgain;
-  bool due = usable && now >= renewalTimeOf(*current, now, askAgain);
+  bool due = usable && now >= renewalTimeOf(*current, now, state);
   if (usable && current->record.source == store::Source::User) {
-    if (due)
+    if (due && (!lastExpiryWarning_ || now - *lastExpiryWarning_ >= kExpiryWarningEvery)) {
       log::warn("user_cert_expiring", {{"name", volume_.name()},
                                        {"not_after", formatTime(current->parsed->leaf.notAfter())},
                                        {"days_left", daysLeft(*current->parsed, now)},
                                        {"advice", "drop in a renewed certificate; sidecert falls back to ACME once it expires"}});
+      lastExpiryWarning_ = now;
+    }
     return false;  // a valid user certificate is never replaced
   }
   std::string why = !current ? "no certificate in the volume yet"
@@ -218,6 +324,7 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
 
   sources::Request request{policy_.names, policy_.keyType, std::nullopt};
   if (usable) request.current = volume_.readSet(current->record.id).value_or(store::CertFiles{});
+  request.resume = state.pendingOrder;
   // Nothing usable: the fallback first, since it needs no network, then better sources.
   std::vector<sources::CertSource*> order = issuers_;
   if (!usable && order.size() > 1) order.insert(order.begin(), order.back());
@@ -229,26 +336,34 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
     bool better = rank(issuer->kind()) < inPlace;
     bool renewSame = due && rank(issuer->kind()) == inPlace;
     if (!better && !renewSame) continue;
-    auto wait = state.backoff.find(issuer->id());
-    if (wait != state.backoff.end() && now < wait->second.nextAttempt) {
-      log::debug("source_backing_off", {{"source", issuer->id()}, {"until", formatTime(wait->second.nextAttempt)}});
+    if (deferred(*issuer, state, now)) continue;
+    TimePoint end = now;
+    auto started = clock_.now();
+    StateJournal journal(state_, state, issuer->id(),
+                         issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget,
+                         [&] { return now + std::max(Clock::duration::zero(), clock_.now() - started); });
+    request.journal = &journal;
+    auto obtained = attempt(*issuer, request, now, end);
+    if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
+      log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer->id()}});
+      break;
+    }
+    if (!obtained && obtained.error().is(ErrorKind::Deferred)) {
+      log::warn("order_deferred", {{"name", volume_.name()}, {"source", issuer->id()}, {"reason", obtained.error().message}});
       continue;
     }
-    auto obtained = issuer->obtain(request, now);
+    auto& ledger = state.ledgers[issuer->id()];
     if (!obtained) {
-      auto& b = state.backoff[issuer->id()];
-      b.failures += 1;
-      b.nextAttempt = now + retryDelay(b.failures, obtained.error().retryAfter);
-      b.lastError = obtained.error().message;
-      lastError = b.lastError;
+      renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
+      lastError = obtained.error().message;
       log::warn("issue_failed", {{"name", volume_.name()},
                                  {"source", issuer->id()},
                                  {"error", obtained.error().message},
-                                 {"failures", b.failures},
-                                 {"retry_at", formatTime(b.nextAttempt)}});
+                                 {"failures", ledger.failures},
+                                 {"retry_at", formatTime(*ledger.retryAt)}});
       continue;
     }
-    state.backoff.erase(issuer->id());
+    renew::recordSuccess(ledger);
     log::info("cert_issued", {{"name", volume_.name()},
                               {"source", store::sourceName(issuer->kind())},
                               {"names", sources::joinNames(policy_.names)},
@@ -268,7 +383,7 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
   return changed;
 }
 
-void Lineage::planNext(const std::optional<Current>& current, TimePoint now, const store::LineageState& state,
+void Lineage::planNext(const std::optional<Current>& current, TimePoint now, store::LineageState& state,
                        PassResult& result) {
   auto interval = policy_.checkInterval;
   if (!current || !current->parsed || !current->problem.empty()) {
@@ -276,9 +391,7 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, con
     return;
   }
   auto v = validity(*current->parsed);
-  std::optional<TimePoint> askAgain;
-  TimePoint renewAt = current->record.source == store::Source::Acme ? renewalTimeOf(*current, now, askAgain)
-                                                                    : renew::renewalTime(v, policy_.renewBefore);
+  TimePoint renewAt = renewalTimeOf(*current, now, state);
   if (current->record.source == store::Source::User && now >= renewAt)
     renewAt = std::min(v.notAfter, now + std::min(interval, kExpiryWarningEvery));
   else if (now >= renewAt)
@@ -286,12 +399,15 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, con
     // longer than the lifetime): try again later, not in a tight loop.
     renewAt = now + kRetryAfterError;
   result.nextCheck = std::min(result.nextCheck, renew::nextCheck(now, renewAt, interval));
-  if (askAgain) result.nextCheck = std::min(result.nextCheck, std::max(now, *askAgain));
-  // A better source that is waiting out its backoff: come back when it may be asked.
+  if (state.ari && state.ari->setId == current->record.id && state.ari->renewAt)  // a CA that offers ARI
+    result.nextCheck = std::min(result.nextCheck, std::max(now, state.ari->askAgainAt));
+  // A better source that is waiting out its backoff or budget: come back when it may be asked.
   for (auto* issuer : issuers_) {
     if (rank(issuer->kind()) >= rank(current->record.source) && !(now >= renewAt)) continue;
-    auto b = state.backoff.find(issuer->id());
-    if (b != state.backoff.end()) result.nextCheck = std::min(result.nextCheck, std::max(now, b->second.nextAttempt));
+    auto ledger = state.ledgers.find(issuer->id());
+    if (ledger == state.ledgers.end()) continue;
+    auto gate = renew::orderGate(ledger->second, issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget, now);
+    if (!gate.allowed) result.nextCheck = std::min(result.nextCheck, std::max(now, gate.notBefore));
   }
 }
 

@@ -3,6 +3,7 @@
 // obtain what is missing or due, publish, tell the gateway, plan the next pass.
 // Everything it touches comes in through the constructor; `now` is a parameter.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/clock.h"
 #include "core/key_type.h"
 #include "reload/reloader.h"
+#include "renew/order_budget.h"
 #include "sources/cert_set.h"
 #include "sources/cert_source.h"
 #include "store/state.h"
@@ -24,6 +26,7 @@ struct Policy {
   std::optional<std::chrono::seconds> renewBefore;
   std::chrono::seconds checkInterval = std::chrono::hours(24 * 7);
   std::chrono::seconds userGrace = std::chrono::seconds(60);
+  renew::OrderBudget orderBudget;
 };
 
 // What is in place, as `status` shows it.
@@ -48,16 +51,20 @@ struct PassResult {
 inline constexpr std::chrono::seconds kRetryAfterError{60};
 // A gateway reload that failed is tried again after this long.
 inline constexpr std::chrono::seconds kReloadRetry{60};
-// The retry schedule of a source that failed (about 1 min, 10 min, 100 min, daily).
-std::chrono::seconds retryDelay(int failures, std::chrono::seconds serverAsked);
+// RFC 9773 4.3.2: a renewalInfo Retry-After under a minute counts as a minute,
+// over a day as a day; a CA that gave none, or failed, is asked again in 6 hours.
+inline constexpr std::chrono::seconds kAriMinRetry{60};
+inline constexpr std::chrono::seconds kAriMaxRetry{24 * 3600};
+inline constexpr std::chrono::seconds kAriDefaultRetry{6 * 3600};
 // How often an expiring user certificate is warned about, at most.
 inline constexpr std::chrono::seconds kExpiryWarningEvery{24 * 3600};
 
 class Lineage {
  public:
   // `issuers` in order of preference; the last is the fallback that needs no network.
+  // `clock` measures how long an attempt took: its retry counts from its end.
   Lineage(Policy policy, store::Volume& volume, store::StateStore& state, std::vector<sources::CertSource*> issuers,
-          reload::Reloader& reloader);
+          reload::Reloader& reloader, const TimeSource& clock = systemTime());
 
   PassResult pass(TimePoint now);
   const Policy& policy() const { return policy_; }
@@ -73,9 +80,14 @@ class Lineage {
   bool judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result);
   std::optional<Current> loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now);
   bool obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state);
-  TimePoint renewalTimeOf(const Current& current, TimePoint now, std::optional<TimePoint>& askAgain);
+  Result<sources::Obtained> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
+                                    TimePoint& end);
+  std::optional<renew::OrderGate> deferred(sources::CertSource& issuer, const store::LineageState& state,
+                                           TimePoint now);
+  TimePoint renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state);
+  std::optional<std::chrono::seconds> marginFor(const Current& current);
   bool publish(const store::CertFiles& files, store::Source source, const std::string& reason, TimePoint now);
-  void planNext(const std::optional<Current>& current, TimePoint now, const store::LineageState& state,
+  void planNext(const std::optional<Current>& current, TimePoint now, store::LineageState& state,
                 PassResult& result);
   // True when the gateway still has to be told.
   bool reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResult& result);
@@ -85,15 +97,13 @@ class Lineage {
   store::StateStore& state_;
   std::vector<sources::CertSource*> issuers_;
   reload::Reloader& reloader_;
+  const TimeSource& clock_;
   std::optional<TimePoint> lastDropAt_;
   bool incompleteLogged_ = false;
   bool firstPass_ = true;
-  struct RenewalCache {
-    std::string setId;
-    TimePoint asked, renewAt;
-    std::optional<TimePoint> askAgain;
-  };
-  std::optional<RenewalCache> renewalCache_;
+  std::optional<TimePoint> lastExpiryWarning_;
+  std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
+  std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
 };
 
 std::optional<LiveStatus> describe(const store::SetRecord& record, const std::optional<sources::ParsedSet>& parsed,

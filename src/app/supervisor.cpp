@@ -1,10 +1,10 @@
 #include "app/supervisor.h"
 
 #include "app/privileges.h"
+#include "app/signal_thread.h"
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,35 +22,14 @@ constexpr std::chrono::seconds kLockRetry{5};
 // The longest single sleep, so that a clock that jumps is noticed.
 constexpr std::chrono::milliseconds kMaxSleep{60 * 60 * 1000};
 
-struct SignalFd {
-  int fd = -1;
-  SignalFd() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, nullptr);
-    fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-  }
-  ~SignalFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  // 0 when nothing arrived.
-  int take() {
-    signalfd_siginfo info{};
-    if (::read(fd, &info, sizeof info) != sizeof info) return 0;
-    return static_cast<int>(info.ssi_signo);
-  }
-};
-
 int millisUntil(TimePoint when, TimePoint now) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when - now);
   return static_cast<int>(std::clamp(ms, std::chrono::milliseconds(0), kMaxSleep).count());
 }
 
-// Waits for the volume lock; false when told to stop meanwhile.
-bool waitForLock(SignalFd& signals, const store::Path& root, std::optional<store::VolumeLock>& lock) {
+// Waits for the volume lock; false when told to stop meanwhile (before the
+// signal thread runs: it starts only after privileges are dropped).
+bool waitForLock(const store::Path& root, std::optional<store::VolumeLock>& lock) {
   bool logged = false;
   while (true) {
     auto got = store::VolumeLock::tryAcquire(root);
@@ -60,11 +39,13 @@ bool waitForLock(SignalFd& signals, const store::Path& root, std::optional<store
     }
     if (!logged) log::warn("waiting_for_lock", {{"volume", root.string()}, {"reason", got.error().message}});
     logged = true;
-    pollfd p{signals.fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kLockRetry).count())) > 0) {
-      int sig = signals.take();
-      if (sig == SIGTERM || sig == SIGINT) return false;
-    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    timespec wait{std::chrono::duration_cast<std::chrono::seconds>(kLockRetry).count(), 0};
+    int sig = ::sigtimedwait(&set, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) return false;
   }
 }
 
@@ -73,9 +54,8 @@ bool waitForLock(SignalFd& signals, const store::Path& root, std::optional<store
 Supervisor::Supervisor(Runtime& runtime, const TimeSource& time) : rt_(runtime), time_(time) {}
 
 int Supervisor::run() {
-  SignalFd signals;
-  if (signals.fd < 0) {
-    log::error("startup_failed", {{"error", std::string("signalfd: ") + std::strerror(errno)}});
+  if (auto blocked = SignalThread::blockSignals(); !blocked) {
+    log::error("startup_failed", {{"error", blocked.error().message}});
     return 1;
   }
   if (auto ok = rt_.volume.prepare(); !ok) {
@@ -83,7 +63,7 @@ int Supervisor::run() {
     return 1;
   }
   std::optional<store::VolumeLock> lock;
-  if (!waitForLock(signals, rt_.settings.volume, lock)) return 0;
+  if (!waitForLock(rt_.settings.volume, lock)) return 0;
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});
@@ -95,6 +75,15 @@ int Supervisor::run() {
     log::warn("privileges_kept", {{"error", dropped.error().message}});
   else if (!dropped->empty())
     log::info("privileges_dropped", {{"capabilities", *dropped}});
+  auto signals = SignalThread::start(rt_.stop);
+  if (!signals) {
+    log::error("startup_failed", {{"error", signals.error().message}});
+    return 1;
+  }
+  auto stopping = [&] {
+    log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
+    return 0;
+  };
   if (responder) responder = rt_.startResponder();
   if (!responder)
     log::error("responder_failed", {{"error", responder.error().message},
@@ -105,6 +94,7 @@ int Supervisor::run() {
                         {"reload", rt_.reloader->describe()}});
 
   PassResult last = rt_.lineage->pass(time_.now());
+  if (rt_.stop.requested()) return stopping();
   // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
   std::optional<TimePoint> settleAt;
   TimePoint firstChange{};
@@ -112,35 +102,35 @@ int Supervisor::run() {
     if (!settleAt) firstChange = now;
     settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
   };
+  // Our own publish (the link renamed, a new set folder watched) is no change: a
+  // pass only follows what someone else did to live/.
+  auto changedByOthers = [&] {
+    auto view = rt_.volume.inspect();
+    return !view || view->link != store::LiveView::Link::Ours || !view->foreign.empty() || !view->missing.empty();
+  };
   while (true) {
     auto fresh = watcher->watchLive(liveDir, rt_.settings.name);
     if (!fresh) {
       log::warn("watch_failed", {{"error", fresh.error().message}});
-    } else if (*fresh && !settleAt) {
+    } else if (*fresh && !settleAt && changedByOthers()) {
       // Look once more at a folder we only now watch: writes made before the watch went unseen.
       noteChange(time_.now());
     }
     TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
-    pollfd fds[2] = {{signals.fd, POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
-    int n = ::poll(fds, 2, millisUntil(wake, time_.now()));
+    pollfd fds[3] = {{rt_.stop.fd(), POLLIN, 0}, {(*signals)->hangupFd(), POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
+    int n = ::poll(fds, 3, millisUntil(wake, time_.now()));
     if (n < 0 && errno != EINTR) {
       log::error("poll_failed", {{"error", std::strerror(errno)}});
       return 1;
     }
-    bool forced = false;
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      int sig = signals.take();
-      if (sig == SIGTERM || sig == SIGINT) {
-        log::info("stopping", {{"signal", std::string(strsignal(sig))}});
-        return 0;
-      }
-      forced = sig == SIGHUP;
-    }
+    if (rt_.stop.requested()) return stopping();  // served before any SIGHUP that came with it
+    bool forced = n > 0 && (fds[1].revents & POLLIN) && (*signals)->takeHangup();
     TimePoint now = time_.now();
-    if (n > 0 && (fds[1].revents & POLLIN) && watcher->drain()) noteChange(now);
+    if (n > 0 && (fds[2].revents & POLLIN) && watcher->drain() && changedByOthers()) noteChange(now);
     if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
       settleAt.reset();
       last = rt_.lineage->pass(now);
+      if (rt_.stop.requested()) return stopping();
     }
   }
 }

@@ -19,6 +19,7 @@ Policy policyFrom(const Settings& s) {
   p.renewBefore = s.renewBefore;
   p.checkInterval = s.checkInterval;
   p.userGrace = s.userGrace;
+  p.orderBudget = {s.orderBudget, s.orderWindow};
   return p;
 }
 
@@ -30,8 +31,10 @@ Result<std::optional<gid_t>> resolveGroup(const std::string& group) {
   return std::optional<gid_t>(g->gr_gid);
 }
 
-Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> http)
+Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stopSignal,
+                 std::unique_ptr<net::CurlTransport> http)
     : settings(std::move(s)),
+      stop(std::move(stopSignal)),
       volume(fs, settings.volume, settings.name, keyGroup),
       state(fs, settings.volume, settings.name),
       accounts(fs, settings.volume),
@@ -89,9 +92,12 @@ Status Runtime::startResponder() {
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
   auto gid = resolveGroup(settings.fileGroup);
   if (!gid) return std::unexpected(gid.error());
-  auto transport = net::CurlTransport::create({settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION});
+  auto stop = StopSignal::create();
+  if (!stop) return std::unexpected(stop.error());
+  auto transport =
+      net::CurlTransport::create({settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, stop->fd()});
   if (!transport) return std::unexpected(transport.error());
-  return std::make_unique<Runtime>(settings, *gid, std::move(*transport));
+  return std::make_unique<Runtime>(settings, *gid, std::move(*stop), std::move(*transport));
 }
 
 }  // namespace sc::app

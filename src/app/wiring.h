@@ -19,7 +19,7 @@
 namespace sc::app {
 
 struct Runtime {
-  Runtime(Settings s, std::optional<gid_t> keyGroup, std::unique_ptr<net::CurlTransport> transport);
+  Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stop, std::unique_ptr<net::CurlTransport> transport);
   // Binds the HTTP-01 responder's port: before privileges are dropped, as
   // capabilities belong to the thread, and the responder's thread comes after.
   Status bindResponder();
@@ -29,12 +29,13 @@ struct Runtime {
   std::unique_ptr<reload::Reloader> makeReloader();
 
   Settings settings;
+  StopSignal stop;  // SIGTERM: ends sleeps, polls and transfers of a pass under way
   store::PosixFileSystem fs;
   store::Volume volume;
   store::StateStore state;
   store::AccountStore accounts;
   std::unique_ptr<net::CurlTransport> transport;
-  net::RealSleeper sleeper;
+  net::RealSleeper sleeper{stop};
   std::shared_ptr<http01::TokenStore> tokens;
   http01::FetchAwareSleeper pollSleeper{sleeper, *tokens};
   std::unique_ptr<http01::Responder> responder;

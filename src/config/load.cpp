@@ -168,6 +168,20 @@ Status applyRenewBefore(Settings& s, const RawValue& v) {
   return {};
 }
 
+Status applyOrderBudget(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& text = scalar(v);
+  auto slash = text.find('/');
+  std::string count = text.substr(0, slash);
+  bool digits = !count.empty() && count.size() <= 6 && std::all_of(count.begin(), count.end(), ::isdigit);
+  auto window = slash == std::string::npos ? Result<std::chrono::seconds>(fail("")) : parseDuration(text.substr(slash + 1));
+  if (!digits || !window || std::stoi(count) < 1 || window->count() < 1)
+    return fail("'" + text + "' is not an order budget (expected ORDERS/DURATION, such as 5/7d)");
+  s.orderBudget = std::stoi(count);
+  s.orderWindow = *window;
+  return {};
+}
+
 Status applyLogFormat(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
   if (scalar(v) == "text") s.logFormat = LogFormat::Text;
@@ -229,6 +243,7 @@ const std::vector<Setting>& settingsTable() {
       {"renew_before", "SIDECERT_RENEW_BEFORE", applyRenewBefore},
       {"check_interval", "SIDECERT_CHECK_INTERVAL",
        std::bind(applyDuration, _1, _2, &Settings::checkInterval, false)},
+      {"order_budget", "SIDECERT_ORDER_BUDGET", applyOrderBudget},
       {"log_format", "SIDECERT_LOG_FORMAT", applyLogFormat},
       {"log_level", "SIDECERT_LOG_LEVEL", applyLogLevel},
       {"reload", "SIDECERT_RELOAD", applyReload},

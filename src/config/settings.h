@@ -38,6 +38,10 @@ struct Settings {
   int http01Port = 80;
   std::optional<std::chrono::seconds> renewBefore;  // unset: the lifetime rule
   std::chrono::seconds checkInterval = std::chrono::hours(24 * 7);
+  // At most this many orders per lineage and CA within the window (Let's
+  // Encrypt's duplicate-certificate limit); SIDECERT_ORDER_BUDGET=N/DURATION.
+  int orderBudget = 5;
+  std::chrono::seconds orderWindow = std::chrono::hours(24 * 7);
   LogFormat logFormat = LogFormat::Text;
   LogLevel logLevel = LogLevel::Info;
   ReloadSpec reload;

@@ -20,4 +20,9 @@ class SystemTime final : public TimeSource {
   TimePoint now() const override { return Clock::now(); }
 };
 
+inline const TimeSource& systemTime() {
+  static const SystemTime instance;
+  return instance;
+}
+
 }  // namespace sc

@@ -16,6 +16,8 @@ enum class ErrorKind {
   Protocol,   // a reply that is not what RFC 8555 allows: the CA is broken or hostile
   Problem,    // the CA refused, with an RFC 8555 problem document (see Error::problem)
   Unusable,   // what a source obtained fails the checks every set passes
+  Deferred,   // not now: the order budget or a backoff forbids it (no failure)
+  Rejected,   // the CA ended the order for good (a failed validation, an invalid order)
 };
 
 struct Error {

@@ -97,7 +97,11 @@ std::uint64_t TokenStore::waitForServeAfter(std::uint64_t seen, std::chrono::mil
 
 void FetchAwareSleeper::pollPause(std::chrono::milliseconds d) {
   auto start = std::chrono::steady_clock::now();
-  auto count = tokens_.waitForServeAfter(seen_, d);
+  auto count = seen_;
+  for (auto left = d; count <= seen_ && left.count() > 0 && !cancelled();) {
+    count = tokens_.waitForServeAfter(seen_, std::min(left, kStopCheck));
+    left = d - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  }
   if (count > seen_) {
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     if (waited < d) inner_.sleep(std::min(kVerdictGrace, d - waited));

@@ -55,8 +55,11 @@ class FetchAwareSleeper final : public acme::Sleeper {
   FetchAwareSleeper(acme::Sleeper& inner, const TokenStore& tokens) : inner_(inner), tokens_(tokens) {}
   void sleep(std::chrono::milliseconds d) override { inner_.sleep(d); }
   void pollPause(std::chrono::milliseconds d) override;
+  bool cancelled() const override { return inner_.cancelled(); }
 
  private:
+  // The longest wait for a fetch before looking whether the process must stop.
+  static constexpr std::chrono::milliseconds kStopCheck{100};
   acme::Sleeper& inner_;
   const TokenStore& tokens_;
   std::uint64_t seen_ = 0;  // fetches that already ended a pause (one poller: the supervisor)

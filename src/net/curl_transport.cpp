@@ -3,7 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <thread>
+#include <optional>
 
 #include "net/bounded_body.h"
 
@@ -13,6 +13,7 @@ namespace {
 constexpr long kConnectTimeoutSeconds = 10;
 constexpr long kRequestTimeoutSeconds = 30;
 constexpr std::size_t kMaxBody = 1 << 20;  // a certificate chain is a few KiB
+constexpr int kPollMillis = 1000;          // libcurl's own timers wake it sooner when they need to
 
 size_t onHeader(char* data, size_t size, size_t n, void* user) {
   auto* response = static_cast<acme::HttpResponse*>(user);
@@ -35,12 +36,45 @@ size_t onHeader(char* data, size_t size, size_t n, void* user) {
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(const CurlOptions& options) {
   static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   if (!initialised) return fail("libcurl could not be initialised");
+  CURLM* m = curl_multi_init();
+  if (!m) return fail("libcurl: no multi handle");
   CURL* c = curl_easy_init();
-  if (!c) return fail("libcurl: no handle");
-  return std::unique_ptr<CurlTransport>(new CurlTransport(c, options));
+  if (!c) {
+    curl_multi_cleanup(m);
+    return fail("libcurl: no handle");
+  }
+  return std::unique_ptr<CurlTransport>(new CurlTransport(m, c, options));
 }
 
-CurlTransport::~CurlTransport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+CurlTransport::~CurlTransport() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+  curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+Result<int> CurlTransport::transfer(const std::string& what) {
+  CURLM* m = static_cast<CURLM*>(multi_);
+  CURL* c = static_cast<CURL*>(curl_);
+  if (CURLMcode mc = curl_multi_add_handle(m, c); mc != CURLM_OK)
+    return fail(what + ": " + curl_multi_strerror(mc));
+  std::optional<CURLcode> done;
+  bool stopped = false;
+  for (int running = 1; running && !stopped;) {
+    if (CURLMcode mc = curl_multi_perform(m, &running); mc != CURLM_OK) {
+      curl_multi_remove_handle(m, c);
+      return fail(what + ": " + curl_multi_strerror(mc));
+    }
+    if (!running) break;
+    curl_waitfd stop{options_.stopFd, CURL_WAIT_POLLIN, 0};
+    curl_multi_poll(m, &stop, options_.stopFd >= 0 ? 1 : 0, kPollMillis, nullptr);
+    stopped = (stop.revents & CURL_WAIT_POLLIN) != 0;
+  }
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(m, &queued))
+    if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) done = msg->data.result;
+  curl_multi_remove_handle(m, c);
+  if (stopped) return failAs(ErrorKind::Cancelled, what + ": stopped (SIGTERM)");
+  return static_cast<int>(done.value_or(CURLE_ABORTED_BY_CALLBACK));
+}
 
 Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, const std::string& url,
                                                   const std::string* body, const std::string& accept) {
@@ -72,8 +106,10 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  CURLcode rc = curl_easy_perform(c);
+  auto outcome = transfer(method + " " + url);
   curl_slist_free_all(headers);
+  if (!outcome) return std::unexpected(outcome.error());
+  auto rc = static_cast<CURLcode>(*outcome);
   if (received.tooLarge) return fail(method + " " + url + ": the reply is larger than 1 MiB");
   if (rc != CURLE_OK)
     return fail(method + " " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)), static_cast<int>(rc));
@@ -90,6 +126,5 @@ Result<acme::HttpResponse> CurlTransport::post(const std::string& url, const std
   return perform("POST", url, &body, accept);
 }
 
-void RealSleeper::sleep(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 }  // namespace sc::net

@@ -5,12 +5,16 @@
 #include <string>
 
 #include "acme/transport.h"
+#include "core/stop.h"
 
 namespace sc::net {
 
 struct CurlOptions {
   std::string caBundle;  // empty: the system's roots
   std::string userAgent = "sidecert";
+  // Readable when the process must stop: a transfer under way ends at once with
+  // ErrorKind::Cancelled. -1: none.
+  int stopFd = -1;
 };
 
 class CurlTransport final : public acme::HttpTransport {
@@ -22,16 +26,26 @@ class CurlTransport final : public acme::HttpTransport {
   Result<acme::HttpResponse> post(const std::string& url, const std::string& body, const std::string& accept) override;
 
  private:
-  CurlTransport(void* handle, CurlOptions options) : curl_(handle), options_(std::move(options)) {}
+  CurlTransport(void* multi, void* easy, CurlOptions options)
+      : multi_(multi), curl_(easy), options_(std::move(options)) {}
   Result<acme::HttpResponse> perform(const std::string& method, const std::string& url, const std::string* body,
                                      const std::string& accept);
+  // Runs the easy handle's transfer on the multi handle, watching the stop fd.
+  Result<int> transfer(const std::string& what);
+  void* multi_;  // holds the connection cache: the CA is one host
   void* curl_;
   CurlOptions options_;
 };
 
+// Sleeps that end when the process is told to stop.
 class RealSleeper final : public acme::Sleeper {
  public:
-  void sleep(std::chrono::milliseconds d) override;
+  explicit RealSleeper(const StopSignal& stop) : stop_(stop) {}
+  void sleep(std::chrono::milliseconds d) override { stop_.sleepFor(d); }
+  bool cancelled() const override { return stop_.requested(); }
+
+ private:
+  const StopSignal& stop_;
 };
 
 }  // namespace sc::net

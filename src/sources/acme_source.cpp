@@ -95,7 +95,7 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
     auto ch = std::find_if(authz->challenges.begin(), authz->challenges.end(),
                            [](const acme::Challenge& c) { return c.type == "http-01"; });
     if (ch == authz->challenges.end())
-      return fail("the CA offers no http-01 challenge for " + authz->identifier);
+      return failAs(ErrorKind::Rejected, "the CA offers no http-01 challenge for " + authz->identifier);
     tokens.add(ch->token, ch->token + "." + signer_->thumbprint());
     if (auto ok = client.acceptChallenge(ch->url); !ok) return ok;
     pending.push_back(url);
@@ -104,8 +104,8 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
     auto done = client.waitForAuthorization(url);
     if (!done) return std::unexpected(done.error());
     if (done->status != "valid")
-      return fail("validation of " + done->identifier + " failed: " +
-                  (done->error ? done->error->describe() : "authorization " + done->status));
+      return failAs(ErrorKind::Rejected, "validation of " + done->identifier + " failed: " +
+                                             (done->error ? done->error->describe() : "authorization " + done->status));
   }
   return {};
 }
@@ -128,50 +128,109 @@ Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
   if (request.current)
     if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
       replaces = certs->front().ariCertId();
-  auto order = c.newOrder(request.names, replaces, options_.profile);
+  auto place = [&](const std::string& replacing) -> Result<acme::Order> {
+    if (!request.journal) return fail("no order journal: refusing to place an order nobody counts");
+    if (auto admitted = request.journal->beforeOrder(); !admitted) return std::unexpected(admitted.error());
+    return c.newOrder(request.names, replacing, options_.profile);
+  };
+  auto order = place(replaces);
   if (!order && !replaces.empty() && replacesWasTheProblem(order.error())) {
     log::info("order_without_replaces", {{"ca", options_.directoryUrl}, {"reason", order.error().message}});
-    order = c.newOrder(request.names, "", options_.profile);
+    order = place("");
   }
   return order;
+}
+
+// An order a crash left open, fetched: resumed while it can still lead to a
+// certificate for these names. None when it cannot (the CA ended or forgot it);
+// an error when the CA could not be asked (kept for the next attempt).
+Result<std::optional<acme::Order>> AcmeSource::resumable(const Request& request) {
+  if (!request.resume || request.resume->ca != id() || request.resume->names != request.names)
+    return std::optional<acme::Order>();
+  auto client = connect();
+  if (!client) return std::unexpected(client.error());
+  auto order = (*client)->fetchOrder(request.resume->url, request.names.size());
+  if (!order && !order.error().is(ErrorKind::Problem) && !order.error().is(ErrorKind::Protocol))
+    return std::unexpected(order.error());
+  if (!order || order->status == "invalid") {
+    log::info("order_not_resumed", {{"ca", options_.directoryUrl},
+                                    {"order", request.resume->url},
+                                    {"reason", order ? "the order is invalid" : order.error().message}});
+    return std::optional<acme::Order>();
+  }
+  log::info("order_resumed", {{"ca", options_.directoryUrl}, {"order", order->url}, {"status", order->status}});
+  return std::optional<acme::Order>(*order);
 }
 
 Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   // A client kept from an earlier pass counts on; a new one starts at zero.
   int before = client_ ? client_->requestCount() : 0, badNoncesBefore = client_ ? client_->badNonceCount() : 0;
-  auto order = placeOrder(request);
-  if (!order && order.error().isProblem("accountDoesNotExist")) {
-    // The CA lost the account (a test CA restarted, one deactivated elsewhere).
-    // Same key, new account: a CA that still knew the key would have said so.
-    log::warn("account_missing", {{"ca", options_.directoryUrl}, {"error", order.error().message}});
-    if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
-    client_.reset();
-    before = badNoncesBefore = 0;
-    order = placeOrder(request);
-  }
+  std::optional<crypto::PrivateKey> key;
+  auto order = [&]() -> Result<acme::Order> {
+    auto open = resumable(request);
+    if (!open) return std::unexpected(open.error());
+    if (*open)
+      if (auto k = crypto::PrivateKey::fromPem(request.resume->keyPem)) {
+        key = std::move(*k);
+        return **open;
+      }
+    if (request.resume && request.journal) request.journal->orderEnded();
+    auto made = crypto::PrivateKey::generate(request.keyType);
+    if (!made) return std::unexpected(made.error());
+    key = std::move(*made);
+    auto placed = placeOrder(request);
+    if (!placed && placed.error().isProblem("accountDoesNotExist")) {
+      // The CA lost the account (a test CA restarted, one deactivated elsewhere).
+      // Same key, new account: a CA that still knew the key would have said so.
+      log::warn("account_missing", {{"ca", options_.directoryUrl}, {"error", placed.error().message}});
+      if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
+      client_.reset();
+      before = badNoncesBefore = 0;
+      placed = placeOrder(request);
+    }
+    if (placed) {
+      request.journal->orderPlaced({id(), placed->url, request.names, key->toPem()});
+      log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", placed->url}});
+    }
+    return placed;
+  }();
   if (!order) return std::unexpected(order.error());
-  acme::Client& c = *client_;
-  log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", order->url}});
-  if (order->status == "pending")
-    if (auto ok = authorize(c, *order); !ok) return std::unexpected(ok.error());
-  auto key = crypto::PrivateKey::generate(request.keyType);
-  if (!key) return std::unexpected(key.error());
-  auto csr = crypto::makeCsr(*key, request.names);
-  if (!csr) return std::unexpected(csr.error());
-  auto valid = order->status == "valid" ? *order : c.finalize(*order, *csr);
+  auto obtained = complete(*client_, *order, *key, request);
+  // A dead order, or one that led to a certificate, is not resumed; one cut short
+  // by the network or a stop is, on the next attempt.
+  bool dead = obtained || obtained.error().is(ErrorKind::Protocol) || obtained.error().is(ErrorKind::Rejected) ||
+              obtained.error().is(ErrorKind::Unusable);
+  if (dead && request.journal) request.journal->orderEnded();
+  if (obtained)
+    log::debug("acme_requests", {{"ca", options_.directoryUrl},
+                                 {"requests", client_->requestCount() - before},
+                                 {"bad_nonce_retries", client_->badNonceCount() - badNoncesBefore}});
+  return obtained;
+}
+
+Result<Obtained> AcmeSource::complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
+                                      const Request& request) {
+  if (order.status == "pending")
+    if (auto ok = authorize(c, order); !ok) return std::unexpected(ok.error());
+  Result<acme::Order> valid = order;
+  if (order.status == "processing") {
+    valid = c.waitForOrder(order, {"valid"});
+  } else if (order.status != "valid") {
+    auto csr = crypto::makeCsr(key, request.names);
+    if (!csr) return std::unexpected(csr.error());
+    valid = c.finalize(order, *csr);
+  }
   if (!valid) return std::unexpected(valid.error());
   if (valid->status != "valid")
-    return fail("the order became " + valid->status + (valid->error ? ": " + valid->error->describe() : std::string()));
+    return failAs(ErrorKind::Rejected, "the order became " + valid->status +
+                                           (valid->error ? ": " + valid->error->describe() : std::string()));
   auto pem = c.downloadCertificate(valid->certificate, options_.preferredChain);
   if (!pem) return std::unexpected(pem.error());
   auto certs = crypto::Certificate::parseAll(*pem);
-  if (!certs) return wrap("the certificate from " + options_.directoryUrl, certs.error());
-  if (!certs->front().matches(*key)) return fail("the CA returned a certificate for another key");
+  if (!certs) return failAs(ErrorKind::Protocol, "the certificate from " + options_.directoryUrl + ": " + certs.error().message);
+  if (!certs->front().matches(key)) return failAs(ErrorKind::Unusable, "the CA returned a certificate for another key");
   std::vector<crypto::Certificate> chain(certs->begin() + 1, certs->end());
-  log::debug("acme_requests", {{"ca", options_.directoryUrl},
-                               {"requests", c.requestCount() - before},
-                               {"bad_nonce_retries", c.badNonceCount() - badNoncesBefore}});
-  return Obtained{assembleFiles(*key, certs->front(), chain), certs->front().serialHex(), certs->front().issuer(),
+  return Obtained{assembleFiles(key, certs->front(), chain), certs->front().serialHex(), certs->front().issuer(),
                   certs->front().notAfter()};
 }
 

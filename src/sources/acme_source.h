@@ -33,6 +33,9 @@ class AcmeSource final : public CertSource {
   Result<std::unique_ptr<crypto::KeySigner>> accountKey();
   Result<acme::Client*> connect();
   Result<acme::Order> placeOrder(const Request& request);
+  Result<std::optional<acme::Order>> resumable(const Request& request);
+  Result<Obtained> complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
+                            const Request& request);
   Status authorize(acme::Client& client, const acme::Order& order);
 
   AcmeOptions options_;

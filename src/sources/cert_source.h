@@ -9,13 +9,30 @@
 #include "core/key_type.h"
 #include "core/result.h"
 #include "store/cert_files.h"
+#include "store/state.h"
 
 namespace sc::sources {
+
+// Where orders are counted and remembered. Every order a source places passes
+// beforeOrder() first, so no code path can place one the budget did not allow,
+// and each is recorded (persisted) before it exists at the CA.
+class OrderJournal {
+ public:
+  virtual ~OrderJournal() = default;
+  // The budget's last gate: ErrorKind::Deferred means place no order.
+  virtual Status beforeOrder() = 0;
+  // The order exists at the CA: what resuming it after a crash needs.
+  virtual void orderPlaced(const store::PendingOrder& order) = 0;
+  // The order ended (certificate in hand, or the order is dead): nothing to resume.
+  virtual void orderEnded() = 0;
+};
 
 struct Request {
   std::vector<std::string> names;
   KeyType keyType = KeyType::Ec256;
   std::optional<store::CertFiles> current;  // the set being renewed, if any
+  OrderJournal* journal = nullptr;          // ACME sources need one
+  std::optional<store::PendingOrder> resume;  // an order of this source that a crash left open
 };
 
 struct Obtained {

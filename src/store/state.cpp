@@ -4,15 +4,67 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
 #include "core/time_format.h"
 
 namespace sc::store {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// The state file is read defensively: a field of the wrong type or size is dropped.
+constexpr std::size_t kMaxRemembered = 1000;  // orders per CA, names per order
+
+std::optional<TimePoint> timeField(const Object::Ptr& o, const std::string& key) {
+  if (!o->has(key) || !o->get(key).isString()) return std::nullopt;
+  return parseTime(o->get(key).extract<std::string>());
+}
+
+std::string stringField(const Object::Ptr& o, const std::string& key) {
+  return o->has(key) && o->get(key).isString() ? o->get(key).extract<std::string>() : "";
+}
+
+std::vector<std::string> stringList(const Object::Ptr& o, const std::string& key) {
+  std::vector<std::string> out;
+  if (!o->isArray(key)) return out;
+  auto arr = o->getArray(key);
+  for (unsigned i = 0; i < arr->size() && out.size() < kMaxRemembered; ++i)
+    if (arr->get(i).isString()) out.push_back(arr->get(i).extract<std::string>());
+  return out;
+}
+
+renew::OrderLedger ledgerFrom(const Object::Ptr& o) {
+  renew::OrderLedger l;
+  for (const auto& t : stringList(o, "orders"))
+    if (auto at = parseTime(t)) l.orders.push_back(*at);
+  if (o->has("failures") && o->get("failures").isInteger())
+    l.failures = static_cast<int>(std::clamp<Poco::Int64>(o->get("failures").convert<Poco::Int64>(), 0, 1000));
+  l.retryAt = timeField(o, "retry_at");
+  l.lastError = stringField(o, "last_error");
+  return l;
+}
+
+Object ledgerJson(const renew::OrderLedger& l) {
+  Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  Array orders;
+  for (auto t : l.orders) orders.add(formatTime(t));
+  o.set("orders", orders);
+  o.set("failures", l.failures);
+  if (l.retryAt) o.set("retry_at", formatTime(*l.retryAt));
+  o.set("last_error", l.lastError);
+  return o;
+}
+
+}  // namespace
 
 StateStore::StateStore(FileSystem& fs, Path root, std::string name)
     : fs_(fs), root_(std::move(root)), name_(std::move(name)) {}
@@ -22,16 +74,28 @@ LineageState StateStore::load() {
   auto text = fs_.readFile(file());
   if (!text) return state;
   try {
-    auto obj = Poco::JSON::Parser().parse(*text).extract<Poco::JSON::Object::Ptr>();
-    state.nextCheck = parseTime(obj->optValue<std::string>("next_check", ""));
-    state.reloadPending = obj->optValue<bool>("reload_pending", false);
-    if (auto backoff = obj->getObject("backoff")) {
-      for (const auto& [id, _] : *backoff) {
-        auto b = backoff->getObject(id);
-        auto at = parseTime(b->optValue<std::string>("next_attempt", ""));
-        if (!at) continue;
-        state.backoff[id] = Backoff{b->optValue<int>("failures", 1), *at, b->optValue<std::string>("last_error", "")};
-      }
+    auto v = Poco::JSON::Parser().parse(*text);
+    if (v.type() != typeid(Object::Ptr)) return state;
+    auto obj = v.extract<Object::Ptr>();
+    state.nextCheck = timeField(obj, "next_check");
+    state.reloadPending = obj->has("reload_pending") && obj->get("reload_pending").isBoolean() &&
+                          obj->get("reload_pending").extract<bool>();
+    if (obj->isObject("ledgers")) {
+      auto ledgers = obj->getObject("ledgers");
+      for (const auto& [id, _] : *ledgers)
+        if (ledgers->isObject(id) && state.ledgers.size() < kMaxRemembered)
+          state.ledgers[id] = ledgerFrom(ledgers->getObject(id));
+    }
+    if (obj->isObject("pending_order")) {
+      auto p = obj->getObject("pending_order");
+      PendingOrder order{stringField(p, "ca"), stringField(p, "url"), stringList(p, "names"), stringField(p, "key")};
+      if (!order.ca.empty() && !order.url.empty() && !order.names.empty() && !order.keyPem.empty())
+        state.pendingOrder = order;
+    }
+    if (obj->isObject("ari")) {
+      auto a = obj->getObject("ari");
+      if (auto ask = timeField(a, "ask_again_at"))
+        state.ari = AriMemory{stringField(a, "set"), timeField(a, "renew_at"), *ask};
     }
   } catch (const Poco::Exception&) {
   }
@@ -39,18 +103,29 @@ LineageState StateStore::load() {
 }
 
 Status StateStore::save(const LineageState& state) {
-  Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
+  Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
   if (state.nextCheck) obj.set("next_check", formatTime(*state.nextCheck));
   obj.set("reload_pending", state.reloadPending);
-  Poco::JSON::Object backoff(Poco::JSON_PRESERVE_KEY_ORDER);
-  for (const auto& [id, b] : state.backoff) {
-    Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
-    entry.set("failures", b.failures);
-    entry.set("next_attempt", formatTime(b.nextAttempt));
-    entry.set("last_error", b.lastError);
-    backoff.set(id, entry);
+  Object ledgers(Poco::JSON_PRESERVE_KEY_ORDER);
+  for (const auto& [id, l] : state.ledgers) ledgers.set(id, ledgerJson(l));
+  obj.set("ledgers", ledgers);
+  if (state.pendingOrder) {
+    Object p(Poco::JSON_PRESERVE_KEY_ORDER);
+    p.set("ca", state.pendingOrder->ca);
+    p.set("url", state.pendingOrder->url);
+    Array names;
+    for (const auto& n : state.pendingOrder->names) names.add(n);
+    p.set("names", names);
+    p.set("key", state.pendingOrder->keyPem);
+    obj.set("pending_order", p);
   }
-  obj.set("backoff", backoff);
+  if (state.ari) {
+    Object a(Poco::JSON_PRESERVE_KEY_ORDER);
+    a.set("set", state.ari->setId);
+    if (state.ari->renewAt) a.set("renew_at", formatTime(*state.ari->renewAt));
+    a.set("ask_again_at", formatTime(state.ari->askAgainAt));
+    obj.set("ari", a);
+  }
   std::ostringstream out;
   obj.stringify(out);
   Path tmp = file();

@@ -3,25 +3,38 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/clock.h"
+#include "renew/order_budget.h"
 #include "store/fs.h"
 
 namespace sc::store {
 
-// What the supervisor remembers between passes and restarts, per lineage.
-// A source that failed is not asked again before `nextAttempt`: kept across
-// restarts, so a container in a restart loop cannot burn a CA's rate limits.
-struct Backoff {
-  int failures = 0;
-  TimePoint nextAttempt;
-  std::string lastError;
+// An order that exists at a CA and has not ended: what resuming it after a crash
+// needs (RFC 8555 7.1.3), instead of placing another.
+struct PendingOrder {
+  std::string ca;  // the source id (directory URL)
+  std::string url;
+  std::vector<std::string> names;
+  std::string keyPem;  // the certificate key its CSR carries (or will)
 };
 
+// What the CA's renewalInfo said of one set, until it may be asked again.
+struct AriMemory {
+  std::string setId;
+  std::optional<TimePoint> renewAt;  // none: the CA gave no usable window
+  TimePoint askAgainAt;
+};
+
+// What the supervisor remembers between passes and restarts, per lineage: kept
+// across restarts, so that a container in a restart loop cannot storm a CA.
 struct LineageState {
   std::optional<TimePoint> nextCheck;
   bool reloadPending = false;  // the live set changed and the gateway was not told yet
-  std::map<std::string, Backoff> backoff;  // by source id (a CA's directory URL)
+  std::map<std::string, renew::OrderLedger> ledgers;  // by source id (a CA's directory URL)
+  std::optional<PendingOrder> pendingOrder;
+  std::optional<AriMemory> ari;
 };
 
 class StateStore {

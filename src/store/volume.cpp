@@ -360,4 +360,13 @@ Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint n
   return std::filesystem::relative(*aside, root_).string();
 }
 
+Result<std::string> Volume::keepAside(const CertFiles& files, const std::string& why, TimePoint now) {
+  auto aside = newAsideFolder(why, now);
+  if (!aside) return std::unexpected(aside.error());
+  for (const char* file : kSetFiles)
+    if (auto ok = fs_.writeNew(*aside / file, fileOf(files, file), 0600, std::nullopt); !ok)
+      return std::unexpected(ok.error());
+  return std::filesystem::relative(*aside, root_).string();
+}
+
 }  // namespace sc::store

@@ -65,6 +65,9 @@ class Volume {
   Result<std::string> moveLiveAside(const LiveView& view, const std::vector<std::string>& files,
                                     const std::string& why, TimePoint now);
   Result<std::string> movePendingAside(const std::string& why, TimePoint now);
+  // A set that is not published (a CA's certificate that failed the checks), kept
+  // for a person to look at; returns where, relative to the volume.
+  Result<std::string> keepAside(const CertFiles& files, const std::string& why, TimePoint now);
 
  private:
   Path live() const { return root_ / "live" / name_; }

@@ -49,7 +49,7 @@ chain_verifies() { # against Pebble's root, from its management port
   start_pebble PEBBLE_AUTHZREUSE=100
   "$SIDECERT" once 2>/dev/null
   first="$(live_serial)"
-  SIDECERT_RENEW_BEFORE=10000d run --separate-stderr "$SIDECERT" once
+  SIDECERT_RENEW_BEFORE="$(margin_under_lifetime)" run --separate-stderr "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(live_serial)" != "$first" ]
   [ "$(status_field source)" = acme ]
@@ -61,7 +61,7 @@ chain_verifies() { # against Pebble's root, from its management port
   "$SIDECERT" once 2>/dev/null
   for i in 1 2 3; do
     before="$(live_serial)"
-    SIDECERT_RENEW_BEFORE=10000d run --separate-stderr "$SIDECERT" once
+    SIDECERT_RENEW_BEFORE="$(margin_under_lifetime)" run --separate-stderr "$SIDECERT" once
     [ "$status" -eq 0 ]
     [ "$(live_serial)" != "$before" ]
     [ "$(status_field source)" = acme ]
@@ -129,7 +129,7 @@ chain_verifies() { # against Pebble's root, from its management port
   export SIDECERT_ACME_DIRECTORY="https://localhost:14999/dir"
   run --separate-stderr "$SIDECERT" once
   [ "$(grep -c issue_failed <<<"$stderr")" -eq 1 ]
-  jq -e '.backoff["https://localhost:14999/dir"].failures == 1' "$VOL/sidecert/state-example.test.json" >/dev/null
+  jq -e '.ledgers["https://localhost:14999/dir"].failures == 1' "$VOL/sidecert/state-example.test.json" >/dev/null
   run --separate-stderr "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(grep -c issue_failed <<<"$stderr" || true)" -eq 0 ]
@@ -143,7 +143,7 @@ chain_verifies() { # against Pebble's root, from its management port
   "$SIDECERT" once 2>/dev/null
   first="$(live_serial)"
   [ "$(wc -l <"$BATS_TEST_TMPDIR/reloads")" -eq 1 ]
-  SIDECERT_RENEW_BEFORE=10000d "$SIDECERT" once 2>/dev/null
+  SIDECERT_RENEW_BEFORE="$(margin_under_lifetime)" "$SIDECERT" once 2>/dev/null
   [ "$(live_serial)" != "$first" ]
   [ "$(status_field source)" = acme ]
   [ "$(wc -l <"$BATS_TEST_TMPDIR/reloads")" -eq 2 ]
@@ -168,7 +168,7 @@ chain_verifies() { # against Pebble's root, from its management port
   key="$(cat "$account/key.pem")"; url="$(cat "$account/account-url")"; serial="$(live_serial)"
   stop_pebble
   start_pebble
-  SIDECERT_RENEW_BEFORE=10000d run --separate-stderr "$SIDECERT" once
+  SIDECERT_RENEW_BEFORE="$(margin_under_lifetime)" run --separate-stderr "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(status_field source)" = acme ]
   [ "$(live_serial)" != "$serial" ]

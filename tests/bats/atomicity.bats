@@ -39,16 +39,25 @@ volume_on_tmpfs() { # SIZE
 }
 
 @test "SIGKILL at random instants of 300 publications: every read pair matches, the volume stays whole" {
-  export SIDECERT_RENEW_BEFORE=1000d   # every pass publishes a new set
+  export SIDECERT_RENEW_BEFORE=129630m   # between what is left and the lifetime (90d + 1h): every pass publishes
   "$SIDECERT" once 2>/dev/null
+  # Kill instants are drawn from a whole pass as measured here, on this machine
+  # under its present load, so kills land at every step of it however slow it is.
+  local slowest=0 t0 took
+  for i in 1 2 3; do
+    t0=$(date +%s%N)
+    "$SIDECERT" once 2>/dev/null
+    took=$(( ($(date +%s%N) - t0) / 1000000 ))
+    (( took > slowest )) && slowest=$took
+  done
   reader_loop 120 "$BATS_TEST_TMPDIR/reads" &
   READER_PID=$!
   kills=0
   for i in $(seq 1 300); do
     "$SIDECERT" once 2>/dev/null &
     pid=$!
-    # 0 to 24 ms: a pass takes about 15 ms, so kills land at every step of it
-    sleep "$(printf '0.%03d' $((RANDOM % 25)))"
+    ms=$(( RANDOM % (slowest + 1) ))
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     kill -KILL "$pid" 2>/dev/null && kills=$((kills + 1))
     wait "$pid" 2>/dev/null || true
     # after every kill a naive reader (two separate opens) sees a whole, matching pair
@@ -61,8 +70,9 @@ volume_on_tmpfs() { # SIZE
   published="$(ls "$VOL/sidecert/sets/example.test" | sed -n 's/^set-0*\([0-9]*\)$/\1/p' | sort -n | tail -1)"
   echo "# kills=$kills publications=$published reads=$reads bad=$bad" >&3
   [ "$bad" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/reads.err" >&2; false; }
-  [ "$kills" -ge 100 ]
-  [ "$published" -ge 30 ]   # and many passes got as far as publishing
+  echo "# a pass took up to ${slowest} ms" >&3
+  [ "$kills" -ge 60 ]         # most runs were cut short somewhere...
+  [ "$published" -ge 30 ]     # ...and many got as far as publishing
   [ "$reads" -ge 50 ]
   # a final pass tidies what the kills left behind: no half-written set remains,
   # and every set a reader could reach is whole and matching
@@ -81,7 +91,7 @@ volume_on_tmpfs() { # SIZE
 @test "disk full: the previous set stays in place and the log says why" {
   volume_on_tmpfs 64k
   head -c 1M /dev/zero >"$MNT/filler" 2>/dev/null || true
-  SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
+  SIDECERT_RENEW_BEFORE=129630m run --separate-stderr "$SIDECERT" once
   [[ "$stderr" == *"publish_failed"*"No space left on device"*"the previous set stays in place"* ]]
   [ "$(live_serial)" = "$serial" ]
   live_pair_matches
@@ -92,7 +102,7 @@ volume_on_tmpfs() { # SIZE
 @test "read-only volume: the previous set stays, and the failure is logged" {
   volume_on_tmpfs 1m
   mount -o remount,ro "$MNT"
-  SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
+  SIDECERT_RENEW_BEFORE=129630m run --separate-stderr "$SIDECERT" once
   [[ "$stderr" == *"Read-only file system"* ]]
   [ "$(live_serial)" = "$serial" ]
   live_pair_matches

@@ -62,12 +62,22 @@ setup() { fresh_env; }
   [ "$(ls "$VOL/archive/example.test" | wc -l)" -eq 1 ]
 }
 
-@test "a renewal margin longer than the lifetime renews the self-signed set" {
+@test "a renewal margin longer than what is left renews the self-signed set" {
   "$SIDECERT" once 2>/dev/null
   first="$(live_serial)"
-  SIDECERT_RENEW_BEFORE=1000d "$SIDECERT" once 2>/dev/null
+  SIDECERT_RENEW_BEFORE=129630m "$SIDECERT" once 2>/dev/null
   [ "$(live_serial)" != "$first" ]
   live_pair_matches
+}
+
+@test "a renewal margin at or past the lifetime is a third of it: no renewal, one warning" {
+  "$SIDECERT" once 2>/dev/null
+  first="$(live_serial)"
+  SIDECERT_RENEW_BEFORE=1000d run --separate-stderr "$SIDECERT" once
+  [ "$status" -eq 0 ]
+  [ "$(live_serial)" = "$first" ]
+  [ "$(grep -c renew_before_too_long <<<"$stderr")" -eq 1 ]
+  grep renew_before_too_long <<<"$stderr" | grep -q "used=30d"
 }
 
 @test "the configured key type is used for the self-signed key" {

@@ -8,7 +8,6 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
-#include "app/lineage.h"
 #include "crypto/encoding.h"
 #include "core/time_format.h"
 #include "acme/wire.h"
@@ -285,15 +284,6 @@ TEST(AcmeParsing, RetryAfterIsRangeCheckedWhateverTheCaSays) {
 TEST(AcmeParsing, ANonProblemBodyStillSaysWhatCameBack) {
   auto p = acme::parseProblem(reply(502, "<html>Bad Gateway</html>"));
   EXPECT_EQ(p.describe(), "HTTP 502: <html>Bad Gateway</html>");
-}
-
-TEST(Backoff, OneMinuteTenMinutesHundredMinutesThenDaily) {
-  EXPECT_EQ(app::retryDelay(1, seconds(0)), minutes(1));
-  EXPECT_EQ(app::retryDelay(2, seconds(0)), minutes(10));
-  EXPECT_EQ(app::retryDelay(3, seconds(0)), minutes(100));
-  EXPECT_EQ(app::retryDelay(4, seconds(0)), hours(24));
-  EXPECT_EQ(app::retryDelay(40, seconds(0)), hours(24));
-  EXPECT_EQ(app::retryDelay(1, hours(2)), hours(2));  // never sooner than the CA asked
 }
 
 TEST(Ari, TheRenewalTimeFallsInsideTheWindowAndIsStablePerCertificate) {

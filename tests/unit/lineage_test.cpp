@@ -16,22 +16,36 @@ namespace {
 const TimePoint t0 = Clock::from_time_t(1'800'000'000);
 constexpr auto kDay = hours(24);
 
+struct ManualTime : TimeSource {
+  TimePoint at = t0;
+  TimePoint now() const override { return at; }
+};
+
 // Stands for a CA: issues 90-day certificates of the given kind, or fails.
 class FakeIssuer : public sources::CertSource {
  public:
   explicit FakeIssuer(store::Source kind) : kind_(kind) {}
   store::Source kind() const override { return kind_; }
   Result<sources::Obtained> obtain(const sources::Request& req, TimePoint now) override {
+    if (kind_ == store::Source::Acme) {  // as AcmeSource does before every order
+      if (!req.journal) return fail("no journal");
+      if (auto ok = req.journal->beforeOrder(); !ok) return std::unexpected(ok.error());
+    }
     calls.push_back(now);
+    if (clock) clock->at += takes;
     if (failing) return fail("CA unreachable");
     auto key = crypto::PrivateKey::generate(req.keyType);
-    auto cert = crypto::selfSign(*key, req.names, now, 90 * kDay);
+    auto cert = crypto::selfSign(*key, issuedNames.empty() ? req.names : issuedNames, now, lifetime);
     return sources::Obtained{sources::assembleFiles(*key, *cert, {}), cert->serialHex(), cert->issuer(),
                              cert->notAfter()};
   }
   std::optional<sources::RenewalHint> renewalHint(const store::CertFiles&, TimePoint) override { return hint; }
   std::vector<TimePoint> calls;
   bool failing = false;
+  hours lifetime = 90 * kDay;
+  std::vector<std::string> issuedNames;  // a CA that issues for other names
+  struct ManualTime* clock = nullptr;    // advanced by `takes` per attempt
+  seconds takes{0};
   std::optional<sources::RenewalHint> hint;  // what ARI would say
 
  private:
@@ -58,6 +72,7 @@ struct LineageTest : ::testing::Test {
   FakeIssuer acme{store::Source::Acme};
   sources::SelfSignedSource selfSigned;
   FakeReloader reloader;
+  ManualTime clock;  // attempts take no time unless a test says so
   std::vector<std::string> events;
   std::unique_ptr<app::Lineage> lineage;
 
@@ -68,7 +83,7 @@ struct LineageTest : ::testing::Test {
     app::Policy p;
     p.names = p.requiredNames = {"a.test"};
     lineage = std::make_unique<app::Lineage>(p, volume, state, std::vector<sources::CertSource*>{&acme, &selfSigned},
-                                             reloader);
+                                             reloader, clock);
   }
   void TearDown() override { log::captureForTests(nullptr); }
   bool logged(const std::string& text) const {
@@ -163,7 +178,7 @@ TEST_F(LineageTest, ChangedNamesMakeOurSetUnusableAndItIsReissued) {
   lineage->pass(t0);
   app::Policy p;
   p.names = p.requiredNames = {"a.test", "b.test"};
-  app::Lineage wider(p, volume, state, {&acme, &selfSigned}, reloader);
+  app::Lineage wider(p, volume, state, {&acme, &selfSigned}, reloader, clock);
   auto r = wider.pass(t0 + seconds(5));
   EXPECT_TRUE(r.changed);
   EXPECT_EQ(r.live->names, (std::vector<std::string>{"a.test", "b.test"}));
@@ -182,7 +197,7 @@ TEST_F(LineageTest, AnAriWindowWinsOverTheDefaultRule) {
   acme.hint = sources::RenewalHint{t0 + 10 * kDay, std::nullopt};
   auto planned = lineage->pass(t0 + kDay);
   EXPECT_FALSE(planned.changed);
-  EXPECT_EQ(planned.nextCheck, t0 + 7 * kDay + kDay);  // the interval comes first; day 10 is later
+  EXPECT_EQ(planned.nextCheck, t0 + kDay + app::kAriDefaultRetry);  // no Retry-After: asked again in 6 hours
   auto calls = acme.calls.size();
   auto renewed = lineage->pass(t0 + 11 * kDay);  // inside the window, long before day 60
   EXPECT_TRUE(renewed.changed);
@@ -195,8 +210,34 @@ TEST_F(LineageTest, TheNextCheckFollowsAriAndItsRetryAfter) {
   auto r = lineage->pass(t0 + kDay);
   EXPECT_EQ(r.nextCheck, t0 + kDay + hours(6));  // asked again at its Retry-After
   acme.hint = sources::RenewalHint{t0 + 3 * kDay, std::nullopt};
-  auto s = lineage->pass(t0 + 2 * kDay);
-  EXPECT_EQ(s.nextCheck, t0 + 3 * kDay);
+  auto s = lineage->pass(t0 + kDay + hours(1));
+  EXPECT_EQ(s.nextCheck, t0 + kDay + hours(6));  // not asked before its Retry-After: remembered
+  auto u = lineage->pass(t0 + 2 * kDay);
+  EXPECT_EQ(u.nextCheck, t0 + 2 * kDay + app::kAriDefaultRetry);  // asked, and it says day 3, later
+}
+
+TEST_F(LineageTest, AriIsAskedOnlyWhenItsRetryAfterSaysEvenAcrossRestartsAndManyPasses) {
+  lineage->pass(t0);
+  int asked = 0;
+  struct CountingHint : FakeIssuer {
+    using FakeIssuer::FakeIssuer;
+    int* asked = nullptr;
+    std::optional<sources::RenewalHint> renewalHint(const store::CertFiles& f, TimePoint now) override {
+      ++*asked;
+      return FakeIssuer::renewalHint(f, now);
+    }
+  };
+  CountingHint ca(store::Source::Acme);
+  ca.asked = &asked;
+  ca.hint = sources::RenewalHint{t0 + 50 * kDay, t0 + 6 * kDay};  // a Retry-After of five days: a day at most
+  for (int restart = 0; restart < 3; ++restart) {
+    app::Lineage fresh(lineage->policy(), volume, state, {&ca, &selfSigned}, reloader, clock);
+    for (int i = 0; i < 100; ++i) fresh.pass(t0 + kDay + minutes(restart * 100 + i));
+  }
+  EXPECT_EQ(asked, 1);
+  app::Lineage later(lineage->policy(), volume, state, {&ca, &selfSigned}, reloader, clock);
+  later.pass(t0 + 2 * kDay + minutes(1));  // the day it was clamped to has passed
+  EXPECT_EQ(asked, 2);
 }
 
 TEST_F(LineageTest, AFailedCaIsNotAskedAgainBeforeItsBackoff) {
@@ -212,5 +253,59 @@ TEST_F(LineageTest, AFailedCaIsNotAskedAgainBeforeItsBackoff) {
   acme.failing = false;
   auto third = lineage->pass(t0 + minutes(11));
   EXPECT_EQ(third.live->source, "acme");
-  EXPECT_EQ(state.load().backoff.size(), 0u);  // success clears it
+  EXPECT_EQ(state.load().ledgers.at("acme").failures, 0);  // success clears it
+}
+
+TEST_F(LineageTest, ACertificateForOtherNamesIsNeverPublishedAndTheRetriesBackOff) {
+  lineage->pass(t0);  // a good one first
+  auto good = lineage->pass(t0).live->serial;
+  acme.issuedNames = {"other.test"};
+  int reloads = reloader.calls;
+  // Renewal is due from day 60: an hour of passes, once a second, as a storm would.
+  for (int i = 0; i < 3600; ++i) lineage->pass(t0 + 61 * kDay + seconds(i));
+  EXPECT_EQ(acme.calls.size(), 1u + 3u);  // the first, then due at once, again 1 and 10 minutes after each failure
+  auto r = lineage->pass(t0 + 61 * kDay + minutes(60));
+  EXPECT_EQ(r.live->serial, good);  // the valid set stayed; nothing unusable reached the gateway
+  EXPECT_EQ(reloader.calls, reloads);
+  EXPECT_TRUE(logged("cert_unusable"));
+  EXPECT_TRUE(logged("does not cover a.test"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path("sidecert/aside")));
+}
+
+TEST_F(LineageTest, NoMoreThanFiveOrdersAWeekWhateverAsksForThem) {
+  acme.lifetime = hours(3);  // a certificate due every two hours
+  lineage->pass(t0);
+  for (int h = 1; h < 24 * 7; ++h) lineage->pass(t0 + hours(h));
+  EXPECT_EQ(acme.calls.size(), 5u);
+  EXPECT_TRUE(logged("order_deferred"));
+  EXPECT_TRUE(logged("the order budget is spent"));
+  lineage->pass(t0 + 7 * kDay);  // the first order left the window
+  EXPECT_EQ(acme.calls.size(), 6u);
+}
+
+TEST_F(LineageTest, ARenewalMarginLongerThanTheLifetimeBecomesAThirdOfIt) {
+  app::Policy p = lineage->policy();
+  p.renewBefore = 30 * kDay;
+  acme.lifetime = 6 * kDay;  // Let's Encrypt's shortlived profile
+  app::Lineage shortLived(p, volume, state, {&acme, &selfSigned}, reloader, clock);
+  auto first = shortLived.pass(t0);
+  EXPECT_EQ(acme.calls.size(), 1u);
+  auto lifetime = first.live->notAfter - first.live->notBefore;
+  EXPECT_EQ(first.nextCheck, first.live->notAfter - lifetime / 3);  // renewed with a third (two days) left
+  for (int i = 1; i < 120; ++i) shortLived.pass(t0 + seconds(i));
+  EXPECT_EQ(acme.calls.size(), 1u);
+  EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                          [](const std::string& e) { return e.find("renew_before_too_long") != std::string::npos; }),
+            1);
+}
+
+TEST_F(LineageTest, ARetryCountsFromTheEndOfAnAttemptThatTookLong) {
+  acme.clock = &clock;
+  acme.takes = minutes(5);
+  acme.failing = true;
+  app::Lineage slow(lineage->policy(), volume, state, {&acme, &selfSigned}, reloader, clock);
+  auto r = slow.pass(t0);
+  EXPECT_EQ(r.nextCheck, t0 + minutes(5) + minutes(1));
+  slow.pass(t0 + minutes(5));
+  EXPECT_EQ(acme.calls.size(), 1u);
 }

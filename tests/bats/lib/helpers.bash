@@ -65,3 +65,14 @@ run_and_adopt_user_set() { # KEY CERT
   drop "$2" cert.pem
   wait_until 5 log_has "user_cert_accepted"
 }
+
+# A renewal margin one second short of the live certificate's lifetime: due once
+# the certificate is two seconds old (waited for here), yet not a margin "at or
+# past the lifetime", which sidecert would treat as a third of it.
+margin_under_lifetime() {
+  local nb na
+  nb=$(date -d "$(openssl x509 -in "$LIVE/cert.pem" -noout -startdate | cut -d= -f2)" +%s)
+  na=$(date -d "$(openssl x509 -in "$LIVE/cert.pem" -noout -enddate | cut -d= -f2)" +%s)
+  while [ "$(date +%s)" -lt $((nb + 2)) ]; do sleep 0.2; done
+  echo "$((na - nb - 1))s"
+}
