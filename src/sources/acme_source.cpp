@@ -97,7 +97,9 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
     if (ch == authz->challenges.end())
       return failAs(ErrorKind::Rejected, "the CA offers no http-01 challenge for " + authz->identifier);
     tokens.add(ch->token, ch->token + "." + signer_->thumbprint());
-    if (auto ok = client.acceptChallenge(ch->url); !ok) return ok;
+    // A challenge already answered (by a run a crash cut short) is only waited for.
+    if (ch->status == "pending")
+      if (auto ok = client.acceptChallenge(ch->url); !ok) return ok;
     pending.push_back(url);
   }
   for (const auto& url : pending) {

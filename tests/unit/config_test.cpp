@@ -133,3 +133,19 @@ TEST(Config, ReloadCommandForms) {
   ASSERT_TRUE(yaml) << errorOf(yaml);
   EXPECT_EQ(yaml->reload.argv, (std::vector<std::string>{"/bin/kill", "-HUP", "1"}));
 }
+
+TEST(Config, TheOrderBudgetIsOrdersPerDuration) {
+  auto d = fromEnv({{"SIDECERT_DOMAINS", "a.test"}});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->orderBudget, 5);
+  EXPECT_EQ(d->orderWindow, std::chrono::hours(24 * 7));
+  auto s = fromEnv({{"SIDECERT_DOMAINS", "a.test"}, {"SIDECERT_ORDER_BUDGET", "50/1h"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->orderBudget, 50);
+  EXPECT_EQ(s->orderWindow, std::chrono::hours(1));
+  for (const char* bad : {"5", "0/7d", "-1/7d", "5/", "/7d", "5/0s", "x/7d", "9999999/7d", "5/7parsecs"}) {
+    auto r = fromEnv({{"SIDECERT_DOMAINS", "a.test"}, {"SIDECERT_ORDER_BUDGET", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("SIDECERT_ORDER_BUDGET"), std::string::npos) << r.error().message;
+  }
+}
