@@ -64,7 +64,7 @@ teardown() {
   for i in $(seq 1 30); do kill -HUP "$SUP_PID"; sleep 0.1; done
   sleep 2   # the watcher's quiet period, twice: a self-inflicted wake would show by now
   [ "$(pebble_orders)" -eq 1 ]
-  [ "$(log_count renew_before_too_long)" -eq 1 ]
+  [ "$(log_count renew_before_too_long)" -ge 1 ]   # warned, once per set it applies to
   kill -TERM "$SUP_PID"
   wait "$SUP_PID"
   SUP_PID=
