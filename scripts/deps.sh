@@ -16,7 +16,7 @@ ensure_packages() {
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev
   ca-certificates openssl)
-TEST_PACKAGES=(libgtest-dev bats jq util-linux procps curl pebble)
+TEST_PACKAGES=(libgtest-dev bats jq util-linux procps curl pebble python3 python3-cryptography)
 E2E_PACKAGES=(docker.io docker-compose iproute2 openssl)
 
 build_sidecert() { # BUILD_DIR [TARGET]

@@ -58,18 +58,19 @@ Status Client::cancelled(const std::string& what) const {
   return {};
 }
 
-Result<HttpResponse> Client::transient(const std::function<Result<HttpResponse>()>& call, const std::string& what) {
+// The transport's errors already name the method and URL.
+Result<HttpResponse> Client::transient(const std::function<Result<HttpResponse>()>& call, const std::string& what,
+                                       Resend resend) {
   auto delay = policy_.transientBackoff;
+  int retries = resend == Resend::Never ? 0 : policy_.transientRetries;
   for (int attempt = 0;; ++attempt) {
     if (auto stop = cancelled(what); !stop) return std::unexpected(stop.error());
     ++requests_;
     auto r = call();
-    if (!r && r.error().is(ErrorKind::Cancelled)) return wrap(what, r.error());
+    // A reply too large or malformed comes the same way the next time.
+    if (!r && (r.error().is(ErrorKind::Cancelled) || r.error().is(ErrorKind::Protocol))) return r;
     bool retryable = !r || (r->status >= 500 && r->status != 503) || (r->status == 503 && r->header("retry-after").empty());
-    if (!retryable || attempt >= policy_.transientRetries) {
-      if (!r) return wrap(what, r.error());
-      return r;
-    }
+    if (!retryable || attempt >= retries) return r;
     sleeper_.sleep(delay);
     delay *= 2;
   }
@@ -129,21 +130,21 @@ Result<std::string> Client::jws(const std::string& url, const std::string& paylo
 }
 
 Result<HttpResponse> Client::send(const std::string& url, const std::string& payload, bool withJwk,
-                                  const std::string& accept) {
+                                  const std::string& accept, Resend resend) {
   auto nonce = freshNonce();
   if (!nonce) return std::unexpected(nonce.error());
   auto body = jws(url, payload, withJwk, *nonce);
   if (!body) return std::unexpected(body.error());
-  auto r = transient([&] { return http_.post(url, *body, accept); }, "POST " + url);
+  auto r = transient([&] { return http_.post(url, *body, accept); }, "POST " + url, resend);
   if (r) keepNonce(*r);
   return r;
 }
 
 Result<HttpResponse> Client::signedPost(const std::string& url, const std::string& payload, bool withJwk,
-                                        const std::string& accept) {
+                                        const std::string& accept, Resend resend) {
   int badNonces = 0, waits = 0;
   while (true) {
-    auto r = send(url, payload, withJwk, accept);
+    auto r = send(url, payload, withJwk, accept, resend);
     if (!r || r->status < 400) return r;
     Problem p = parseProblem(*r);
     if (p.is("badNonce") && badNonces++ < policy_.badNonceRetries) {  // RFC 8555 6.5
@@ -227,7 +228,8 @@ Result<Order> Client::newOrder(const std::vector<std::string>& names, const std:
   payload.set("identifiers", ids);
   if (!profile.empty()) payload.set("profile", profile);
   if (!replaces.empty()) payload.set("replaces", replaces);
-  auto r = signedPost(dir->newOrder, toJson(payload), false);
+  // A badNonce or rateLimited refusal is still sent again: the CA created no order.
+  auto r = signedPost(dir->newOrder, toJson(payload), false, "", Resend::Never);
   if (!r) return wrap("place the order", r.error());
   std::string url = r->header("location");
   if (url.empty() || url.size() > wire::kMaxUrl || url.rfind("https://", 0) != 0)

@@ -71,9 +71,14 @@ class Client {
   int badNonceCount() const { return badNonces_; }
 
  private:
+  // Whether a request that failed in transit, or got a 5xx, is sent again. A newOrder
+  // is not: the CA may have created the order before the failure, and every resend
+  // would be an order the budget did not count.
+  enum class Resend { OnTransientFailure, Never };
   Result<HttpResponse> signedPost(const std::string& url, const std::string& payload, bool withJwk,
-                                  const std::string& accept = "");
-  Result<HttpResponse> send(const std::string& url, const std::string& payload, bool withJwk, const std::string& accept);
+                                  const std::string& accept = "", Resend resend = Resend::OnTransientFailure);
+  Result<HttpResponse> send(const std::string& url, const std::string& payload, bool withJwk, const std::string& accept,
+                            Resend resend);
   Result<std::string> freshNonce();
   Result<std::string> jws(const std::string& url, const std::string& payload, bool withJwk, const std::string& nonce);
   Result<std::string> eabBinding(const AccountOptions& options, const std::string& url);
@@ -83,7 +88,8 @@ class Client {
                              const std::function<bool(const T&)>& settled,
                              std::optional<std::chrono::seconds> pauseFirst);
   Status cancelled(const std::string& what) const;
-  Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what);
+  Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what,
+                                 Resend resend = Resend::OnTransientFailure);
 
   HttpTransport& http_;
   const crypto::Signer& key_;

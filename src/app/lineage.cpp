@@ -481,6 +481,8 @@ PassResult Lineage::pass(TimePoint now) {
   bool reloadPending = reloadIfNeeded(changed, state.reloadPending, now, result);
   if (changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
+  else
+    log::debug("check_done", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
   state.reloadPending = reloadPending;
   state.nextCheck = result.nextCheck;
   if (auto ok = state_.save(state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});

@@ -128,6 +128,7 @@ int Supervisor::run() {
     TimePoint now = time_.now();
     if (n > 0 && (fds[2].revents & POLLIN) && watcher->drain() && changedByOthers()) noteChange(now);
     if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
+      if (forced) log::debug("check_forced", {{"by", "SIGHUP"}});
       settleAt.reset();
       last = rt_.lineage->pass(now);
       if (rt_.stop.requested()) return stopping();

@@ -110,7 +110,7 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
   curl_slist_free_all(headers);
   if (!outcome) return std::unexpected(outcome.error());
   auto rc = static_cast<CURLcode>(*outcome);
-  if (received.tooLarge) return fail(method + " " + url + ": the reply is larger than 1 MiB");
+  if (received.tooLarge) return failAs(ErrorKind::Protocol, method + " " + url + ": the reply is larger than 1 MiB");
   if (rc != CURLE_OK)
     return fail(method + " " + url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)), static_cast<int>(rc));
   long status = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -211,6 +212,29 @@ TEST_F(ClientTest, OrdersCarryProfileAndReplaces) {
   auto payload = *crypto::base64urlDecode(body->getValue<std::string>("payload"));
   EXPECT_NE(payload.find(R"("profile":"shortlived")"), std::string::npos);
   EXPECT_NE(payload.find(R"("replaces":"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")"), std::string::npos);
+}
+
+TEST_F(ClientTest, ANewOrderThatFailedInTransitOrWith5xxIsNotSentAgain) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(500, "oops", {{"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(201, orderJson("pending"), {{"location", {"https://ca/order/1"}}}));
+  auto postsToNewOrder = [&] {
+    return std::count_if(ca.sent.begin(), ca.sent.end(), [](const auto& s) { return s.url == "https://ca/order"; });
+  };
+  EXPECT_FALSE(client.newOrder({"a.test"}, "", ""));
+  EXPECT_EQ(postsToNewOrder(), 1);
+  ca.replies.clear();  // the next one fails in transit
+  EXPECT_FALSE(client.newOrder({"a.test"}, "", ""));
+  EXPECT_EQ(postsToNewOrder(), 2);
+}
+
+TEST_F(ClientTest, APostAsGetThatGot5xxIsSentAgain) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(502, "bad gateway", {{"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(200, authz("valid")));
+  auto a = client.authorization("https://ca/authz/1");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->status, "valid");
 }
 
 TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
