@@ -1,34 +1,84 @@
 #!/usr/bin/env bash
 # Installs what is missing on Debian 12, builds, and runs every test tier:
-# GoogleTest units through ctest, the Bats suites against the real binary, then
-# the end-to-end suites with Docker (images built here, Pebble, the gateways).
-# Exits non-zero on any failure. `./test.sh unit`, `./test.sh bats` or
-# `./test.sh e2e` runs one tier.
+# GoogleTest units through ctest, the Bats suites against the real binary, the
+# fuzz targets (libFuzzer, FUZZ_SECONDS each, 60 by default, from the corpora in
+# tests/fuzz/corpus), the units and Bats suites again on an AddressSanitizer +
+# UBSan build, then the end-to-end suites with Docker (images built here, Pebble,
+# the gateways). Exits non-zero on any failure. `./test.sh TIER` runs one tier.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
 source scripts/docker.sh
 
 tier="${1:-all}"
-case "$tier" in all | unit | bats | e2e) ;; *) echo "usage: ./test.sh [unit|bats|e2e]" >&2; exit 2 ;; esac
+case "$tier" in all | unit | bats | fuzz | asan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|e2e]" >&2; exit 2 ;; esac
 runs() { [ "$tier" = all ] || [ "$tier" = "$1" ]; }
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_sidecert build
 
 unit_passed=0 unit_failed=0 bats_passed=0 bats_failed=0 e2e_passed=0 e2e_failed=0 rc=0
+fuzz_passed=0 fuzz_failed=0 asan_passed=0 asan_failed=0
+
+ctest_counts() { # CTEST_OUTPUT -> "passed failed"
+  local total
+  total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' "$1")
+  [ -n "$total" ] || total="1 1"
+  echo "$(( ${total##* } - ${total%% *} )) ${total%% *}"
+}
 
 if runs unit; then
   (cd build && ctest --output-on-failure -j"$(nproc)") | tee build/ctest.out || rc=1
-  unit_total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' build/ctest.out)
-  unit_failed=${unit_total%% *}
-  unit_passed=$(( ${unit_total##* } - unit_failed ))
+  read -r unit_passed unit_failed < <(ctest_counts build/ctest.out)
 fi
 
 if runs bats; then
   bats --formatter tap tests/bats | tee build/bats.out || rc=1
   bats_passed=$(grep -c '^ok ' build/bats.out || true)
   bats_failed=$(grep -c '^not ok ' build/bats.out || true)
+fi
+
+if runs fuzz; then
+  ensure_packages "${FUZZ_PACKAGES[@]}"
+  build_fuzzers build-fuzz
+  for target in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "build-fuzz/corpus/$target"
+    dict=()
+    [ -f "tests/fuzz/$target.dict" ] && dict=("-dict=tests/fuzz/$target.dict")
+    # New inputs go to the first folder, under build-fuzz/; the kept corpus is only read.
+    if "build-fuzz/fuzz_$target" "${dict[@]}" -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
+      -artifact_prefix="build-fuzz/$target-" "build-fuzz/corpus/$target" "tests/fuzz/corpus/$target" \
+      >"build-fuzz/$target.log" 2>&1; then
+      fuzz_passed=$((fuzz_passed + 1))
+      echo "fuzz $target: $(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 executions in \2 s/p' \
+        "build-fuzz/$target.log"), no finding"
+    else
+      fuzz_failed=$((fuzz_failed + 1)) rc=1
+      grep -E -A20 "^==[0-9]+==|invariant broken|runtime error" "build-fuzz/$target.log" | head -40
+      echo "fuzz $target: a finding; the input is build-fuzz/$target-*" >&2
+    fi
+  done
+fi
+
+if runs asan; then
+  build_sanitized build-asan
+  reports="$PWD/build-asan/sanitizer"
+  rm -rf "$reports" && mkdir -p "$reports"
+  # A finding stops the process and leaves a report here, also from a process a
+  # test started in the background and only ended by signal.
+  export ASAN_OPTIONS="log_path=$reports/asan:halt_on_error=1:detect_leaks=1"
+  export UBSAN_OPTIONS="log_path=$reports/ubsan:halt_on_error=1:print_stacktrace=1"
+  (cd build-asan && ctest --output-on-failure -j"$(nproc)") | tee build-asan/ctest.out || rc=1
+  read -r asan_passed asan_failed < <(ctest_counts build-asan/ctest.out)
+  SIDECERT="$PWD/build-asan/sidecert" bats --formatter tap tests/bats | tee build-asan/bats.out || rc=1
+  asan_passed=$((asan_passed + $(grep -c '^ok ' build-asan/bats.out || true)))
+  asan_failed=$((asan_failed + $(grep -c '^not ok ' build-asan/bats.out || true)))
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+  if [ -n "$(ls -A "$reports")" ]; then
+    head -n 40 "$reports"/* >&2
+    echo "asan: $(ls "$reports" | wc -l) sanitizer report(s) in $reports" >&2
+    asan_failed=$((asan_failed + 1)) rc=1
+  fi
 fi
 
 if runs e2e; then
@@ -44,6 +94,8 @@ if runs e2e; then
 fi
 
 echo "unit: $unit_passed passed, $unit_failed failed; bats: $bats_passed passed, $bats_failed failed;" \
+  "fuzz: $fuzz_passed passed, $fuzz_failed failed; asan: $asan_passed passed, $asan_failed failed;" \
   "e2e: $e2e_passed passed, $e2e_failed failed"
-echo "tests: $((unit_passed + bats_passed + e2e_passed)) passed, $((unit_failed + bats_failed + e2e_failed)) failed"
+echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + e2e_passed)) passed," \
+  "$((unit_failed + bats_failed + fuzz_failed + asan_failed + e2e_failed)) failed"
 exit "$rc"

@@ -16,11 +16,26 @@ ensure_packages() {
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev
   ca-certificates openssl)
-TEST_PACKAGES=(libgtest-dev bats jq util-linux procps curl pebble python3 python3-cryptography)
+TEST_PACKAGES=(libgtest-dev bats jq util-linux procps curl pebble python3 python3-cryptography golang-go)
+# clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
+FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 E2E_PACKAGES=(docker.io docker-compose iproute2 openssl)
 
 build_sidecert() { # BUILD_DIR [TARGET]
   local dir="${1:-build}"
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$dir" -j"$(nproc)" ${2:+--target "$2"}
+}
+
+# The same with AddressSanitizer and UBSan, every finding fatal.
+build_sanitized() { # BUILD_DIR
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDECERT_SANITIZE=ON >/dev/null
+  cmake --build "$1" -j"$(nproc)"
+}
+
+FUZZ_TARGETS=(http01_request acme_reply pem_set)
+build_fuzzers() { # BUILD_DIR
+  CC=clang-16 CXX=clang++-16 cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDECERT_FUZZ=ON \
+    -DSIDECERT_TESTS=OFF >/dev/null
+  cmake --build "$1" -j"$(nproc)" --target "${FUZZ_TARGETS[@]/#/fuzz_}"
 }

@@ -3,6 +3,8 @@
 #
 #   pebble_start DIR [ENV=VALUE...]   e.g. pebble_start "$dir" PEBBLE_WFE_NONCEREJECT=50
 #       PEBBLE_EAB=1 for a Pebble that requires External Account Binding.
+#       PEBBLE_BIN: another Pebble build (pebble_build_newer); PEBBLE_PROFILES: its
+#       certificate profiles, a JSON object, e.g. {"shortlived": {"validityPeriod": 518400}}.
 #       Exports SIDECERT_ACME_DIRECTORY, SIDECERT_ACME_CA_BUNDLE, SIDECERT_HTTP01_LISTEN.
 #   pebble_stop                       ends the two processes it started, by PID
 
@@ -27,11 +29,13 @@ pebble_start() {
   pebble_tls "$PEBBLE_DIR"
   local eab=false keys='{}'
   if [ -n "${PEBBLE_EAB:-}" ]; then eab=true; keys="{\"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_KEY\"}"; fi
+  local profiles=
+  [ -z "${PEBBLE_PROFILES:-}" ] || profiles=", \"profiles\": $PEBBLE_PROFILES"
   cat >"$PEBBLE_DIR/config.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
  "certificate": "$PEBBLE_DIR/pebble-ca.pem", "privateKey": "$PEBBLE_DIR/pebble-tls.key",
  "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "",
- "externalAccountBindingRequired": $eab, "externalAccountMACKeys": $keys}}
+ "externalAccountBindingRequired": $eab, "externalAccountMACKeys": $keys$profiles}}
 JSON
   if [ -z "${DNS_PID:-}" ]; then
     pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" -http01 "" \
@@ -39,7 +43,7 @@ JSON
     DNS_PID=$!
   fi
   env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP-1}" PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT-0}" "$@" \
-    pebble -config "$PEBBLE_DIR/config.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" >>"$PEBBLE_DIR/pebble.log" 2>&1 &
+    "${PEBBLE_BIN:-pebble}" -config "$PEBBLE_DIR/config.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" >>"$PEBBLE_DIR/pebble.log" 2>&1 &
   PEBBLE_PID=$!
   local i
   for i in $(seq 1 200); do _pebble_up && break; sleep 0.1; done
@@ -64,4 +68,13 @@ pebble_root() { # OUT: Pebble's root, from its management port
 
 pebble_cert_status() { # SERIAL: Valid or Revoked
   curl -fsS --cacert "$PEBBLE_DIR/pebble-ca.pem" "https://localhost:$PEBBLE_MGMT_PORT/cert-status-by-serial/$1" | jq -r .Status
+}
+
+# A newer Pebble, with ARI and certificate profiles, built once from the copy in
+# shared/ (../shared/pebble beside the repository) into OUT_DIR. Prints its path;
+# fails when that copy is not there.
+pebble_build_newer() { # ROOT OUT_DIR
+  local src="$1/../shared/pebble/build.sh"
+  [ -x "$src" ] || { echo "no newer Pebble to build: $src is missing" >&2; return 1; }
+  "$src" "$2" >&2 && echo "$2/pebble"
 }

@@ -1,5 +1,6 @@
 #include "core/time_format.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -48,9 +49,17 @@ std::optional<TimePoint> parseTime(const std::string& s) {
     rest = rest.substr(i);
   }
   if (rest != "Z" && rest != "+00:00") return std::nullopt;
+  if (tm.tm_year < 1 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0)
+    return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  return Clock::from_time_t(timegm(&tm));
+  return fromUnixSeconds(timegm(&tm));
+}
+
+TimePoint fromUnixSeconds(long long seconds) {
+  constexpr long long kYear2200 = 7258118400;
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(std::clamp(seconds, 0LL, kYear2200))));
 }
 
 }  // namespace sc

@@ -12,6 +12,12 @@ std::string formatTime(TimePoint t);
 std::string formatTimeMillis(TimePoint t);
 // A compact form for file names: 20261122T150405Z.
 std::string formatTimeCompact(TimePoint t);
+// Fields out of range (month 13, second 61) are no time; the year is clamped as
+// fromUnixSeconds says.
 std::optional<TimePoint> parseTime(const std::string& rfc3339);
+// Seconds since 1970, clamped to 1970..2200. TimePoint's 64-bit nanoseconds end in
+// 2262 and a certificate may say 9999 (RFC 5280 4.1.2.5); the margin leaves room to
+// add decades to any time read.
+TimePoint fromUnixSeconds(long long seconds);
 
 }  // namespace sc

@@ -9,6 +9,7 @@
 
 #include <ctime>
 
+#include "core/time_format.h"
 #include "crypto/encoding.h"
 
 namespace sc::crypto {
@@ -31,10 +32,14 @@ std::string nameLine(const X509_NAME* name) {
   return bioText(bio.get());
 }
 
-TimePoint asn1Time(const ASN1_TIME* t) {
+std::optional<TimePoint> asn1Time(const ASN1_TIME* t) {
   std::tm tm{};
-  ASN1_TIME_to_tm(t, &tm);
-  return Clock::from_time_t(timegm(&tm));
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return fromUnixSeconds(timegm(&tm));
+}
+
+bool validityReadable(X509* x) {
+  return asn1Time(X509_get0_notBefore(x)) && asn1Time(X509_get0_notAfter(x));
 }
 
 int countBlocks(const std::string& pem) {
@@ -54,7 +59,11 @@ Certificate Certificate::adopt(x509_st* owned) { return Certificate(owned); }
 Result<std::vector<Certificate>> Certificate::parseAll(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::vector<Certificate> certs;
-  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.push_back(Certificate(x));
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certs.push_back(Certificate(x));
+    if (!validityReadable(x))
+      return fail("certificate " + std::to_string(certs.size()) + " in it has a validity period that cannot be read");
+  }
   ERR_clear_error();
   int blocks = countBlocks(pem);
   if (certs.empty() && blocks == 0) return fail("no PEM certificate in it");
@@ -82,8 +91,11 @@ std::string Certificate::serialHex() const {
   return out;
 }
 
-TimePoint Certificate::notBefore() const { return asn1Time(X509_get0_notBefore(cert_.get())); }
-TimePoint Certificate::notAfter() const { return asn1Time(X509_get0_notAfter(cert_.get())); }
+// parseAll refuses unreadable times; a certificate from elsewhere counts as not valid.
+TimePoint Certificate::notBefore() const {
+  return asn1Time(X509_get0_notBefore(cert_.get())).value_or(TimePoint::max());
+}
+TimePoint Certificate::notAfter() const { return asn1Time(X509_get0_notAfter(cert_.get())).value_or(TimePoint::min()); }
 
 std::vector<std::string> Certificate::dnsNames() const {
   std::vector<std::string> names;

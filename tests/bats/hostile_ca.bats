@@ -163,8 +163,6 @@ sigterm_during() {
   wait_until 10 grep -q '^GET /renewal-info/' "$HOSTILE_LOG"
   asked=$(hostile_count '^GET /renewal-info/')
   for _ in $(seq 1 30); do kill -HUP "$SUP_PID"; sleep 0.1; done
-  # SIGHUPs coalesce: wait until every check they forced is done
-  all_forced_checks_done() { [ "$(log_count check_forced)" -ge 1 ] && [ "$(log_count check_forced)" -eq "$(log_count check_done)" ]; }
   wait_until 20 all_forced_checks_done
   stop_supervisor
   "$SIDECERT" once 2>>"$LOG"

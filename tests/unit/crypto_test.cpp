@@ -3,6 +3,7 @@
 #include "crypto/cert.h"
 #include "crypto/key.h"
 #include "crypto/self_sign.h"
+#include "core/time_format.h"
 
 using namespace sc;
 using namespace sc::crypto;
@@ -63,4 +64,26 @@ TEST(Crypto, ParseAllReadsEveryCertificateAndRefusesDamage) {
   auto bad = Certificate::parseAll(damaged);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("damaged"), std::string::npos);
+}
+
+// openssl req -x509 -days 100000: valid until 2300, past what TimePoint holds (2262).
+const char* const kValidUntil2300 = R"(-----BEGIN CERTIFICATE-----
+MIIBhjCCASugAwIBAgIUI6ZsOBIKdWvcG5P5IWXQOKGf5MYwCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMZm9yZXZlci50ZXN0MCAXDTI2MTEzMDE5MjI0MloYDzIzMDAw
+OTE1MTkyMjQyWjAXMRUwEwYDVQQDDAxmb3JldmVyLnRlc3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAAS0SJ/xhDvddNFIYR00vETmLdF8X2JWOclvE1xYXZeRy3/2
+YUfB2iqtCw5JFqVeQiA26n6qc9pIFONPUKWGqcnUo1MwUTAdBgNVHQ4EFgQU4UZl
+EMiuCbP6EItfOCVH6kn5M4kwHwYDVR0jBBgwFoAU4UZlEMiuCbP6EItfOCVH6kn5
+M4kwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAraRLY7RgVg0c
+uq0wBgBrNICoHVx7Ot3ATm1LRGp4TIoCIQCzNe3hwi8xEV/7shnXeELYcEllWHbU
+7FX3FoWYy/74xA==
+-----END CERTIFICATE-----
+)";
+
+TEST(Crypto, ValidityPastTheClocksRangeIsClampedNotOverflowed) {
+  auto certs = Certificate::parseAll(kValidUntil2300);
+  ASSERT_TRUE(certs) << certs.error().message;
+  EXPECT_EQ(certs->front().notAfter(), fromUnixSeconds(7258118400));  // 2200-01-01, the clamp
+  EXPECT_GT(certs->front().notAfter(), Clock::now() + hours(24 * 365 * 150));
+  EXPECT_LT(certs->front().notBefore(), Clock::now());
 }

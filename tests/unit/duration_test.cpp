@@ -1,4 +1,5 @@
 #include "core/duration.h"
+#include "core/time_format.h"
 
 #include <gtest/gtest.h>
 
@@ -34,4 +35,18 @@ TEST(Duration, FormatsShortestExactForm) {
   EXPECT_EQ(formatDuration(seconds(5400)), "1h30m");
   EXPECT_EQ(formatDuration(seconds(0)), "0s");
   EXPECT_EQ(formatDuration(seconds(86401)), "1d1s");
+}
+
+TEST(TimeFormat, ParsesRfc3339AndRefusesFieldsOutOfRange) {
+  EXPECT_EQ(sc::parseTime("2026-11-22T15:04:05Z"), sc::fromUnixSeconds(1795359845));
+  EXPECT_EQ(sc::parseTime("2026-11-22T15:04:05.123+00:00"), sc::fromUnixSeconds(1795359845));
+  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-32T00:00:00Z",
+                          "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:00", "0000-01-01T00:00:00Z"})
+    EXPECT_FALSE(sc::parseTime(bad)) << bad;
+}
+
+TEST(TimeFormat, YearsBeyondTheClockAreClampedNotOverflowed) {
+  EXPECT_EQ(sc::parseTime("9999-12-31T23:59:59Z"), sc::fromUnixSeconds(7258118400));
+  EXPECT_EQ(sc::parseTime("1013-01-02T00:00:00Z"), sc::fromUnixSeconds(0));
+  EXPECT_EQ(sc::fromUnixSeconds(-30199910400), sc::fromUnixSeconds(0));
 }

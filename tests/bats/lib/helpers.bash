@@ -27,6 +27,8 @@ wait_until() {
 
 log_has() { grep -q -- "$1" "$LOG"; }
 log_count() { grep -c -- "$1" "$LOG" || true; }
+# SIGHUPs coalesce: every check they forced is done (needs SIDECERT_LOG_LEVEL=debug).
+all_forced_checks_done() { [ "$(log_count check_forced)" -ge 1 ] && [ "$(log_count check_forced)" -eq "$(log_count check_done)" ]; }
 
 start_supervisor() {
   "$SIDECERT" run 2>>"$LOG" &
