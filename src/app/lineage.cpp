@@ -277,9 +277,8 @@ std::optional<renew::OrderGate> Lineage::deferred(sources::CertSource& issuer, c
 }
 
 Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const sources::Request& request,
-                                           TimePoint now, TimePoint& end) {
-  auto started = clock_.now();
-  auto elapsed = [&] { return std::max(Clock::duration::zero(), clock_.now() - started); };
+                                           TimePoint now, const std::function<TimePoint()>& attemptTime,
+                                           TimePoint& end) {
   Result<sources::Obtained> obtained = [&]() -> Result<sources::Obtained> {
     try {
       return issuer.obtain(request, now);
@@ -287,7 +286,7 @@ Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const so
       return failAs(ErrorKind::Protocol, std::string("unexpected failure: ") + e.what());
     }
   }();
-  end = now + elapsed();
+  end = attemptTime();
   if (!obtained) return obtained;
   // The check every set passes, whoever made it: nothing unusable reaches the gateway.
   auto parsed = sources::parseFiles(obtained->files);
@@ -322,7 +321,9 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
                               : "renewal due";
   if (!usable && !firstPass_) log::warn("certificate_unusable", {{"name", volume_.name()}, {"reason", why}});
 
-  sources::Request request{policy_.names, policy_.keyType, std::nullopt};
+  sources::Request request;
+  request.names = policy_.names;
+  request.keyType = policy_.keyType;
   if (usable) request.current = volume_.readSet(current->record.id).value_or(store::CertFiles{});
   request.resume = state.pendingOrder;
   // Nothing usable: the fallback first, since it needs no network, then better sources.
@@ -339,17 +340,18 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
     if (deferred(*issuer, state, now)) continue;
     TimePoint end = now;
     auto started = clock_.now();
+    // The pass's `now`, moved on by what the attempt has taken so far.
+    auto attemptTime = [&] { return now + std::max(Clock::duration::zero(), clock_.now() - started); };
     StateJournal journal(state_, state, issuer->id(),
-                         issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget,
-                         [&] { return now + std::max(Clock::duration::zero(), clock_.now() - started); });
+                         issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget, attemptTime);
     request.journal = &journal;
-    auto obtained = attempt(*issuer, request, now, end);
+    auto obtained = attempt(*issuer, request, now, attemptTime, end);
     if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
       log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer->id()}});
       break;
     }
     if (!obtained && obtained.error().is(ErrorKind::Deferred)) {
-      log::warn("order_deferred", {{"name", volume_.name()}, {"source", issuer->id()}, {"reason", obtained.error().message}});
+      deferred(*issuer, state, end);  // the gate held the order back at the last moment: said as before a pass
       continue;
     }
     auto& ledger = state.ledgers[issuer->id()];
@@ -418,6 +420,8 @@ bool Lineage::reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResu
     log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});
   } else if (ok) {
     log::info("reload_done", {{"name", volume_.name()}, {"action", reloader_.describe()}});
+  } else if (ok.error().is(ErrorKind::Cancelled)) {  // SIGTERM: the next start reloads
+    log::info("reload_stopped", {{"name", volume_.name()}, {"action", reloader_.describe()}});
   } else {
     log::error("reload_failed", {{"name", volume_.name()},
                                  {"action", reloader_.describe()},

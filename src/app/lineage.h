@@ -3,6 +3,7 @@
 // obtain what is missing or due, publish, tell the gateway, plan the next pass.
 // Everything it touches comes in through the constructor; `now` is a parameter.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,8 +81,9 @@ class Lineage {
   bool judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result);
   std::optional<Current> loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now);
   bool obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state);
+  // `end`: when the attempt ended, on attemptTime's clock (the pass's `now` moved on).
   Result<sources::Obtained> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
-                                    TimePoint& end);
+                                    const std::function<TimePoint()>& attemptTime, TimePoint& end);
   std::optional<renew::OrderGate> deferred(sources::CertSource& issuer, const store::LineageState& state,
                                            TimePoint now);
   TimePoint renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state);

@@ -57,11 +57,11 @@ std::unique_ptr<reload::Reloader> Runtime::makeReloader() {
   using Kind = ReloadSpec::Kind;
   using Mode = reload::DockerReloader::Mode;
   switch (spec.kind) {
-    case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, settings.reloadTimeout);
+    case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, settings.reloadTimeout, stop.fd());
     case Kind::Signal: return std::make_unique<reload::SignalReloader>(processes, spec.target, spec.signal);
     case Kind::DockerRestart:
     case Kind::DockerService: {
-      docker = std::make_unique<net::DockerSocket>(settings.dockerSocket.string());
+      docker = std::make_unique<net::DockerSocket>(settings.dockerSocket.string(), stop.fd());
       char host[256] = {0};
       ::gethostname(host, sizeof host - 1);  // Docker sets it to the container's ID
       return std::make_unique<reload::DockerReloader>(

@@ -3,9 +3,9 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <optional>
 
 #include "net/bounded_body.h"
+#include "net/stoppable_transfer.h"
 
 namespace sc::net {
 namespace {
@@ -13,7 +13,6 @@ namespace {
 constexpr long kConnectTimeoutSeconds = 10;
 constexpr long kRequestTimeoutSeconds = 30;
 constexpr std::size_t kMaxBody = 1 << 20;  // a certificate chain is a few KiB
-constexpr int kPollMillis = 1000;          // libcurl's own timers wake it sooner when they need to
 
 size_t onHeader(char* data, size_t size, size_t n, void* user) {
   auto* response = static_cast<acme::HttpResponse*>(user);
@@ -52,28 +51,9 @@ CurlTransport::~CurlTransport() {
 }
 
 Result<int> CurlTransport::transfer(const std::string& what) {
-  CURLM* m = static_cast<CURLM*>(multi_);
-  CURL* c = static_cast<CURL*>(curl_);
-  if (CURLMcode mc = curl_multi_add_handle(m, c); mc != CURLM_OK)
-    return fail(what + ": " + curl_multi_strerror(mc));
-  std::optional<CURLcode> done;
-  bool stopped = false;
-  for (int running = 1; running && !stopped;) {
-    if (CURLMcode mc = curl_multi_perform(m, &running); mc != CURLM_OK) {
-      curl_multi_remove_handle(m, c);
-      return fail(what + ": " + curl_multi_strerror(mc));
-    }
-    if (!running) break;
-    curl_waitfd stop{options_.stopFd, CURL_WAIT_POLLIN, 0};
-    curl_multi_poll(m, &stop, options_.stopFd >= 0 ? 1 : 0, kPollMillis, nullptr);
-    stopped = (stop.revents & CURL_WAIT_POLLIN) != 0;
-  }
-  int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(m, &queued))
-    if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) done = msg->data.result;
-  curl_multi_remove_handle(m, c);
-  if (stopped) return failAs(ErrorKind::Cancelled, what + ": stopped (SIGTERM)");
-  return static_cast<int>(done.value_or(CURLE_ABORTED_BY_CALLBACK));
+  auto rc = transferUntilStopped(static_cast<CURLM*>(multi_), static_cast<CURL*>(curl_), options_.stopFd, what);
+  if (!rc) return std::unexpected(rc.error());
+  return static_cast<int>(*rc);
 }
 
 Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, const std::string& url,

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "net/bounded_body.h"
+#include "net/stoppable_transfer.h"
 
 namespace sc::net {
 namespace {
@@ -16,12 +17,13 @@ constexpr std::size_t kMaxBody = 4 << 20;
 
 }  // namespace
 
-DockerSocket::DockerSocket(std::string socketPath) : socket_(std::move(socketPath)) {}
+DockerSocket::DockerSocket(std::string socketPath, int stopFd) : socket_(std::move(socketPath)), stopFd_(stopFd) {}
 
 Result<reload::EngineReply> DockerSocket::call(const std::string& method, const std::string& path,
                                               const std::string& body) {
+  std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> m(curl_multi_init(), curl_multi_cleanup);
   std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
-  if (!c) return fail("libcurl: no handle");
+  if (!m || !c) return fail("libcurl: no handle");
   reload::EngineReply reply;
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::string url = std::string("http://docker") + kApiVersion + path;
@@ -40,8 +42,10 @@ Result<reload::EngineReply> DockerSocket::call(const std::string& method, const 
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
-  CURLcode rc = curl_easy_perform(c.get());
+  auto outcome = transferUntilStopped(m.get(), c.get(), stopFd_, "Docker engine: " + method + " " + path);
   curl_slist_free_all(headers);
+  if (!outcome) return std::unexpected(outcome.error());
+  CURLcode rc = *outcome;
   if (received.tooLarge) return fail("the Docker engine's reply to " + method + " " + path + " is larger than 4 MiB");
   if (rc != CURLE_OK)
     return fail("the Docker engine at " + socket_ + " did not answer " + method + " " + path + ": " +

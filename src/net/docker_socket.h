@@ -8,11 +8,14 @@ namespace sc::net {
 
 class DockerSocket final : public reload::DockerEngine {
  public:
-  explicit DockerSocket(std::string socketPath);
+  // stopFd: readable when the process must stop; a call under way then ends at
+  // once with ErrorKind::Cancelled (-1: none).
+  DockerSocket(std::string socketPath, int stopFd = -1);
   Result<reload::EngineReply> call(const std::string& method, const std::string& path, const std::string& body) override;
 
  private:
   std::string socket_;
+  int stopFd_;
 };
 
 }  // namespace sc::net

@@ -26,8 +26,8 @@ void logOutput(const std::string& program, const std::string& output) {
 
 }  // namespace
 
-CommandReloader::CommandReloader(std::vector<std::string> argv, std::chrono::seconds timeout)
-    : argv_(std::move(argv)), timeout_(timeout) {}
+CommandReloader::CommandReloader(std::vector<std::string> argv, std::chrono::seconds timeout, int stopFd)
+    : argv_(std::move(argv)), timeout_(timeout), stopFd_(stopFd) {}
 
 std::string CommandReloader::describe() const {
   std::string out;
@@ -69,28 +69,33 @@ Status CommandReloader::reload() {
 
   std::string output;
   auto deadline = std::chrono::steady_clock::now() + timeout_;
-  bool timedOut = false;
+  bool timedOut = false, stopped = false;
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timedOut = true;
       break;
     }
-    pollfd p{pipefd[0], POLLIN, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    pollfd p[2] = {{pipefd[0], POLLIN, 0}, {stopFd_, POLLIN, 0}};
+    int n = ::poll(p, stopFd_ >= 0 ? 2 : 1, static_cast<int>(left.count()));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) continue;
+    if (stopFd_ >= 0 && (p[1].revents & POLLIN)) {
+      stopped = true;
+      break;
+    }
     char buf[4096];
     ssize_t got = ::read(pipefd[0], buf, sizeof buf);
     if (got <= 0) break;  // EOF: the command and everything it started closed the pipe
     if (output.size() < kMaxLoggedOutput) output.append(buf, static_cast<std::size_t>(got));
   }
   ::close(pipefd[0]);
-  if (timedOut) ::kill(-pid, SIGKILL);
+  if (timedOut || stopped) ::kill(-pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   logOutput(argv_[0], output);
+  if (stopped) return failAs(ErrorKind::Cancelled, "reload: " + describe() + " was stopped (SIGTERM); it is still due");
   if (timedOut) return fail("reload: " + describe() + " did not finish within " + std::to_string(timeout_.count()) + "s");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   if (WIFEXITED(status))

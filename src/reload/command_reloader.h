@@ -7,16 +7,19 @@
 namespace sc::reload {
 
 // Runs argv directly (fork+exec, no shell), in its own process group, killed
-// whole if it outlives `timeout`. Its output goes to the log, line by line.
+// whole if it outlives `timeout`, or at once when `stopFd` (-1: none) becomes
+// readable: SIGTERM is not held up by a slow command, and the reload stays due.
+// Its output goes to the log, line by line.
 class CommandReloader final : public Reloader {
  public:
-  CommandReloader(std::vector<std::string> argv, std::chrono::seconds timeout);
+  CommandReloader(std::vector<std::string> argv, std::chrono::seconds timeout, int stopFd = -1);
   Status reload() override;
   std::string describe() const override;
 
  private:
   std::vector<std::string> argv_;
   std::chrono::seconds timeout_;
+  int stopFd_;
 };
 
 }  // namespace sc::reload

@@ -90,6 +90,23 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   [ "$status" -eq 0 ]
 }
 
+@test "SIGTERM during a slow reload command ends the run at once, and the reload stays due" {
+  printf '#!/bin/sh\necho started >>"%s/reloads"\nsleep 600\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/slow.sh"
+  chmod +x "$BATS_TEST_TMPDIR/slow.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/slow.sh" SIDECERT_RELOAD_TIMEOUT=10m
+  "$SIDECERT" run 2>>"$LOG" &
+  SUP_PID=$!
+  wait_until 20 [ -s "$BATS_TEST_TMPDIR/reloads" ]
+  kill -TERM "$SUP_PID"
+  # Bounded: a run that waited for the command would outlive this by minutes.
+  wait_until 30 sh -c "! kill -0 $SUP_PID 2>/dev/null"
+  wait "$SUP_PID"
+  SUP_PID=
+  log_has reload_stopped
+  ! pgrep -f "$BATS_TEST_TMPDIR/slow.sh" || false   # the command's group was ended with it
+  [ "$(jq -r .reload_pending "$VOL/sidecert/state-example.test.json")" = true ]
+}
+
 @test "a reload command is run without a shell: metacharacters are plain arguments" {
   printf '#!/bin/sh\nprintf "%%s|" "$@" >"%s/args"\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/args.sh"
   chmod +x "$BATS_TEST_TMPDIR/args.sh"
