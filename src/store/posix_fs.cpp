@@ -383,6 +383,7 @@ Result<int> PosixFileSystem::openLock(const Path& p) {
     if (::fstatat(parent->fd, leaf, &seen, AT_SYMLINK_NOFOLLOW) == 0) {
       if (S_ISREG(seen.st_mode) && seen.st_nlink == 1 && seen.st_uid == ::geteuid()) {
         int fd = ::openat(parent->fd, leaf, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0 && errno != ENOENT && errno != ELOOP) return std::unexpected(failAt("open", p));
         struct stat opened {};
         if (fd >= 0 && ::fstat(fd, &opened) == 0 && opened.st_ino == seen.st_ino && opened.st_dev == seen.st_dev &&
             opened.st_nlink == 1)
