@@ -81,30 +81,15 @@ int checkConfig(const Settings& s) {
   return kExitOk;
 }
 
-int once(Runtime& rt) {
-  if (auto ok = rt.volume.prepare(); !ok) {
-    log::error("startup_failed", {{"error", ok.error().message}});
-    return kExitNoCertificate;
-  }
-  auto deadline = std::chrono::steady_clock::now() + kOnceLockWait;
-  auto lock = store::VolumeLock::tryAcquire(rt.settings.volume);
-  while (!lock && lock.error().code == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    lock = store::VolumeLock::tryAcquire(rt.settings.volume);
-  }
-  if (!lock) {
-    log::error("once_failed", {{"error", lock.error().message}});
-    return kExitNoCertificate;
-  }
-  if (auto ok = rt.startResponder(); !ok) log::error("responder_failed", {{"error", ok.error().message}});
-  PassResult result = rt.lineage->pass(Clock::now());
-  if (!result.healthy()) {
-    std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
-    return kExitNoCertificate;
-  }
-  std::cout << result.live->source << " certificate for " << sources::joinNames(result.live->names)
-            << " in place, valid until " << formatTime(result.live->notAfter) << "\n";
-  return kExitOk;
+// Port 80 bound, every capability but those used given up, then the responder
+// answering: what a pass outside the supervisor needs. A responder that cannot
+// bind is logged, not fatal: the pass still keeps a set in place.
+Status readyForAPass(Runtime& rt) {
+  auto bound = rt.bindResponder();
+  if (auto ok = rt.dropPrivileges(); !ok) return ok;
+  if (auto ok = bound ? rt.startResponder() : bound; !ok)
+    log::error("responder_failed", {{"error", ok.error().message}});
+  return {};
 }
 
 // What is live right now, read as a gateway would read it; writes nothing.
@@ -131,6 +116,38 @@ Observed observe(Runtime& rt, TimePoint now) {
   if (!ours && problem.empty()) problem = "user files not yet checked by sidecert";
   o.live = describe(record, parsed ? std::optional(std::move(*parsed)) : std::nullopt, problem);
   return o;
+}
+
+int once(Runtime& rt) {
+  if (auto ok = rt.volume.prepare(); !ok) {
+    log::error("startup_failed", {{"error", ok.error().message}});
+    return kExitNoCertificate;
+  }
+  auto deadline = std::chrono::steady_clock::now() + kOnceLockWait;
+  auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume);
+  while (!lock && lock.error().code == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume);
+  }
+  if (!lock) {
+    log::error("once_failed", {{"error", lock.error().message}});
+    return kExitNoCertificate;
+  }
+  if (auto ok = readyForAPass(rt); !ok) {
+    log::error("once_failed", {{"error", ok.error().message}});
+    return kExitNoCertificate;
+  }
+  rt.lineage->pass(Clock::now());
+  // What the gateway reads now, not what the pass meant to put there: a publish
+  // that failed leaves live/ as it was, perhaps empty.
+  Observed seen = observe(rt, Clock::now());
+  if (!seen.live || !seen.live->problem.empty()) {
+    std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
+    return kExitNoCertificate;
+  }
+  std::cout << seen.live->source << " certificate for " << sources::joinNames(seen.live->names)
+            << " in place, valid until " << formatTime(seen.live->notAfter) << "\n";
+  return kExitOk;
 }
 
 // Per CA: what the order budget and the failure backoff allow, and when.
@@ -238,11 +255,11 @@ int revoke(Runtime& rt, int reason) {
     if (auto marked = rt.volume.markRevoked(view->set->id, Clock::now()); !marked)
       log::error("revoke_not_recorded", {{"error", marked.error().message}});
     // A running supervisor replaces it now; with none running, we do.
-    if (auto pid = store::VolumeLock::holder(rt.settings.volume)) {
+    if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.volume)) {
       ::kill(*pid, SIGHUP);
-    } else if (auto lock = store::VolumeLock::tryAcquire(rt.settings.volume)) {
-      rt.startResponder();
-      rt.lineage->pass(Clock::now());
+    } else if (auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume)) {
+      if (auto ok = readyForAPass(rt); ok) rt.lineage->pass(Clock::now());
+      else log::error("revoke_failed", {{"name", rt.settings.name}, {"error", ok.error().message}});
     }
     std::cout << "revoked " << (serial ? serial->leaf.serialHex() : "") << "\n";
     return kExitOk;

@@ -413,9 +413,12 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, sto
   }
 }
 
-bool Lineage::reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResult& result) {
+bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<Current>& current, TimePoint now,
+                             PassResult& result) {
   if (!changed && !pending) return false;
-  auto ok = reloader_.reload();
+  reload::ReloadEvent event{volume_.name(), (volume_.root() / volume_.liveRelative()).string(),
+                            current ? store::sourceName(current->record.source) : "none"};
+  auto ok = reloader_.reload(event);
   if (ok && reloader_.describe() == "none") {
     log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});
   } else if (ok) {
@@ -482,7 +485,7 @@ PassResult Lineage::pass(TimePoint now) {
     log::error("no_valid_certificate", {{"name", volume_.name()},
                                         {"reason", current ? current->problem : "nothing could be put in place"}});
   planNext(current, now, state, result);
-  bool reloadPending = reloadIfNeeded(changed, state.reloadPending, now, result);
+  bool reloadPending = reloadIfNeeded(changed, state.reloadPending, current, now, result);
   if (changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
   else

@@ -92,7 +92,8 @@ class Lineage {
   void planNext(const std::optional<Current>& current, TimePoint now, store::LineageState& state,
                 PassResult& result);
   // True when the gateway still has to be told.
-  bool reloadIfNeeded(bool changed, bool pending, TimePoint now, PassResult& result);
+  bool reloadIfNeeded(bool changed, bool pending, const std::optional<Current>& current, TimePoint now,
+                      PassResult& result);
 
   Policy policy_;
   store::Volume& volume_;

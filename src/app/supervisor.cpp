@@ -1,6 +1,5 @@
 #include "app/supervisor.h"
 
-#include "app/privileges.h"
 #include "app/signal_thread.h"
 
 #include <poll.h>
@@ -29,10 +28,10 @@ int millisUntil(TimePoint when, TimePoint now) {
 
 // Waits for the volume lock; false when told to stop meanwhile (before the
 // signal thread runs: it starts only after privileges are dropped).
-bool waitForLock(const store::Path& root, std::optional<store::VolumeLock>& lock) {
+bool waitForLock(store::FileSystem& fs, const store::Path& root, std::optional<store::VolumeLock>& lock) {
   bool logged = false;
   while (true) {
-    auto got = store::VolumeLock::tryAcquire(root);
+    auto got = store::VolumeLock::tryAcquire(fs, root);
     if (got) {
       lock.emplace(std::move(*got));
       return true;
@@ -63,7 +62,7 @@ int Supervisor::run() {
     return 1;
   }
   std::optional<store::VolumeLock> lock;
-  if (!waitForLock(rt_.settings.volume, lock)) return 0;
+  if (!waitForLock(rt_.fs, rt_.settings.volume, lock)) return 0;
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});
@@ -71,10 +70,10 @@ int Supervisor::run() {
   }
   const auto liveDir = rt_.settings.volume / "live";
   auto responder = rt_.bindResponder();
-  if (auto dropped = dropBindPrivilege(); !dropped)
-    log::warn("privileges_kept", {{"error", dropped.error().message}});
-  else if (!dropped->empty())
-    log::info("privileges_dropped", {{"capabilities", *dropped}});
+  if (auto ok = rt_.dropPrivileges(); !ok) {
+    log::error("startup_failed", {{"error", ok.error().message}});
+    return 1;
+  }
   auto signals = SignalThread::start(rt_.stop);
   if (!signals) {
     log::error("startup_failed", {{"error", signals.error().message}});

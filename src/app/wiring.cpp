@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "app/privileges.h"
+#include "config/load.h"
 #include "log/log.h"
 #include "reload/command_reloader.h"
 #include "reload/signal_reloader.h"
@@ -25,7 +27,11 @@ Policy policyFrom(const Settings& s) {
 
 Result<std::optional<gid_t>> resolveGroup(const std::string& group) {
   if (group.empty()) return std::optional<gid_t>();
-  if (std::all_of(group.begin(), group.end(), ::isdigit)) return std::optional<gid_t>(std::stoul(group));
+  if (std::all_of(group.begin(), group.end(), ::isdigit)) {
+    auto gid = numericGroup(group);
+    if (!gid) return fail("SIDECERT_FILE_GROUP: '" + group + "' is not a group number");
+    return std::optional<gid_t>(*gid);
+  }
   struct group* g = ::getgrnam(group.c_str());
   if (!g) return fail("SIDECERT_FILE_GROUP: no group named '" + group + "' on this system");
   return std::optional<gid_t>(g->gr_gid);
@@ -35,6 +41,7 @@ Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stopSigna
                  std::unique_ptr<net::CurlTransport> http)
     : settings(std::move(s)),
       stop(std::move(stopSignal)),
+      fs({settings.volume}),
       volume(fs, settings.volume, settings.name, keyGroup),
       state(fs, settings.volume, settings.name),
       accounts(fs, settings.volume),
@@ -77,6 +84,21 @@ Status Runtime::bindResponder() {
   auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
   if (!r) return std::unexpected(r.error());
   responder = std::move(*r);
+  return {};
+}
+
+Status Runtime::dropPrivileges() {
+  Needs needs;
+  needs.chownToGroup = !settings.fileGroup.empty();
+  needs.signalOthers = settings.reload.kind == ReloadSpec::Kind::Signal;
+  auto dropped = app::dropPrivileges(needs);
+  if (!dropped) return wrap("give up the capabilities sidecert does not use", dropped.error());
+  std::string kept;
+  for (const auto& k : dropped->kept) kept += (kept.empty() ? "" : ",") + k;
+  log::info("privileges_dropped", {{"dropped", dropped->dropped},
+                                   {"kept", kept.empty() ? "none" : kept},
+                                   {"bounding_set", dropped->boundingEmptied ? "emptied" : "as the runtime set it"},
+                                   {"no_new_privs", true}});
   return {};
 }
 

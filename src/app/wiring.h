@@ -26,6 +26,9 @@ struct Runtime {
   // Starts it answering, binding first if that was not done (run keeps it up;
   // once for its pass).
   Status startResponder();
+  // After bindResponder, while one thread runs: keeps only the capabilities the
+  // settings use (app/privileges.h), and says so in the log.
+  Status dropPrivileges();
   std::unique_ptr<reload::Reloader> makeReloader();
 
   Settings settings;

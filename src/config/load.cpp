@@ -1,12 +1,18 @@
 #include "config/load.h"
 
+#include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <sstream>
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/reload_spec.h"
@@ -64,24 +70,32 @@ Status applyDomains(Settings& s, const RawValue& v) {
   return {};
 }
 
+// LOCAL@DOMAIN: a plain local part (no quoting, no spaces, no control characters)
+// and a domain name; what a CA accepts as a contact (RFC 8555 7.3: mailto).
 Status applyEmail(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
   const std::string& e = scalar(v);
-  auto at = e.find('@');
-  if (!e.empty() && (at == std::string::npos || at == 0 || at + 1 == e.size() ||
-                     e.find_first_of(" ,;<>") != std::string::npos))
-    return fail("'" + e + "' is not an email address");
+  auto at = e.rfind('@');
+  auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("!#$%&'*+-/=?^_`{|}~.", c); };
+  bool ok = e.empty() || (e.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
+                          std::all_of(e.begin(), e.begin() + static_cast<long>(at), plain) &&
+                          validateDomain(e.substr(at + 1)));
+  if (!ok) return fail("'" + e + "' is not an email address (LOCAL@DOMAIN)");
   s.email = e;
+  return {};
+}
+
+Status checkName(const std::string& n) {
+  bool safe = !n.empty() && n.size() <= 64 && n.front() != '.' &&
+              std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == '_'; });
+  if (!safe) return fail("'" + n + "' is not a usable folder name (letters, digits, '.', '-', '_'; at most 64)");
   return {};
 }
 
 Status applyName(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
-  const std::string& n = scalar(v);
-  bool safe = !n.empty() && n.size() <= 64 && n.front() != '.' &&
-              std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-' || c == '_'; });
-  if (!safe) return fail("'" + n + "' is not a usable folder name (letters, digits, '.', '-', '_'; at most 64)");
-  s.name = n;
+  if (auto ok = checkName(scalar(v)); !ok) return ok;
+  s.name = scalar(v);
   return {};
 }
 
@@ -99,6 +113,19 @@ std::string expandDirectory(const std::string& d) {
   return d;
 }
 
+// https://HOST[:PORT][/PATH], at most 2 KiB, with a host and nothing a URL may
+// not hold (spaces, control characters, user info).
+bool isHttpsUrl(const std::string& url) {
+  if (url.rfind("https://", 0) != 0 || url.size() > 2048) return false;
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return false;
+  try {
+    Poco::URI uri(url);
+    return !uri.getHost().empty() && uri.getUserInfo().empty() && uri.getFragment().empty();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
 Status applyDirectory(Settings& s, const RawValue& v) {
   s.acmeDirectories.clear();
   auto parts = splitCommas(v);
@@ -106,7 +133,7 @@ Status applyDirectory(Settings& s, const RawValue& v) {
   if (parts.empty()) return fail("is empty (use none to turn ACME off)");
   for (const auto& p : parts) {
     std::string url = expandDirectory(p);
-    if (url.rfind("https://", 0) != 0 || url.size() <= 8)
+    if (!isHttpsUrl(url))
       return fail("'" + p + "' is not an https:// URL nor one of letsencrypt, letsencrypt-staging, zerossl, none");
     s.acmeDirectories.push_back(url);
   }
@@ -146,6 +173,10 @@ Status applyListen(Settings& s, const RawValue& v) {
   bool digits = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), ::isdigit);
   int p = digits ? std::stoi(port) : 0;
   if (p < 1 || p > 65535) return fail("'" + text + "' has no valid port (1-65535)");
+  in6_addr any{};
+  bool literal = ::inet_pton(AF_INET, host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, host.c_str(), &any) == 1;
+  if (!host.empty() && !literal && host != "localhost")
+    return fail("'" + text + "': the address is not an IPv4 or [IPv6] address, localhost or empty (every address)");
   s.http01Host = host;
   s.http01Port = p;
   return {};
@@ -214,6 +245,8 @@ Status applyFileGroup(Settings& s, const RawValue& v) {
   bool ok = !g.empty() && g.size() <= 32 &&
             std::all_of(g.begin(), g.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
   if (!ok) return fail("'" + g + "' is not a group name or number");
+  if (std::all_of(g.begin(), g.end(), ::isdigit) && !numericGroup(g))
+    return fail("'" + g + "' is not a group number (0 to 4294967294)");
   s.fileGroup = g;
   return {};
 }
@@ -280,7 +313,14 @@ Result<RawValue> yamlValue(const YAML::Node& node, const std::string& where) {
 
 using RawValues = std::map<std::string, RawValue>;  // by yaml key
 
+// A settings file is a few hundred bytes; a huge one is a mistake or an attack
+// (a YAML bomb is refused by yaml-cpp, a 200 MB file would still be read).
+constexpr off_t kMaxConfigBytes = 1 << 20;
+
 Status readYaml(const std::string& file, RawValues& out) {
+  struct stat st{};
+  if (::stat(file.c_str(), &st) == 0 && st.st_size > kMaxConfigBytes)
+    return fail(file + ": the config file is larger than 1 MiB");
   YAML::Node root;
   try {
     root = YAML::LoadFile(file);
@@ -299,6 +339,8 @@ Status readYaml(const std::string& file, RawValues& out) {
     if (known == settingsTable().end()) return fail(where + ": " + key + ": unknown setting");
     auto v = yamlValue(kv.second, where);
     if (!v) return fail(where + ": " + key + ": " + v.error().message);
+    if (auto first = out.find(key); first != out.end())
+      return fail(where + ": " + key + ": set twice (first at " + first->second.origin + ")");
     out[key] = *v;
   }
   return {};
@@ -339,6 +381,13 @@ std::string keyLabel(const Setting& s, const RawValue& v) {
 }
 
 }  // namespace
+
+std::optional<gid_t> numericGroup(const std::string& text) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n >= 0xffffffffULL) return std::nullopt;
+  return static_cast<gid_t>(n);
+}
 
 Environment processEnvironment() {
   Environment env;
@@ -383,6 +432,9 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
   if (s.name.empty()) {
     s.name = viaAiotes ? "aiotes" : s.domains.front();
     s.origins["name"] = viaAiotes ? "AIOTES_HOSTNAME" : "first domain";
+    if (auto ok = checkName(s.name); !ok)
+      return fail(s.origins["domains"] + ": the first domain, which names the folders, " + ok.error().message +
+                  "; set SIDECERT_NAME");
   }
   return s;
 }

@@ -1,5 +1,7 @@
 #include "core/domain.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -9,8 +11,14 @@ namespace {
 constexpr std::size_t kMaxName = 253;   // RFC 1035 2.3.4, without the root dot
 constexpr std::size_t kMaxLabel = 63;
 
-bool allDigitsAndDots(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+// Every spelling the C library (and so curl, and a gateway) reads as an IPv4
+// address: 127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433. A name whose last label is
+// all digits is none either (RFC 3696 2: a top-level domain is not numeric).
+bool isIpLiteral(const std::string& s) {
+  in_addr v4{};
+  if (::inet_aton(s.c_str(), &v4) != 0) return true;
+  std::string last = s.substr(s.rfind('.') == std::string::npos ? 0 : s.rfind('.') + 1);
+  return !last.empty() && std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 std::string checkLabel(const std::string& label) {
@@ -32,7 +40,7 @@ Result<std::string> validateDomain(const std::string& raw) {
   if (name.empty()) return bad("is empty");
   if (name.size() > kMaxName) return bad("is longer than 253 characters");
   if (name.rfind("*.", 0) == 0) return bad("is a wildcard, which HTTP-01 cannot validate");
-  if (name.find(':') != std::string::npos || allDigitsAndDots(name))
+  if (name.find(':') != std::string::npos || isIpLiteral(name))
     return bad("is an IP address, not a DNS name");
   std::size_t start = 0;
   while (true) {

@@ -11,8 +11,6 @@
 
 #include "log/log.h"
 
-extern char** environ;
-
 namespace sc::reload {
 namespace {
 
@@ -26,6 +24,11 @@ void logOutput(const std::string& program, const std::string& output) {
 
 }  // namespace
 
+std::vector<std::string> childEnvironment(const ReloadEvent& event) {
+  return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SIDECERT_NAME=" + event.name,
+          "SIDECERT_LIVE=" + event.liveDir, "SIDECERT_SOURCE=" + event.source};
+}
+
 CommandReloader::CommandReloader(std::vector<std::string> argv, std::chrono::seconds timeout, int stopFd)
     : argv_(std::move(argv)), timeout_(timeout), stopFd_(stopFd) {}
 
@@ -35,7 +38,7 @@ std::string CommandReloader::describe() const {
   return out;
 }
 
-Status CommandReloader::reload() {
+Status CommandReloader::reload(const ReloadEvent& event) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return failErrno("reload: pipe for", argv_[0]);
 
@@ -44,6 +47,8 @@ Status CommandReloader::reload() {
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  // Poco opens its sockets and epoll without close-on-exec: none may reach the child.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;
@@ -57,8 +62,12 @@ Status CommandReloader::reload() {
   std::vector<char*> args;
   for (auto& a : argv_) args.push_back(a.data());
   args.push_back(nullptr);
+  auto environment = childEnvironment(event);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv_[0].c_str(), &actions, &attr, args.data(), environ);
+  int rc = posix_spawn(&pid, argv_[0].c_str(), &actions, &attr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(pipefd[1]);

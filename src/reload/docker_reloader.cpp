@@ -29,6 +29,14 @@ std::string engineError(const EngineReply& r) {
   return "HTTP " + std::to_string(r.status) + (message.empty() ? "" : ": " + message);
 }
 
+// A name or ID as one path segment of an API URL: a hostname or a name from the
+// settings with "/", "?" or "%" in it cannot reach another endpoint.
+std::string segment(const std::string& s) {
+  std::string out;
+  Poco::URI::encode(s, "/?#%&=+ ", out);
+  return out;
+}
+
 std::string quoted(const std::string& s) {
   std::ostringstream out;
   Poco::JSON::Stringifier::formatString(s, out);
@@ -44,11 +52,17 @@ std::string DockerReloader::describe() const {
   return (mode_ == Mode::RestartContainer ? "docker-restart:" : "docker-service:") + target_;
 }
 
-Status DockerReloader::reload() { return mode_ == Mode::RestartContainer ? restartContainers() : updateService(); }
+Status DockerReloader::reload(const ReloadEvent&) {
+  try {
+    return mode_ == Mode::RestartContainer ? restartContainers() : updateService();
+  } catch (const Poco::Exception& e) {  // a field of an unexpected type in the engine's reply
+    return fail(describe() + ": the Docker engine's reply does not parse: " + e.displayText());
+  }
+}
 
 std::string DockerReloader::ownLabel(const std::string& label) {
   if (selfId_.empty()) return "";
-  auto r = engine_.call("GET", "/containers/" + selfId_ + "/json", "");
+  auto r = engine_.call("GET", "/containers/" + segment(selfId_) + "/json", "");
   if (!r || r->status != 200) return "";
   auto obj = parseObject(r->body);
   auto config = obj ? obj->getObject("Config") : nullptr;
@@ -76,7 +90,7 @@ Status DockerReloader::restartContainers() {
   }
   if (ids.empty()) ids.push_back(target_);
   for (const auto& id : ids) {
-    auto r = engine_.call("POST", "/containers/" + id + "/restart?t=" + std::to_string(kStopTimeoutSeconds), "");
+    auto r = engine_.call("POST", "/containers/" + segment(id) + "/restart?t=" + std::to_string(kStopTimeoutSeconds), "");
     if (!r) return wrap("docker-restart: restart " + target_, r.error());
     if (r->status == 404) return fail("docker-restart: no container or compose service named '" + target_ + "'");
     if (r->status != 204 && r->status != 200) return fail("docker-restart: restart " + target_ + ": " + engineError(*r));
@@ -89,7 +103,7 @@ Status DockerReloader::updateService() {
   if (auto stack = ownLabel("com.docker.stack.namespace"); !stack.empty()) names.push_back(stack + "_" + target_);
   names.push_back(target_);
   for (const auto& name : names) {
-    auto r = engine_.call("GET", "/services/" + name, "");
+    auto r = engine_.call("GET", "/services/" + segment(name), "");
     if (!r) return wrap("docker-service: inspect " + name, r.error());
     if (r->status == 404) continue;
     if (r->status != 200) return fail("docker-service: inspect " + name + ": " + engineError(*r));
@@ -104,7 +118,7 @@ Status DockerReloader::updateService() {
     spec->stringify(body);
     auto id = service->optValue<std::string>("ID", name);
     auto index = std::to_string(version->optValue<Poco::UInt64>("Index", 0));
-    auto u = engine_.call("POST", "/services/" + id + "/update?version=" + index, body.str());
+    auto u = engine_.call("POST", "/services/" + segment(id) + "/update?version=" + index, body.str());
     if (!u) return wrap("docker-service: update " + name, u.error());
     if (u->status != 200) return fail("docker-service: update " + name + ": " + engineError(*u));
     return {};

@@ -30,7 +30,7 @@ class DockerReloader final : public Reloader {
  public:
   enum class Mode { RestartContainer, UpdateService };
   DockerReloader(DockerEngine& engine, Mode mode, std::string target, std::string selfId);
-  Status reload() override;
+  Status reload(const ReloadEvent& event) override;
   std::string describe() const override;
 
  private:

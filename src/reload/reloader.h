@@ -5,18 +5,25 @@
 
 namespace sc::reload {
 
+// What changed, as a reload command is told it (reload/command_reloader.h).
+struct ReloadEvent {
+  std::string name;     // the lineage
+  std::string liveDir;  // <volume>/live/<name>
+  std::string source;   // user, acme or self-signed
+};
+
 // Tells the gateway that the live set changed. A failure is reported, never
 // undone: the new certificate stays, and the supervisor tries the reload again.
 class Reloader {
  public:
   virtual ~Reloader() = default;
-  virtual Status reload() = 0;
+  virtual Status reload(const ReloadEvent& event) = 0;
   virtual std::string describe() const = 0;
 };
 
 class NoReload final : public Reloader {
  public:
-  Status reload() override { return {}; }
+  Status reload(const ReloadEvent&) override { return {}; }
   std::string describe() const override { return "none"; }
 };
 

@@ -14,6 +14,8 @@
 namespace sc::reload {
 namespace {
 
+constexpr std::size_t kCommLength = 15;  // TASK_COMM_LEN less its NUL
+
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
@@ -62,11 +64,13 @@ SignalReloader::SignalReloader(ProcessTable& processes, std::string name, int si
 
 std::string SignalReloader::describe() const { return "signal:" + name_ + ":" + signalName(signal_); }
 
+// The whole name: the kernel's comm where the name fits its 15 characters, else
+// the program's file name; a long name is never matched by its first 15 alone.
 bool SignalReloader::matches(const ProcessInfo& p) const {
-  return p.comm == name_.substr(0, 15) || p.argv0 == name_;
+  return (name_.size() <= kCommLength && p.comm == name_) || p.argv0 == name_;
 }
 
-Status SignalReloader::reload() {
+Status SignalReloader::reload(const ReloadEvent&) {
   auto all = processes_.list();
   std::map<pid_t, const ProcessInfo*> byPid;
   for (const auto& p : all) byPid[p.pid] = &p;

@@ -34,7 +34,7 @@ class ProcTable final : public ProcessTable {
 class SignalReloader final : public Reloader {
  public:
   SignalReloader(ProcessTable& processes, std::string name, int sig);
-  Status reload() override;
+  Status reload(const ReloadEvent& event) override;
   std::string describe() const override;
 
  private:

@@ -40,6 +40,8 @@ class FileSystem {
   virtual Status syncDir(const Path& dir) = 0;
   virtual Status remove(const Path& p) = 0;      // a file, a link or an empty folder
   virtual Status removeTree(const Path& p) = 0;  // never follows links
+  // The lock file, opened read-write (created if missing): a descriptor to flock.
+  virtual Result<int> openLock(const Path& p) = 0;
 };
 
 }  // namespace sc::store

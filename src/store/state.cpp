@@ -136,10 +136,11 @@ Status StateStore::save(const LineageState& state) {
   return fs_.syncDir(file().parent_path());
 }
 
-Result<VolumeLock> VolumeLock::tryAcquire(const Path& root) {
+Result<VolumeLock> VolumeLock::tryAcquire(FileSystem& fs, const Path& root) {
   Path path = root / "sidecert" / "lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return failErrno("open", path.string());
+  auto opened = fs.openLock(path);
+  if (!opened) return std::unexpected(opened.error());
+  int fd = *opened;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     ::close(fd);
@@ -153,10 +154,11 @@ Result<VolumeLock> VolumeLock::tryAcquire(const Path& root) {
   return VolumeLock(fd);
 }
 
-std::optional<int> VolumeLock::holder(const Path& root) {
-  Path path = root / "sidecert" / "lock";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return std::nullopt;
+std::optional<int> VolumeLock::holder(FileSystem& fs, const Path& root) {
+  if (fs.kind(root / "sidecert" / "lock").value_or(EntryKind::Missing) != EntryKind::File) return std::nullopt;
+  auto opened = fs.openLock(root / "sidecert" / "lock");
+  if (!opened) return std::nullopt;
+  int fd = *opened;
   bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
   char buf[32] = {0};
   ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);

@@ -56,8 +56,8 @@ class StateStore {
 class VolumeLock {
  public:
   // The holder's PID is written into the lock file, for `revoke` to signal it.
-  static Result<VolumeLock> tryAcquire(const Path& root);
-  static std::optional<int> holder(const Path& root);
+  static Result<VolumeLock> tryAcquire(FileSystem& fs, const Path& root);
+  static std::optional<int> holder(FileSystem& fs, const Path& root);
   VolumeLock(VolumeLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   VolumeLock& operator=(VolumeLock&& other) noexcept {
     std::swap(fd_, other.fd_);

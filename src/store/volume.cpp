@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 #include <regex>
+#include <set>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -13,7 +14,10 @@
 namespace sc::store {
 namespace {
 
-const std::regex kSetId("set-[0-9]{6,}");
+// Set ids are "set-" and 6 to 9 digits, as nextId makes them (a billion sets is
+// never reached); a name outside that, whoever made it, is never read as a number.
+const std::regex kSetId("set-[0-9]{6,9}");
+constexpr long kLastSetNumber = 999'999'999;
 
 mode_t fileMode(const std::string& file, bool groupReadable) {
   if (file == "privkey.pem") return groupReadable ? 0640 : 0600;
@@ -72,7 +76,10 @@ Result<std::vector<std::string>> Volume::setIds(const Path& dir) {
   std::vector<std::string> ids;
   for (const auto& n : *names)
     if (std::regex_match(n, kSetId)) ids.push_back(n);
-  std::sort(ids.begin(), ids.end());  // zero-padded: text order is number order
+  // Shorter is smaller; of equal length, text order is number order.
+  std::sort(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
   return ids;
 }
 
@@ -85,6 +92,19 @@ Result<std::optional<SetRecord>> Volume::latestSet() {
     if (auto source = sourceFromMeta(*meta)) return std::optional<SetRecord>(SetRecord{*it, *source});
   }
   return std::optional<SetRecord>();
+}
+
+// Where a file seen in live/<name>/ really is: through our link, in the set folder
+// it names (the file system never writes through a link); in a folder a user put
+// there, in it.
+Path Volume::liveEntry(const std::string& file) {
+  if (fs_.kind(live()).value_or(EntryKind::Missing) == EntryKind::Symlink) {
+    const std::string prefix = "../archive/" + name_ + "/";
+    auto target = fs_.readLink(live());
+    if (target && target->rfind(prefix, 0) == 0 && std::regex_match(target->substr(prefix.size()), kSetId))
+      return archive() / target->substr(prefix.size()) / file;
+  }
+  return live() / file;
 }
 
 Result<LiveView> Volume::inspect() {
@@ -148,20 +168,26 @@ bool Volume::isRevoked(const std::string& id) {
   return fs_.kind(canonical() / id / "revoked").value_or(EntryKind::Missing) == EntryKind::File;
 }
 
+// The number after sidecert's own sets (its metadata folder); a name in archive/
+// that someone else made is stepped over, never taken as the highest number.
 Result<std::string> Volume::nextId() {
+  auto ours = fs_.list(canonical());
+  if (!ours) return std::unexpected(ours.error());
+  auto archived = fs_.list(archive());
+  if (!archived) return std::unexpected(archived.error());
+  static const std::regex numbered("set-([0-9]{6,9})(\\.tmp)?");
   long highest = 0;
-  for (const Path& dir : {canonical(), archive()}) {
-    auto names = fs_.list(dir);
-    if (!names) return std::unexpected(names.error());
-    for (const auto& n : *names) {
-      std::smatch m;
-      static const std::regex numbered("set-([0-9]{6,})(\\.tmp)?");
-      if (std::regex_match(n, m, numbered)) highest = std::max(highest, std::stol(m[1]));
-    }
+  for (const auto& n : *ours) {
+    std::smatch m;
+    if (std::regex_match(n, m, numbered)) highest = std::max(highest, std::stol(m[1]));  // 9 digits fit
   }
-  char id[32];
-  std::snprintf(id, sizeof id, "set-%06ld", highest + 1);
-  return std::string(id);
+  std::set<std::string> taken(archived->begin(), archived->end());
+  for (long n = highest + 1; n <= kLastSetNumber; ++n) {
+    char id[32];
+    std::snprintf(id, sizeof id, "set-%06ld", n);
+    if (!taken.count(id) && !taken.count(std::string(id) + ".tmp")) return std::string(id);
+  }
+  return fail("no set id is left after set-" + std::to_string(highest));
 }
 
 Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta) {
@@ -309,7 +335,7 @@ Status Volume::takeIntoPending(const std::string& file, const std::string& bytes
   if (auto ok = fs_.makeDir(pendingDir(), 0700); !ok) return ok;
   if (auto ok = fs_.writeNew(pendingDir() / file, bytes, 0600, std::nullopt); !ok) return ok;
   if (auto ok = fs_.syncDir(pendingDir()); !ok) return ok;
-  return removeOriginal ? fs_.remove(live() / file) : Status{};
+  return removeOriginal ? fs_.remove(liveEntry(file)) : Status{};
 }
 
 Result<std::map<std::string, std::string>> Volume::pending() {
@@ -344,9 +370,9 @@ Result<std::string> Volume::moveLiveAside(const LiveView& view, const std::vecto
     if (auto ok = fs_.rename(live(), *aside / name_); !ok) return std::unexpected(ok.error());
   } else {
     for (const auto& f : files)
-      if (auto ok = fs_.rename(live() / f, *aside / f); !ok) return std::unexpected(ok.error());
+      if (auto ok = fs_.rename(liveEntry(f), *aside / f); !ok) return std::unexpected(ok.error());
   }
-  return std::filesystem::relative(*aside, root_).string();
+  return aside->lexically_relative(root_).string();
 }
 
 Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint now) {
@@ -357,7 +383,7 @@ Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint n
   if (!aside) return std::unexpected(aside.error());
   for (const auto& [file, _] : *files)
     if (auto ok = fs_.rename(pendingDir() / file, *aside / file); !ok) return std::unexpected(ok.error());
-  return std::filesystem::relative(*aside, root_).string();
+  return aside->lexically_relative(root_).string();
 }
 
 Result<std::string> Volume::keepAside(const CertFiles& files, const std::string& why, TimePoint now) {
@@ -366,7 +392,7 @@ Result<std::string> Volume::keepAside(const CertFiles& files, const std::string&
   for (const char* file : kSetFiles)
     if (auto ok = fs_.writeNew(*aside / file, fileOf(files, file), 0600, std::nullopt); !ok)
       return std::unexpected(ok.error());
-  return std::filesystem::relative(*aside, root_).string();
+  return aside->lexically_relative(root_).string();
 }
 
 }  // namespace sc::store

@@ -75,6 +75,7 @@ class Volume {
   Path canonical() const { return root_ / "sidecert" / "sets" / name_; }
   Path pendingDir() const { return root_ / "sidecert" / "pending" / name_; }
   Result<Path> newAsideFolder(const std::string& why, TimePoint now);
+  Path liveEntry(const std::string& file);
   Result<std::string> nextId();
   Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
   Status swapLink(const std::string& id, TimePoint now);

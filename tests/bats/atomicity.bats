@@ -107,3 +107,30 @@ volume_on_tmpfs() { # SIZE
   [ "$(live_serial)" = "$serial" ]
   live_pair_matches
 }
+
+@test "once exits 1 when the set it meant to restore could not be written: live/ is what counts" {
+  volume_on_tmpfs 64k
+  rm -rf "$LIVE"
+  head -c 1M /dev/zero >"$MNT/filler" 2>/dev/null || true
+  run --separate-stderr "$SIDECERT" once
+  [[ "$stderr" == *"publish_failed"*"No space left on device"* ]]
+  [ ! -e "$LIVE/cert.pem" ]
+  [ "$status" -eq 1 ]
+  [[ "$output" == "no valid certificate in $LIVE" ]]
+  run "$SIDECERT" status
+  [ "$status" -eq 1 ]
+}
+
+@test "a lock file hard-linked to a file outside the volume is replaced, the outside file untouched" {
+  "$SIDECERT" once 2>/dev/null
+  printf 'precious\n' >"$BATS_TEST_TMPDIR/outside"
+  touch -d '2001-01-01' "$BATS_TEST_TMPDIR/outside"
+  before="$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")"
+  rm -f "$VOL/sidecert/lock"
+  ln "$BATS_TEST_TMPDIR/outside" "$VOL/sidecert/lock"
+  run "$SIDECERT" once
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/outside")" = precious ]
+  [ "$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")" = "$before" ]
+  [ "$(stat -c %h "$VOL/sidecert/lock")" -eq 1 ]
+}

@@ -53,8 +53,9 @@ teardown() {
   log_has "stopping"
   ! log_has "cert_issued.*source=acme" || false
   [ "$(pebble_orders)" -eq "$orders" ]
-  # Pebble's validation sleeps were still running: the exit did not wait them out
-  (( took < 3000 ))
+  # within the promised second (and what a process exit costs here), not after
+  # Pebble's validation sleeps of up to 8 s
+  (( took < 1000 + $(process_overhead_ms) ))
 }
 
 @test "a renewal margin past the lifetime and a stream of SIGHUPs: one order, not a storm" {

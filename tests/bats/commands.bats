@@ -158,6 +158,50 @@ setup() { fresh_env; }
   [[ "$output" == *"missing.yml"* ]]
 }
 
+# VAR VALUE EXPECTED: check-config exits 2 with one line naming VAR and saying EXPECTED.
+refused() {
+  run env "$1=$2" "$SIDECERT" check-config
+  [ "$status" -eq 2 ] || { echo "$1=$2 gave status $status: $output" >&2; return 1; }
+  [ "${#lines[@]}" -eq 1 ] && [[ "$output" == *"$1"*"$3"* ]] || { echo "$1=$2: $output" >&2; return 1; }
+}
+
+@test "check-config: numbers out of range, IP literals, bad addresses and derived names exit 2 naming the key" {
+  refused SIDECERT_FILE_GROUP 99999999999999999999999 "not a group number"
+  refused SIDECERT_FILE_GROUP 4294967296 "not a group number"
+  refused SIDECERT_FILE_GROUP 4294967295 "not a group number"
+  for ip in 127.1 0x7f.0.0.1 0177.0.0.1 2130706433 0x7f000001 1.2.3.04 a.b.123; do
+    refused SIDECERT_DOMAINS "$ip" "IP address"
+  done
+  refused SIDECERT_EMAIL "ops@" "not an email address"
+  refused SIDECERT_EMAIL "ops@bad_domain.test" "not an email address"
+  refused SIDECERT_EMAIL "o p@a.test" "not an email address"
+  refused SIDECERT_ACME_DIRECTORY "https:///dir" "not an https:// URL"
+  refused SIDECERT_ACME_DIRECTORY "https://user:pw@ca.test/dir" "not an https:// URL"
+  refused SIDECERT_ACME_DIRECTORY "https://ca.test/d ir" "not an https:// URL"
+  refused SIDECERT_HTTP01_LISTEN "example.test:80" "not an IPv4 or [IPv6] address"
+  refused SIDECERT_HTTP01_LISTEN "999.1.1.1:80" "not an IPv4 or [IPv6] address"
+  long="$(printf 'a%.0s' $(seq 1 60)).$(printf 'b%.0s' $(seq 1 10)).test"
+  refused SIDECERT_DOMAINS "$long" "set SIDECERT_NAME"
+  SIDECERT_DOMAINS="$long" SIDECERT_NAME=short run "$SIDECERT" check-config
+  [ "$status" -eq 0 ]
+  # and what is right still passes
+  SIDECERT_FILE_GROUP=4294967294 SIDECERT_EMAIL="o.p+x@a.test" SIDECERT_HTTP01_LISTEN="[::1]:80" \
+    SIDECERT_ACME_DIRECTORY="https://ca.test:14000/dir" run "$SIDECERT" check-config
+  [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+}
+
+@test "check-config: a YAML key set twice, or a file over 1 MiB, is refused with exit 2" {
+  unset SIDECERT_DOMAINS
+  printf 'domains: a.test\nkey_type: ec256\nkey_type: rsa2048\n' >"$BATS_TEST_TMPDIR/c.yml"
+  run "$SIDECERT" check-config --config "$BATS_TEST_TMPDIR/c.yml"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"c.yml:3: key_type: set twice (first at "*"c.yml:2)"* ]]
+  { echo "domains: a.test"; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >"$BATS_TEST_TMPDIR/big.yml"
+  run "$SIDECERT" check-config --config "$BATS_TEST_TMPDIR/big.yml"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"big.yml: the config file is larger than 1 MiB"* ]]
+}
+
 @test "a bad setting makes every command exit 2, and writes nothing" {
   SIDECERT_KEY_TYPE=dsa run "$SIDECERT" once
   [ "$status" -eq 2 ]

@@ -28,16 +28,18 @@ reloads() { wc -l <"$BATS_TEST_TMPDIR/reloads" 2>/dev/null || echo 0; }
 reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 
 @test "SIGTERM and SIGINT stop the supervisor within a second, exit 0" {
+  overhead=$(process_overhead_ms)
   for sig in TERM INT; do
     start_supervisor
     kill -"$sig" "$SUP_PID"
     start=$(date +%s%N)
-    wait_until 2 bash -c "! kill -0 $SUP_PID 2>/dev/null"
+    wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
     elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     wait "$SUP_PID"; rc=$?
     SUP_PID=
     [ "$rc" -eq 0 ]
-    [ "$elapsed_ms" -lt 1000 ]
+    echo "# SIG$sig: exit in $elapsed_ms ms (a process start and exit costs $overhead ms here)" >&3
+    [ "$elapsed_ms" -lt $((1000 + overhead)) ]
   done
   [ "$(log_count '"stopping\|stopping')" -ge 2 ]
 }
@@ -179,21 +181,59 @@ SH
   grep reload_failed "$LOG" | grep -q "no process named 'no-such-gateway' is visible"
 }
 
-@test "after binding the responder, the supervisor gives up CAP_NET_BIND_SERVICE" {
-  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
-  SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
-  log_has privileges_dropped
-  # capabilities belong to threads: the responder's own thread must have none to give up either
+cap_of() { awk -v k="$2:" '$1 == k {print $2}' "$1/status"; }   # TASK FIELD
+
+# PID KEPT_MASK: every thread holds at most KEPT_MASK, inherits nothing, has no_new_privs.
+threads_hold_only() {
   local task threads=0
-  for task in /proc/"$SUP_PID"/task/*; do
-    eff="$(awk '/^CapEff/ {print $2}' "$task/status")"
-    prm="$(awk '/^CapPrm/ {print $2}' "$task/status")"
-    (( (0x$eff & 0x400) == 0 ))    # bit 10: CAP_NET_BIND_SERVICE
-    (( (0x$prm & 0x400) == 0 ))
-    (( (0x$eff & 0x4) != 0 ))      # CAP_DAC_READ_SEARCH stays: user keys owned by others
+  for task in /proc/"$1"/task/*; do
+    for set in CapEff CapPrm; do
+      (( (0x$(cap_of "$task" $set) & ~$2) == 0 )) || { echo "$task $set $(cap_of "$task" $set)" >&2; return 1; }
+    done
+    (( 0x$(cap_of "$task" CapInh) == 0 && 0x$(cap_of "$task" CapAmb) == 0 ))
+    [ "$(cap_of "$task" NoNewPrivs)" = 1 ]
+    echo "# thread $(cat "$task/comm"): CapEff=$(cap_of "$task" CapEff) CapBnd=$(cap_of "$task" CapBnd)" >&3
     threads=$((threads + 1))
   done
-  (( threads >= 2 ))               # the supervisor and the responder's loop at least
+  (( threads >= 2 ))   # the supervisor and the responder's loop at least
+}
+
+@test "as plain root, the supervisor keeps only the capabilities it uses, on every thread, and no_new_privs" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
+  SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
+  grep privileges_dropped "$LOG" | grep -q "kept=dac_read_search "
+  threads_hold_only "$SUP_PID" 0x4   # CAP_DAC_READ_SEARCH: user keys owned by others
+  if (( (0x$(cap_of /proc/self CapEff) & 0x100) != 0 )); then   # we have CAP_SETPCAP: so had sidecert
+    (( 0x$(cap_of "/proc/$SUP_PID" CapBnd) == 0x4 ))
+  fi
+  stop_supervisor
+  : >"$LOG"
+  # a file group and a signal reload need CAP_CHOWN and CAP_KILL: those stay too, nothing else
+  SIDECERT_FILE_GROUP=0 SIDECERT_RELOAD=signal:no-such-gateway SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir \
+    SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
+  grep privileges_dropped "$LOG" | grep -q "kept=dac_read_search,chown,kill "
+  threads_hold_only "$SUP_PID" 0x25   # bits 0, 2, 5
+}
+
+@test "the reload command gets no capability back, and neither sidecert's descriptors nor its secrets" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
+  printf '#!/bin/sh\ngrep -E "^(Cap|NoNewPrivs)" /proc/self/status >"%s/child"\nls /proc/self/fd >"%s/fds"\nenv >"%s/env"\n' \
+    "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/probe.sh"
+  chmod +x "$BATS_TEST_TMPDIR/probe.sh"
+  SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/probe.sh" SIDECERT_EAB_KID=kid SIDECERT_EAB_HMAC_KEY=c2VjcmV0LWhtYWM \
+    SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
+  wait_until 10 [ -s "$BATS_TEST_TMPDIR/env" ]
+  cat "$BATS_TEST_TMPDIR/child" >&3
+  # a root shell exec'd by a process with no_new_privs gets no more than sidecert kept
+  for set in CapEff CapPrm; do
+    (( (0x$(awk -v k="$set:" '$1 == k {print $2}' "$BATS_TEST_TMPDIR/child") & ~0x4) == 0 ))
+  done
+  grep -q "NoNewPrivs:.*1" "$BATS_TEST_TMPDIR/child"
+  # 0, 1, 2, the script's own fd (sh reads it), and what ls opens: no socket of sidecert's
+  (( $(wc -l <"$BATS_TEST_TMPDIR/fds") <= 5 ))
+  ! grep -q -e SIDECERT_EAB -e c2VjcmV0LWhtYWM "$BATS_TEST_TMPDIR/env" || false
+  grep -q "^SIDECERT_LIVE=$LIVE$" "$BATS_TEST_TMPDIR/env"
+  grep -q "^SIDECERT_SOURCE=self-signed$" "$BATS_TEST_TMPDIR/env"
 }
 
 @test "files dropped while a slow reload runs (before the new set is watched) are still adopted" {

@@ -27,6 +27,7 @@ class FaultyFs final : public sc::store::FileSystem {
   sc::Status syncDir(const Path& d) override { return change([&] { return real_.syncDir(d); }); }
   sc::Status remove(const Path& p) override { return change([&] { return real_.remove(p); }); }
   sc::Status removeTree(const Path& p) override { return change([&] { return real_.removeTree(p); }); }
+  sc::Result<int> openLock(const Path& p) override { return real_.openLock(p); }
 
  private:
   template <class F>

@@ -54,7 +54,7 @@ class FakeIssuer : public sources::CertSource {
 
 class FakeReloader : public reload::Reloader {
  public:
-  Status reload() override {
+  Status reload(const reload::ReloadEvent&) override {
     ++calls;
     if (failing) return fail("gateway not running");
     return {};

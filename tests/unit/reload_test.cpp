@@ -1,10 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <deque>
 #include <map>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "config/reload_spec.h"
+#include "log/log.h"
+#include "reload/command_reloader.h"
 #include "reload/docker_reloader.h"
 #include "reload/signal_reloader.h"
 
@@ -76,7 +82,7 @@ TEST(SignalReloader, SignalsTheMasterNotItsWorkers) {
                      {9, 7, "nginx", "nginx"},
                      {12, 1, "sh", "sh"}};
   SignalReloader r(procs, "nginx", SIGHUP);
-  ASSERT_TRUE(r.reload());
+  ASSERT_TRUE(r.reload({}));
   EXPECT_EQ(procs.sent, (std::vector<std::pair<pid_t, int>>{{7, SIGHUP}}));
 }
 
@@ -85,15 +91,23 @@ TEST(SignalReloader, MatchesLongNamesByTheirFirstArgument) {
   // the kernel cuts comm at 15 characters
   procs.processes = {{3, 1, "express-gateway", "express-gateway-server"}, {4, 1, "node", "node"}};
   SignalReloader r(procs, "express-gateway-server", SIGUSR1);
-  ASSERT_TRUE(r.reload());
+  ASSERT_TRUE(r.reload({}));
   EXPECT_EQ(procs.sent, (std::vector<std::pair<pid_t, int>>{{3, SIGUSR1}}));
+}
+
+TEST(SignalReloader, ALongNameIsMatchedWholeNotByTheKernelsFirst15Characters) {
+  FakeProcesses procs;
+  procs.processes = {{3, 1, "gateway-main-pr", "gateway-main-proxy"}, {4, 1, "gateway-main-pr", "gateway-main-process"}};
+  SignalReloader r(procs, "gateway-main-process", SIGHUP);
+  ASSERT_TRUE(r.reload({}));
+  EXPECT_EQ(procs.sent, (std::vector<std::pair<pid_t, int>>{{4, SIGHUP}}));
 }
 
 TEST(SignalReloader, NothingToSignalSaysHowToShareThePidNamespace) {
   FakeProcesses procs;
   procs.processes = {{1, 0, "sidecert", "sidecert"}};
   SignalReloader r(procs, "nginx", SIGHUP);
-  auto ok = r.reload();
+  auto ok = r.reload({});
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.error().message.find("pid: \"service:gateway\""), std::string::npos) << ok.error().message;
   EXPECT_TRUE(procs.sent.empty());
@@ -136,7 +150,7 @@ TEST(DockerReloader, RestartsTheServiceOfItsOwnComposeProject) {
   engine.replies["GET /containers/json?filters="] = {200, R"([{"Id":"gw1"},{"Id":"gw2"}])"};
   engine.replies["POST /containers/gw"] = {204, ""};
   DockerReloader r(engine, DockerReloader::Mode::RestartContainer, "gateway", "abc");
-  auto ok = r.reload();
+  auto ok = r.reload({});
   ASSERT_TRUE(ok) << ok.error().message;
   ASSERT_EQ(engine.asked.size(), 4u);
   // the filter names both the project and the service, URL-encoded
@@ -150,21 +164,30 @@ TEST(DockerReloader, OutsideComposeRestartsTheContainerOfThatName) {
   ScriptedEngine engine;
   engine.replies["POST /containers/my-gateway/restart"] = {204, ""};
   DockerReloader r(engine, DockerReloader::Mode::RestartContainer, "my-gateway", "abc");
-  ASSERT_TRUE(r.reload());
+  ASSERT_TRUE(r.reload({}));
   EXPECT_EQ(engine.asked.back(), "POST /containers/my-gateway/restart?t=10");
 }
 
 TEST(DockerReloader, AMissingContainerOrAnEngineErrorIsAClearFailure) {
   ScriptedEngine engine;
   DockerReloader missing(engine, DockerReloader::Mode::RestartContainer, "gw", "abc");
-  auto r = missing.reload();
+  auto r = missing.reload({});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no container or compose service named 'gw'"), std::string::npos);
 
   engine.replies["POST /containers/gw/restart"] = {500, R"({"message":"permission denied"})"};
-  auto e = missing.reload();
+  auto e = missing.reload({});
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message.find("HTTP 500: permission denied"), std::string::npos) << e.error().message;
+}
+
+TEST(DockerReloader, NamesAndIdsAreOnePathSegmentEach) {
+  ScriptedEngine engine;
+  DockerReloader r(engine, DockerReloader::Mode::RestartContainer, "../images/x?force=1", "../../v1.41/info#");
+  EXPECT_FALSE(r.reload({}));
+  ASSERT_EQ(engine.asked.size(), 2u);
+  EXPECT_EQ(engine.asked[0], "GET /containers/..%2F..%2Fv1.41%2Finfo%23/json");
+  EXPECT_EQ(engine.asked[1], "POST /containers/..%2Fimages%2Fx%3Fforce%3D1/restart?t=10");
 }
 
 TEST(DockerReloader, ForceUpdatesTheServiceOfItsOwnStack) {
@@ -175,7 +198,7 @@ TEST(DockerReloader, ForceUpdatesTheServiceOfItsOwnStack) {
       200, R"({"ID":"svc9","Version":{"Index":41},"Spec":{"Name":"express-gateway_express-gw","TaskTemplate":{"ForceUpdate":2}}})"};
   engine.replies["POST /services/svc9/update"] = {200, R"({"Warnings":null})"};
   DockerReloader r(engine, DockerReloader::Mode::UpdateService, "express-gw", "abc");
-  auto ok = r.reload();
+  auto ok = r.reload({});
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(engine.asked.back(), "POST /services/svc9/update?version=41");
   EXPECT_NE(engine.bodies.back().find("\"ForceUpdate\":3"), std::string::npos) << engine.bodies.back();
@@ -186,7 +209,46 @@ TEST(DockerReloader, NoSuchServiceNamesBothCandidates) {
   ScriptedEngine engine;
   engine.replies["GET /containers/abc/json"] = {200, R"({"Config":{"Labels":{"com.docker.stack.namespace":"s"}}})"};
   DockerReloader r(engine, DockerReloader::Mode::UpdateService, "gw", "abc");
-  auto ok = r.reload();
+  auto ok = r.reload({});
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.error().message.find("no swarm service named 'gw' or 's_gw'"), std::string::npos) << ok.error().message;
+}
+
+namespace {
+
+// The lines a reload command printed, as sidecert logged them.
+std::vector<std::string> outputOf(std::vector<std::string> argv) {
+  std::vector<std::string> lines;
+  sc::log::captureForTests([&](const std::string& line) {
+    auto at = line.find("line=");
+    if (line.find("reload_output") == std::string::npos || at == std::string::npos) return;
+    std::string value = line.substr(at + 5);
+    if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);  // quoted when it has '='
+    lines.push_back(value);
+  });
+  CommandReloader r(std::move(argv), std::chrono::seconds(10));
+  auto ok = r.reload({"gw", "/vol/live/gw", "acme"});
+  sc::log::captureForTests(nullptr);
+  EXPECT_TRUE(ok) << ok.error().message;
+  return lines;
+}
+
+}  // namespace
+
+TEST(CommandReloader, TheChildGetsItsDocumentedEnvironmentAndNoSecret) {
+  ::setenv("SIDECERT_EAB_HMAC_KEY", "secret-hmac", 1);
+  auto env = outputOf({"/usr/bin/env"});
+  ::unsetenv("SIDECERT_EAB_HMAC_KEY");
+  std::sort(env.begin(), env.end());
+  EXPECT_EQ(env, (std::vector<std::string>{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                           "SIDECERT_LIVE=/vol/live/gw", "SIDECERT_NAME=gw", "SIDECERT_SOURCE=acme"}));
+}
+
+TEST(CommandReloader, TheChildInheritsNoDescriptorButItsStandardOnes) {
+  int leaky = ::open("/dev/null", O_RDONLY);  // as Poco opens its sockets: without O_CLOEXEC
+  ASSERT_GE(leaky, 3);
+  auto fds = outputOf({"/bin/ls", "/proc/self/fd"});
+  ::close(leaky);
+  // 0, 1, 2 and the one ls opens for the listing; with `leaky` inherited, five
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "3"}));
 }

@@ -20,6 +20,10 @@ class TempDir {
     std::ofstream(root_ / rel) << text;
     return path(rel);
   }
+  std::string read(const std::string& rel) const {
+    std::ifstream in(root_ / rel);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
 
  private:
   std::filesystem::path root_;

@@ -161,3 +161,20 @@ TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
   ASSERT_TRUE(v.restoreFiles(*rec, {"privkey.pem"}));
   EXPECT_TRUE(v.inspect()->foreign.empty());
 }
+
+TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), "gw");
+  ASSERT_TRUE(v.prepare());
+  ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0));
+  for (const char* foreign : {"set-99999999999999999999", "set-9223372036854775807", "set-999999999", "set-000002",
+                              "set-000003.tmp"})
+    std::filesystem::create_directories(dir.path(std::string("archive/gw/") + foreign));
+  auto rec = v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(1));
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->id, "set-000004");
+  auto latest = v.latestSet();
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->id, "set-000004");
+}
