@@ -22,13 +22,14 @@ ensure_packages "${BUILD_PACKAGES[@]}"
 build_sidecert build sidecert >/dev/null
 
 export SIDECERT_VOLUME="${SIDECERT_VOLUME:-$PWD/.run/volume}"
+export SIDECERT_STATE_DIR="${SIDECERT_STATE_DIR:-$PWD/.run/state}"
 export SIDECERT_HTTP01_LISTEN="${SIDECERT_HTTP01_LISTEN:-127.0.0.1:5002}"
 
 if ! $pebble; then
   export SIDECERT_DOMAINS="${SIDECERT_DOMAINS:-localhost}"
   export SIDECERT_ACME_DIRECTORY="${SIDECERT_ACME_DIRECTORY:-none}"
   echo "sidecert: volume $SIDECERT_VOLUME, names $SIDECERT_DOMAINS; see it with:" >&2
-  echo "  SIDECERT_VOLUME=$SIDECERT_VOLUME SIDECERT_DOMAINS=$SIDECERT_DOMAINS build/sidecert status" >&2
+  echo "  SIDECERT_VOLUME=$SIDECERT_VOLUME SIDECERT_STATE_DIR=$SIDECERT_STATE_DIR SIDECERT_DOMAINS=$SIDECERT_DOMAINS build/sidecert status" >&2
   exec build/sidecert run
 fi
 

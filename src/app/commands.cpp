@@ -60,6 +60,7 @@ int version() {
 int checkConfig(const Settings& s) {
   std::cout << "configuration is valid\n"
             << "  lineage      " << s.name << " -> " << (s.volume / "live" / s.name).string() << "/\n"
+            << "  state        " << s.stateDir.string() << "/  (account keys, what sidecert wrote, backoff, lock)\n"
             << "  names        " << sources::joinNames(s.domains)
             << (s.domainsFromHostname ? "  (none configured: this host's name)" : "") << "\n"
             << "  key type     " << keyTypeName(s.keyType) << "\n"
@@ -124,10 +125,10 @@ int once(Runtime& rt) {
     return kExitNoCertificate;
   }
   auto deadline = std::chrono::steady_clock::now() + kOnceLockWait;
-  auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume);
+  auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.stateDir);
   while (!lock && lock.error().code == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume);
+    lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.stateDir);
   }
   if (!lock) {
     log::error("once_failed", {{"error", lock.error().message}});
@@ -255,9 +256,9 @@ int revoke(Runtime& rt, int reason) {
     if (auto marked = rt.volume.markRevoked(view->set->id, Clock::now()); !marked)
       log::error("revoke_not_recorded", {{"error", marked.error().message}});
     // A running supervisor replaces it now; with none running, we do.
-    if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.volume)) {
+    if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.stateDir)) {
       ::kill(*pid, SIGHUP);
-    } else if (auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.volume)) {
+    } else if (auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.stateDir)) {
       if (auto ok = readyForAPass(rt); ok) rt.lineage->pass(Clock::now());
       else log::error("revoke_failed", {{"name", rt.settings.name}, {"error", ok.error().message}});
     }

@@ -36,7 +36,7 @@ bool waitForLock(store::FileSystem& fs, const store::Path& root, std::optional<s
       lock.emplace(std::move(*got));
       return true;
     }
-    if (!logged) log::warn("waiting_for_lock", {{"volume", root.string()}, {"reason", got.error().message}});
+    if (!logged) log::warn("waiting_for_lock", {{"state_dir", root.string()}, {"reason", got.error().message}});
     logged = true;
     sigset_t set;
     sigemptyset(&set);
@@ -62,7 +62,7 @@ int Supervisor::run() {
     return 1;
   }
   std::optional<store::VolumeLock> lock;
-  if (!waitForLock(rt_.fs, rt_.settings.volume, lock)) return 0;
+  if (!waitForLock(rt_.fs, rt_.settings.stateDir, lock)) return 0;
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});

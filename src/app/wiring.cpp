@@ -41,10 +41,10 @@ Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stopSigna
                  std::unique_ptr<net::CurlTransport> http)
     : settings(std::move(s)),
       stop(std::move(stopSignal)),
-      fs({settings.volume}),
-      volume(fs, settings.volume, settings.name, keyGroup),
-      state(fs, settings.volume, settings.name),
-      accounts(fs, settings.volume),
+      fs({settings.volume, settings.stateDir}),
+      volume(fs, settings.volume, settings.stateDir, settings.name, keyGroup),
+      state(fs, settings.stateDir, settings.name),
+      accounts(fs, settings.stateDir),
       transport(std::move(http)),
       tokens(std::make_shared<http01::TokenStore>()) {
   std::vector<sources::CertSource*> issuers;

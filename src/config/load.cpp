@@ -99,6 +99,13 @@ Status applyName(Settings& s, const RawValue& v) {
   return {};
 }
 
+Status applyStateDir(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (scalar(v).empty() || scalar(v).front() != '/') return fail("'" + scalar(v) + "' is not an absolute path");
+  s.stateDir = std::filesystem::path(scalar(v)).lexically_normal();
+  return {};
+}
+
 Status applyVolume(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
   if (scalar(v).empty()) return fail("is empty");
@@ -265,6 +272,7 @@ const std::vector<Setting>& settingsTable() {
       {"email", "SIDECERT_EMAIL", applyEmail},
       {"name", "SIDECERT_NAME", applyName},
       {"volume", "SIDECERT_VOLUME", applyVolume},
+      {"state_dir", "SIDECERT_STATE_DIR", applyStateDir},
       {"acme_directory", "SIDECERT_ACME_DIRECTORY", applyDirectory},
       {"acme_ca_bundle", "SIDECERT_ACME_CA_BUNDLE", applyCaBundle},
       {"eab_kid", "SIDECERT_EAB_KID", std::bind(applyString, &Settings::eabKid, _1, _2)},
@@ -423,6 +431,11 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
   if (s.eabKid.empty() != s.eabHmacKey.empty())
     return fail(std::string(s.eabKid.empty() ? "SIDECERT_EAB_KID" : "SIDECERT_EAB_HMAC_KEY") +
                 ": External Account Binding needs both SIDECERT_EAB_KID and SIDECERT_EAB_HMAC_KEY");
+  auto inside = s.stateDir.lexically_relative(s.volume.lexically_normal());
+  if (!inside.empty() && *inside.begin() != "..")
+    return fail((s.origins["state_dir"] == "default" ? "SIDECERT_STATE_DIR" : s.origins["state_dir"]) + ": " +
+                s.stateDir.string() + " is inside the volume " + s.volume.string() +
+                ", which the gateway shares: give sidecert's state a folder of its own");
   if (s.domains.empty()) {
     auto host = validateDomain(hostname);
     s.domains = {host ? *host : std::string("localhost")};

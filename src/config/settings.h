@@ -27,6 +27,9 @@ struct Settings {
   std::string email;
   std::string name;                   // lineage: live/<name>/
   std::filesystem::path volume = "/etc/letsencrypt";
+  // sidecert's own: account keys, what it wrote, backoff, budget, lock. Never in
+  // the volume, which the gateway shares.
+  std::filesystem::path stateDir = "/var/lib/sidecert";
   std::vector<std::string> acmeDirectories;  // expanded URLs, tried in order; empty = ACME off
   std::string acmeCaBundle;
   std::string eabKid;

@@ -43,7 +43,7 @@ Result<std::unique_ptr<crypto::KeySigner>> AcmeSource::accountKey() {
   std::optional<crypto::PrivateKey> key;
   if (auto pem = accounts_.key(options_.directoryUrl)) {
     auto parsed = crypto::PrivateKey::fromPem(*pem);
-    if (!parsed) return wrap("the ACME account key under sidecert/accounts/", parsed.error());
+    if (!parsed) return wrap("the ACME account key in the state folder's accounts/", parsed.error());
     key = std::move(*parsed);
   } else {
     auto made = crypto::PrivateKey::generate(accountKeyFor(options_.accountKeyType));

@@ -11,7 +11,7 @@ std::string AccountStore::folderFor(const std::string& url) {
   return s.substr(0, 120);
 }
 
-Path AccountStore::dir(const std::string& url) const { return root_ / "sidecert" / "accounts" / folderFor(url); }
+Path AccountStore::dir(const std::string& url) const { return root_ / "accounts" / folderFor(url); }
 
 std::optional<std::string> AccountStore::key(const std::string& url) {
   auto k = fs_.readFile(dir(url) / "key.pem");
@@ -20,7 +20,7 @@ std::optional<std::string> AccountStore::key(const std::string& url) {
 }
 
 Status AccountStore::replace(const Path& file, const std::string& bytes, mode_t mode) {
-  for (const Path& d : {root_ / "sidecert" / "accounts", file.parent_path()})
+  for (const Path& d : {root_, root_ / "accounts", file.parent_path()})
     if (auto ok = fs_.makeDir(d, 0700); !ok) return ok;
   Path tmp = file;
   tmp += ".tmp";

@@ -1,5 +1,5 @@
 #pragma once
-// ACME accounts under sidecert/accounts/<CA>/: the key (0600) and the account
+// ACME accounts under <state dir>/accounts/<CA>/: the key (0600) and the account
 // URL, one per directory URL, so that a restart never makes a second account.
 #include <optional>
 #include <string>
@@ -10,7 +10,7 @@ namespace sc::store {
 
 class AccountStore {
  public:
-  AccountStore(FileSystem& fs, Path root);
+  AccountStore(FileSystem& fs, Path stateDir);
   std::optional<std::string> key(const std::string& directoryUrl);
   Status saveKey(const std::string& directoryUrl, const std::string& pem);
   std::optional<std::string> accountUrl(const std::string& directoryUrl);

@@ -58,13 +58,14 @@ int openat2(int dir, const Path& rel, int flags, std::uint64_t resolve) {
 int openDirBeneath(int root, const Path& rel, int flags) {
   int fd = openat2(root, rel, flags | O_DIRECTORY | O_CLOEXEC,
                    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno == EXDEV) errno = ELOOP;  // a way out of the root: a link or a ".."
   if (fd >= 0 || errno != ENOSYS) return fd;
   Fd cur(::dup(root));
   std::vector<Path> parts(rel.begin(), rel.end());
   for (std::size_t i = 0; i < parts.size() && cur.fd >= 0; ++i) {
     if (parts[i] == "." || parts[i].empty()) continue;
     if (parts[i] == "..") {
-      errno = EXDEV;
+      errno = ELOOP;
       return -1;
     }
     int last = i + 1 == parts.size() ? flags : O_PATH;
@@ -103,7 +104,7 @@ int openBeneath(const Path& root, const Path& rel, bool& escaped) {
 
 // An error for an operation on `p`, in words for a link in the way.
 Error failAt(const std::string& what, const Path& p) {
-  if (errno == ELOOP || errno == EXDEV)
+  if (errno == ELOOP)
     return fail(what + " " + p.string() + ": a symbolic link is in the way (sidecert never writes through one)",
                 errno).error();
   return failErrno(what, p.string()).error();
@@ -164,7 +165,7 @@ Result<PosixFileSystem::Anchored> PosixFileSystem::anchor(const Path& p) const {
   }
   std::string allowed;
   for (const auto& r : roots_) allowed += (allowed.empty() ? "" : ", ") + r.string();
-  return fail(p.string() + " is outside the folders sidecert writes to (" + allowed + ")", EXDEV);
+  return fail(p.string() + " is outside the folders sidecert writes to (" + allowed + ")", EPERM);
 }
 
 PosixFileSystem::Anchored::~Anchored() {

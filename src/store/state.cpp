@@ -137,14 +137,14 @@ Status StateStore::save(const LineageState& state) {
 }
 
 Result<VolumeLock> VolumeLock::tryAcquire(FileSystem& fs, const Path& root) {
-  Path path = root / "sidecert" / "lock";
+  Path path = root / "lock";
   auto opened = fs.openLock(path);
   if (!opened) return std::unexpected(opened.error());
   int fd = *opened;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;
     ::close(fd);
-    if (e == EWOULDBLOCK) return fail("another sidecert is managing " + root.string(), EWOULDBLOCK);
+    if (e == EWOULDBLOCK) return fail("another sidecert holds " + path.string(), EWOULDBLOCK);
     errno = e;
     return failErrno("lock", path.string());
   }
@@ -155,8 +155,8 @@ Result<VolumeLock> VolumeLock::tryAcquire(FileSystem& fs, const Path& root) {
 }
 
 std::optional<int> VolumeLock::holder(FileSystem& fs, const Path& root) {
-  if (fs.kind(root / "sidecert" / "lock").value_or(EntryKind::Missing) != EntryKind::File) return std::nullopt;
-  auto opened = fs.openLock(root / "sidecert" / "lock");
+  if (fs.kind(root / "lock").value_or(EntryKind::Missing) != EntryKind::File) return std::nullopt;
+  auto opened = fs.openLock(root / "lock");
   if (!opened) return std::nullopt;
   int fd = *opened;
   bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;

@@ -39,25 +39,26 @@ struct LineageState {
 
 class StateStore {
  public:
-  StateStore(FileSystem& fs, Path root, std::string name);
+  // stateDir: SIDECERT_STATE_DIR; the file is state-<name>.json in it.
+  StateStore(FileSystem& fs, Path stateDir, std::string name);
   // A missing or unreadable state file is an empty state: it only holds hints.
   LineageState load();
   Status save(const LineageState& state);
 
  private:
-  Path file() const { return root_ / "sidecert" / ("state-" + name_ + ".json"); }
+  Path file() const { return root_ / ("state-" + name_ + ".json"); }
   FileSystem& fs_;
   Path root_;
   std::string name_;
 };
 
-// One sidecert at a time per volume (two replicas, or `once` beside `run`):
-// an flock on sidecert/lock, released by the kernel when the holder dies.
+// One sidecert at a time per state folder (two replicas, or `once` beside `run`):
+// an flock on <state dir>/lock, released by the kernel when the holder dies.
 class VolumeLock {
  public:
   // The holder's PID is written into the lock file, for `revoke` to signal it.
-  static Result<VolumeLock> tryAcquire(FileSystem& fs, const Path& root);
-  static std::optional<int> holder(FileSystem& fs, const Path& root);
+  static Result<VolumeLock> tryAcquire(FileSystem& fs, const Path& stateDir);
+  static std::optional<int> holder(FileSystem& fs, const Path& stateDir);
   VolumeLock(VolumeLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   VolumeLock& operator=(VolumeLock&& other) noexcept {
     std::swap(fd_, other.fd_);

@@ -10,6 +10,8 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/time_format.h"
+#include "log/log.h"
+#include "store/migrate.h"
 
 namespace sc::store {
 namespace {
@@ -51,20 +53,27 @@ std::optional<Source> sourceFromMeta(const std::string& json) { return parseMeta
 
 }  // namespace
 
-Volume::Volume(FileSystem& fs, Path root, std::string name, std::optional<gid_t> keyGroup)
-    : fs_(fs), root_(std::move(root)), name_(std::move(name)), keyGroup_(keyGroup) {}
+Volume::Volume(FileSystem& fs, Path root, Path stateDir, std::string name, std::optional<gid_t> keyGroup)
+    : fs_(fs), root_(std::move(root)), stateDir_(std::move(stateDir)), name_(std::move(name)), keyGroup_(keyGroup) {}
 
 Status Volume::prepare() {
-  Path ancestor;
-  for (const auto& part : root_.parent_path()) {  // a volume folder may be new, parents and all
-    ancestor /= part;
-    if (fs_.kind(ancestor).value_or(EntryKind::Missing) == EntryKind::Missing)
-      if (auto ok = fs_.makeDir(ancestor, 0755); !ok) return wrap("prepare the volume", ok.error());
+  for (const Path& top : {root_, stateDir_}) {
+    Path ancestor;
+    for (const auto& part : top.parent_path()) {  // a folder may be new, parents and all
+      ancestor /= part;
+      if (fs_.kind(ancestor).value_or(EntryKind::Missing) == EntryKind::Missing)
+        if (auto ok = fs_.makeDir(ancestor, 0755); !ok) return wrap("prepare the volume", ok.error());
+    }
   }
+  for (const auto& [dir, mode] : {std::pair<Path, mode_t>{root_, 0755}, {stateDir_, 0700}})
+    if (auto ok = fs_.makeDir(dir, mode); !ok) return wrap("prepare the volume", ok.error());
+  auto moved = moveStateOutOfVolume(fs_, root_, stateDir_);
+  if (!moved) return wrap("move the state out of the volume", moved.error());
+  if (!moved->empty())
+    log::info("state_moved", {{"from", (root_ / "sidecert").string()}, {"to", stateDir_.string()}, {"what", *moved}});
   const std::pair<Path, mode_t> dirs[] = {
-      {root_, 0755},           {root_ / "live", 0755},           {root_ / "archive", 0755},
-      {archive(), 0755},       {root_ / "sidecert", 0700},       {root_ / "sidecert" / "sets", 0700},
-      {canonical(), 0700},     {root_ / "sidecert" / "pending", 0700}, {root_ / "sidecert" / "aside", 0700}};
+      {root_ / "live", 0755},       {root_ / "archive", 0755}, {archive(), 0755},  {asideDir(), 0700},
+      {stateDir_ / "sets", 0700}, {canonical(), 0700},       {stateDir_ / "pending", 0700}};
   for (const auto& [dir, mode] : dirs)
     if (auto ok = fs_.makeDir(dir, mode); !ok) return wrap("prepare the volume", ok.error());
   return {};
@@ -350,7 +359,7 @@ Result<std::map<std::string, std::string>> Volume::pending() {
 }
 
 Result<Path> Volume::newAsideFolder(const std::string& why, TimePoint now) {
-  Path base = root_ / "sidecert" / "aside";
+  Path base = asideDir();
   if (auto ok = fs_.makeDir(base, 0700); !ok) return std::unexpected(ok.error());
   std::string stem = formatTimeCompact(now) + "-" + why + "-" + name_;
   for (int n = 1; n < 1000; ++n) {

@@ -38,7 +38,9 @@ struct LiveView {
 
 class Volume {
  public:
-  Volume(FileSystem& fs, Path root, std::string name, std::optional<gid_t> keyGroup = std::nullopt);
+  // root: the shared volume; stateDir: sidecert's own folder (SIDECERT_STATE_DIR),
+  // which holds what sidecert wrote (sets/) and user files waiting (pending/).
+  Volume(FileSystem& fs, Path root, Path stateDir, std::string name, std::optional<gid_t> keyGroup = std::nullopt);
 
   const Path& root() const { return root_; }
   const std::string& name() const { return name_; }
@@ -72,8 +74,9 @@ class Volume {
  private:
   Path live() const { return root_ / "live" / name_; }
   Path archive() const { return root_ / "archive" / name_; }
-  Path canonical() const { return root_ / "sidecert" / "sets" / name_; }
-  Path pendingDir() const { return root_ / "sidecert" / "pending" / name_; }
+  Path canonical() const { return stateDir_ / "sets" / name_; }
+  Path pendingDir() const { return stateDir_ / "pending" / name_; }
+  Path asideDir() const { return root_ / "aside"; }
   Result<Path> newAsideFolder(const std::string& why, TimePoint now);
   Path liveEntry(const std::string& file);
   Result<std::string> nextId();
@@ -87,6 +90,7 @@ class Volume {
 
   FileSystem& fs_;
   Path root_;
+  Path stateDir_;
   std::string name_;
   std::optional<gid_t> keyGroup_;
 };

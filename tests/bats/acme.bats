@@ -31,8 +31,8 @@ chain_verifies() { # against Pebble's root, from its management port
   for ev in "source=self-signed" order_placed challenge_served "cert_issued.*source=acme" "source_chosen.*source=acme"; do
     grep -q "$ev" <<<"$stderr" || { echo "missing $ev" >&2; false; }
   done
-  # the account key is kept 0600 under sidecert/accounts/
-  [ "$(stat -c %a "$VOL"/sidecert/accounts/*/key.pem)" = 600 ]
+  # the account key is kept 0600 under the state folder's accounts/
+  [ "$(stat -c %a "$STATE"/accounts/*/key.pem)" = 600 ]
 }
 
 @test "half of all nonces rejected (PEBBLE_WFE_NONCEREJECT=50): badNonce is retried" {
@@ -93,7 +93,7 @@ chain_verifies() { # against Pebble's root, from its management port
   [ "$(status_field source)" = self-signed ]
   grep "issue_failed" <<<"$stderr" | grep -q "requires External Account Binding: set SIDECERT_EAB_KID and SIDECERT_EAB_HMAC_KEY"
   grep -q "fallback_self_signed" <<<"$stderr"
-  rm -f "$VOL/sidecert/state-example.test.json"   # forget the backoff: new settings
+  rm -f "$STATE/state-example.test.json"   # forget the backoff: new settings
   SIDECERT_EAB_KID="$PEBBLE_EAB_KID" SIDECERT_EAB_HMAC_KEY="$PEBBLE_EAB_KEY" "$SIDECERT" once 2>/dev/null
   [ "$(status_field source)" = acme ]
   ! grep -q "$PEBBLE_EAB_KEY" "$LOG" 2>/dev/null
@@ -107,8 +107,8 @@ chain_verifies() { # against Pebble's root, from its management port
   [ "$(status_field source)" = acme ]
   grep "issue_failed" <<<"$stderr" | grep -q "localhost:14999"
   # each CA has an account folder of its own, only the one that answered holds an account
-  [ -f "$VOL/sidecert/accounts/localhost_14000_dir/account-url" ]
-  [ ! -f "$VOL/sidecert/accounts/localhost_14999_dir/account-url" ]
+  [ -f "$STATE/accounts/localhost_14000_dir/account-url" ]
+  [ ! -f "$STATE/accounts/localhost_14999_dir/account-url" ]
 }
 
 @test "the CA down at start: self-signed at once, ACME when the CA comes up, no restart" {
@@ -129,7 +129,7 @@ chain_verifies() { # against Pebble's root, from its management port
   export SIDECERT_ACME_DIRECTORY="https://localhost:14999/dir"
   run --separate-stderr "$SIDECERT" once
   [ "$(grep -c issue_failed <<<"$stderr")" -eq 1 ]
-  jq -e '.ledgers["https://localhost:14999/dir"].failures == 1' "$VOL/sidecert/state-example.test.json" >/dev/null
+  jq -e '.ledgers["https://localhost:14999/dir"].failures == 1' "$STATE/state-example.test.json" >/dev/null
   run --separate-stderr "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(grep -c issue_failed <<<"$stderr" || true)" -eq 0 ]
@@ -158,13 +158,13 @@ chain_verifies() { # against Pebble's root, from its management port
   stop_supervisor
   "$SIDECERT" once 2>/dev/null
   [ "$(pebble_orders)" -eq "$orders" ]
-  [ "$(ls "$VOL/sidecert/accounts")" = localhost_14000_dir ]
+  [ "$(ls "$STATE/accounts")" = localhost_14000_dir ]
 }
 
 @test "a CA that forgot the account (Pebble restarted): a new account with the same key, then the order" {
   start_pebble
   "$SIDECERT" once 2>/dev/null
-  account="$VOL/sidecert/accounts/localhost_14000_dir"
+  account="$STATE/accounts/localhost_14000_dir"
   key="$(cat "$account/key.pem")"; url="$(cat "$account/account-url")"; serial="$(live_serial)"
   stop_pebble
   start_pebble

@@ -67,7 +67,7 @@ volume_on_tmpfs() { # SIZE
   wait "$READER_PID"
   READER_PID=
   read -r reads bad <"$BATS_TEST_TMPDIR/reads"
-  published="$(ls "$VOL/sidecert/sets/example.test" | sed -n 's/^set-0*\([0-9]*\)$/\1/p' | sort -n | tail -1)"
+  published="$(ls "$STATE/sets/example.test" | sed -n 's/^set-0*\([0-9]*\)$/\1/p' | sort -n | tail -1)"
   echo "# kills=$kills publications=$published reads=$reads bad=$bad" >&3
   [ "$bad" -eq 0 ] || { cat "$BATS_TEST_TMPDIR/reads.err" >&2; false; }
   echo "# a pass took up to ${slowest} ms" >&3
@@ -77,13 +77,13 @@ volume_on_tmpfs() { # SIZE
   # a final pass tidies what the kills left behind: no half-written set remains,
   # and every set a reader could reach is whole and matching
   "$SIDECERT" once 2>/dev/null
-  [ -z "$(ls -d "$VOL"/archive/example.test/*.tmp "$VOL"/sidecert/sets/example.test/*.tmp "$VOL"/live/.*.tmp 2>/dev/null)" ]
+  [ -z "$(ls -d "$VOL"/archive/example.test/*.tmp "$STATE"/sets/example.test/*.tmp "$VOL"/live/.*.tmp 2>/dev/null)" ]
   for set in "$VOL"/archive/example.test/set-*; do
     [ "$(ls "$set" | wc -l)" -eq 4 ]
     live_pair_matches "$set"
   done
-  [ -z "$(ls -A "$VOL/sidecert/pending/example.test" 2>/dev/null)" ]
-  [ -z "$(ls -A "$VOL/sidecert/aside" 2>/dev/null)" ]
+  [ -z "$(ls -A "$STATE/pending/example.test" 2>/dev/null)" ]
+  [ -z "$(ls -A "$VOL/aside" 2>/dev/null)" ]
   run "$SIDECERT" status
   [ "$status" -eq 0 ]
 }
@@ -126,11 +126,11 @@ volume_on_tmpfs() { # SIZE
   printf 'precious\n' >"$BATS_TEST_TMPDIR/outside"
   touch -d '2001-01-01' "$BATS_TEST_TMPDIR/outside"
   before="$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")"
-  rm -f "$VOL/sidecert/lock"
-  ln "$BATS_TEST_TMPDIR/outside" "$VOL/sidecert/lock"
+  rm -f "$STATE/lock"
+  ln "$BATS_TEST_TMPDIR/outside" "$STATE/lock"
   run "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(cat "$BATS_TEST_TMPDIR/outside")" = precious ]
   [ "$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")" = "$before" ]
-  [ "$(stat -c %h "$VOL/sidecert/lock")" -eq 1 ]
+  [ "$(stat -c %h "$STATE/lock")" -eq 1 ]
 }

@@ -23,14 +23,14 @@ teardown() {
     skip "Pebble validated before the kill (its sleeps are random); nothing to resume"
   fi
   [ "$(pebble_orders)" -eq 1 ]
-  jq -e '.pending_order.url' "$VOL/sidecert/state-example.test.json" >/dev/null
+  jq -e '.pending_order.url' "$STATE/state-example.test.json" >/dev/null
   run --separate-stderr "$SIDECERT" once
   [ "$status" -eq 0 ]
   [ "$(status_field source)" = acme ]
   grep -q order_resumed <<<"$stderr"
   ! grep -q order_placed <<<"$stderr" || false
   [ "$(pebble_orders)" -eq 1 ]
-  run jq -e '.pending_order' "$VOL/sidecert/state-example.test.json"
+  run jq -e '.pending_order' "$STATE/state-example.test.json"
   [ "$status" -ne 0 ]   # ended once the certificate was in hand
 }
 

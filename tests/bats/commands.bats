@@ -33,14 +33,16 @@ setup() { fresh_env; }
   cmp -s "$LIVE/cert.pem" "$LIVE/chain.pem"
 }
 
-@test "the volume has certbot's layout, a relative link, a 0600 key and a 0700 state folder" {
+@test "the volume has certbot's layout, a relative link, a 0600 key; sidecert's state is in a 0700 folder of its own" {
   "$SIDECERT" once 2>/dev/null
   [ -L "$VOL/live/example.test" ]
   target="$(readlink "$VOL/live/example.test")"
   [[ "$target" == ../archive/example.test/set-* ]]
   for f in privkey.pem cert.pem chain.pem fullchain.pem; do [ -f "$LIVE/$f" ]; done
   [ "$(stat -L -c %a "$LIVE/privkey.pem")" = 600 ]
-  [ "$(stat -c %a "$VOL/sidecert")" = 700 ]
+  [ "$(stat -c %a "$STATE")" = 700 ]
+  [ "$(ls "$VOL" | tr '\n' ' ')" = "archive aside live " ]   # nothing of sidecert's own in the gateway's volume
+  [ -f "$STATE/state-example.test.json" ] && [ -d "$STATE/sets/example.test" ]
   # the volume works at another mount point: the link is relative
   cp -a "$VOL" "$BATS_TEST_TMPDIR/moved"
   live_pair_matches "$BATS_TEST_TMPDIR/moved/live/example.test"
@@ -83,7 +85,7 @@ setup() { fresh_env; }
 @test "the configured key type is used for the self-signed key" {
   SIDECERT_KEY_TYPE=rsa2048 "$SIDECERT" once 2>/dev/null
   openssl pkey -in "$LIVE/privkey.pem" -noout -text | grep -q "Private-Key: (2048 bit"
-  rm -rf "$VOL"
+  rm -rf "$VOL" "$STATE"
   SIDECERT_KEY_TYPE=ec384 "$SIDECERT" once 2>/dev/null
   openssl pkey -in "$LIVE/privkey.pem" -noout -text | grep -q "NIST CURVE: P-384"
 }
@@ -236,12 +238,12 @@ refused() {
 
 @test "once while another sidecert holds the volume waits, then says so, exit 1" {
   "$SIDECERT" once 2>/dev/null
-  ( exec 9>"$VOL/sidecert/lock"; flock 9; exec sleep 12 ) &
+  ( exec 9>"$STATE/lock"; flock 9; exec sleep 12 ) &
   holder=$!
   sleep 0.3
   run "$SIDECERT" once
   kill "$holder" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
   [ "$status" -eq 1 ]
-  [[ "$output" == *"another sidecert is managing"* ]]
+  [[ "$output" == *"another sidecert holds"* ]]
 }

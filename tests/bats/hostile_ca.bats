@@ -47,7 +47,7 @@ unusable_certificate_is_kept_aside() {
   stop_sampler
   [ "$(hostile_orders)" -eq 1 ]
   log_has "cert_unusable.*reason="
-  [ "$(ls "$VOL/sidecert/aside" | wc -l)" -eq 1 ]
+  [ "$(ls "$VOL/aside" | wc -l)" -eq 1 ]
   [ -s "$SAMPLES" ]
   ! grep -q Hostile "$SAMPLES" || false       # never published, not for a moment
   [ "$(status_field source)" = self-signed ]
@@ -82,7 +82,7 @@ unusable_certificate_is_kept_aside() {
 
 @test "replies that once crashed or flooded it are protocol errors: no abort, one order over three restarts" {
   for mode in null-authz many-authz huge-reply not-json; do
-    rm -rf "$VOL"
+    rm -rf "$VOL" "$STATE"
     start_hostile_ca "$mode"
     for restart in 1 2 3; do
       run --separate-stderr "$SIDECERT" once
@@ -105,7 +105,7 @@ unusable_certificate_is_kept_aside() {
 
 @test "a Retry-After of three years, or a date in year 9999, ends the attempt with a wait of at most a week" {
   for mode in retry-after-huge retry-after-date; do
-    rm -rf "$VOL"
+    rm -rf "$VOL" "$STATE"
     start_hostile_ca "$mode"
     run --separate-stderr timeout 120 "$SIDECERT" once
     [ "$status" -eq 0 ]   # not killed by timeout: nothing slept on the CA's word

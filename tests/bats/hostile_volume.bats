@@ -16,7 +16,10 @@ setup() {
   DECOY_BEFORE="$(decoy_state)"
 }
 
-teardown() { [ -z "${RACER_PID:-}" ] || { kill "$RACER_PID" 2>/dev/null; wait "$RACER_PID" 2>/dev/null || true; }; }
+teardown() {
+  [ -z "${RACER_PID:-}" ] || { kill "$RACER_PID" 2>/dev/null; wait "$RACER_PID" 2>/dev/null || true; }
+  [ -z "${MNT:-}" ] || ! mountpoint -q "$MNT" || umount "$MNT"
+}
 
 decoy_state() { (cd "$DECOY" && find . -printf '%p %s %m %u %T@\n' | sort && cat keep); }
 decoy_untouched() { [ "$(decoy_state)" = "$DECOY_BEFORE" ] || { diff <(echo "$DECOY_BEFORE") <(decoy_state) >&2; return 1; }; }
@@ -26,8 +29,7 @@ publishing_pass() { SIDECERT_RENEW_BEFORE=129630m run --separate-stderr "$SIDECE
 
 @test "a folder sidecert writes, swapped for a link to outside after the start: nothing is written there" {
   "$SIDECERT" once 2>/dev/null
-  for folder in archive/example.test archive/example.test/"$(basename "$(readlink "$LIVE")")" \
-    sidecert/sets/example.test sidecert sidecert/aside live archive; do
+  for folder in archive/example.test archive/example.test/"$(basename "$(readlink "$LIVE")")" aside live archive; do
     [ -e "$VOL/$folder" ] || mkdir -p "$VOL/$folder"
     mv "$VOL/$folder" "$VOL/$folder.real"
     ln -s "$DECOY" "$VOL/$folder"
@@ -84,4 +86,34 @@ PY
   kill -TERM "$RACER_PID"; wait "$RACER_PID" || true; RACER_PID=
   echo "# $passes publishing passes against $(cat "$BATS_TEST_TMPDIR/swaps") swaps: $(find "$DECOY" -mindepth 1 | wc -l) entries outside (1 is the decoy)" >&3
   decoy_untouched
+}
+
+@test "state left in the volume by an older version moves to the state folder on first start, aside/ stays for users" {
+  # the state folder on a file system of its own, as a volume of its own is: moved by copying
+  mkdir -p "$STATE"
+  mount -t tmpfs -o size=4m tmpfs "$STATE" 2>/dev/null || skip "cannot mount a tmpfs here"
+  MNT="$STATE"
+  "$SIDECERT" once 2>/dev/null
+  # the older layout: everything of sidecert's under <volume>/sidecert/
+  mkdir -p "$VOL/sidecert/accounts/ca.test_dir" "$VOL/sidecert/aside/20260101T000000Z-refused-example.test"
+  printf 'account key\n' >"$VOL/sidecert/accounts/ca.test_dir/key.pem"
+  printf 'user key\n' >"$VOL/sidecert/aside/20260101T000000Z-refused-example.test/privkey.pem"
+  mv "$STATE/sets" "$STATE/state-example.test.json" "$VOL/sidecert/"
+  : >"$VOL/sidecert/lock"
+  run --separate-stderr "$SIDECERT" once
+  [ "$status" -eq 0 ]
+  grep -q "state_moved.*what=" <<<"$stderr"
+  [ ! -e "$VOL/sidecert" ] || { find "$VOL/sidecert" >&2; echo "$stderr" >&2; false; }
+  [ "$(cat "$STATE/accounts/ca.test_dir/key.pem")" = "account key" ]
+  [ "$(stat -c %a "$STATE/accounts/ca.test_dir/key.pem")" = 600 ]
+  [ "$(cat "$VOL/aside/20260101T000000Z-refused-example.test/privkey.pem")" = "user key" ]
+  # what it wrote before is still known as its own: no new set was needed
+  [[ "$(readlink "$LIVE")" == ../archive/example.test/set-000001 ]]
+  [ "$(status_field source)" = self-signed ]
+}
+
+@test "a state folder inside the volume is refused: the gateway would read the account key" {
+  SIDECERT_STATE_DIR="$VOL/sidecert" run "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"SIDECERT_STATE_DIR"*"is inside the volume"* ]]
 }

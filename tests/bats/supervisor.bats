@@ -106,7 +106,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   SUP_PID=
   log_has reload_stopped
   ! pgrep -f "$BATS_TEST_TMPDIR/slow.sh" || false   # the command's group was ended with it
-  [ "$(jq -r .reload_pending "$VOL/sidecert/state-example.test.json")" = true ]
+  [ "$(jq -r .reload_pending "$STATE/state-example.test.json")" = true ]
 }
 
 @test "a reload command is run without a shell: metacharacters are plain arguments" {
@@ -176,7 +176,7 @@ SH
   kill "$GW_PID"; pkill -f "$BATS_TEST_TMPDIR/gw-stand-in" || true
   stop_supervisor
   : >"$LOG"
-  rm -rf "$VOL"   # a first start: the reload runs
+  rm -rf "$VOL" "$STATE"   # a first start: the reload runs
   SIDECERT_RELOAD=signal:no-such-gateway start_supervisor
   grep reload_failed "$LOG" | grep -q "no process named 'no-such-gateway' is visible"
 }

@@ -32,7 +32,7 @@ expect_refusal_keeps_previous() { # REASON
   [ "$(live_serial)" = "$STARTED_SERIAL" ]
   live_pair_matches
   [ "$(grep -c user_cert_refused "$LOG")" -eq 1 ]
-  ls "$VOL"/sidecert/aside/*-refused-example.test/* >/dev/null
+  ls "$VOL"/aside/*-refused-example.test/* >/dev/null
 }
 
 @test "a valid user set is adopted within 5 seconds, with no restart" {
@@ -47,7 +47,7 @@ expect_refusal_keeps_previous() { # REASON
   cat "$CERTS/good.pem" "$CERTS/inter.pem" | cmp - "$LIVE/fullchain.pem"
   [ "$(status_field source)" = user ]
   # the user's originals are kept
-  cmp "$VOL"/sidecert/aside/*-accepted-example.test/privkey.pem "$CERTS/good.key"
+  cmp "$VOL"/aside/*-accepted-example.test/privkey.pem "$CERTS/good.key"
 }
 
 @test "a user set dropped one file at a time, seconds apart, is adopted whole" {
@@ -176,7 +176,7 @@ expect_refusal_keeps_previous() { # REASON
   refused_because "privkey.pem is missing"
   [ "$(status_field source)" = self-signed ]
   live_pair_matches
-  ls "$VOL"/sidecert/aside/*-refused-example.test/cert.pem
+  ls "$VOL"/aside/*-refused-example.test/cert.pem
 }
 
 @test "refused: a key encrypted with a passphrase" {
@@ -193,7 +193,7 @@ expect_refusal_keeps_previous() { # REASON
   drop "$CERTS/good.pem" cert.pem
   expect_refusal_keeps_previous "is a symbolic link that leads outside the volume"
   cmp "$BATS_TEST_TMPDIR/outside.key" "$CERTS/good.key"
-  [ -L "$(ls -d "$VOL"/sidecert/aside/*-refused-example.test)/privkey.pem" ]
+  [ -L "$(ls -d "$VOL"/aside/*-refused-example.test)/privkey.pem" ]
 }
 
 @test "a file deleted from the live set is put back" {
@@ -216,5 +216,5 @@ expect_refusal_keeps_previous() { # REASON
   [[ "$output" == "user certificate"* ]]
   [ -L "$VOL/live/example.test" ]
   # the folder it was in, with what else the user kept there, is kept aside
-  cat "$VOL"/sidecert/aside/*-replaced-example.test/example.test/README | grep -q notes
+  cat "$VOL"/aside/*-replaced-example.test/example.test/README | grep -q notes
 }

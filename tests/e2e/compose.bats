@@ -47,6 +47,26 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   # no key material in any line
   [ "$(grep -c "PRIVATE KEY" "$BATS_TEST_TMPDIR/logs")" -eq 0 ]
   wait_until 90 is_healthy
+  # In the container (cap_add NET_BIND_SERVICE, DAC_READ_SEARCH): every thread holds
+  # DAC_READ_SEARCH alone, with no_new_privs; read from the host's /proc.
+  local pid task threads=0
+  pid="$(docker inspect -f '{{.State.Pid}}' "$(container_of sidecert)")"
+  for task in /proc/"$pid"/task/*; do
+    for set in CapEff CapPrm; do
+      [ "$(awk -v k="$set:" '$1 == k {print $2}' "$task/status")" = 0000000000000004 ]
+    done
+    [ "$(awk '$1 == "CapInh:" {print $2}' "$task/status")" = 0000000000000000 ]
+    [ "$(awk '$1 == "NoNewPrivs:" {print $2}' "$task/status")" = 1 ]
+    echo "# container thread $(cat "$task/comm"): $(grep -E '^Cap(Eff|Prm|Bnd)' "$task/status" | tr '\t\n' '  ')" >&3
+    threads=$((threads + 1))
+  done
+  (( threads >= 2 ))
+  # sidecert's state is in a volume of its own: the one the gateway mounts holds no account key
+  local certs state
+  certs="$(docker volume inspect -f '{{.Mountpoint}}' "${PROJECT}_certs")"
+  state="$(docker volume inspect -f '{{.Mountpoint}}' "${PROJECT}_state")"
+  [ -L "$certs/live/aiotes" ] && [ ! -e "$certs/sidecert" ]
+  ls "$state"/accounts/*/key.pem >/dev/null
 }
 
 @test "docker cp of a user set into the running container: the gateway serves it, no manual step; a bad one is refused" {

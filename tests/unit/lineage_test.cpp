@@ -67,8 +67,8 @@ class FakeReloader : public reload::Reloader {
 struct LineageTest : ::testing::Test {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume volume{fs, dir.path(), "gw"};
-  store::StateStore state{fs, dir.path(), "gw"};
+  store::Volume volume{fs, dir.path(), dir.path("state"), "gw"};
+  store::StateStore state{fs, dir.path("state"), "gw"};
   FakeIssuer acme{store::Source::Acme};
   sources::SelfSignedSource selfSigned;
   FakeReloader reloader;
@@ -269,7 +269,7 @@ TEST_F(LineageTest, ACertificateForOtherNamesIsNeverPublishedAndTheRetriesBackOf
   EXPECT_EQ(reloader.calls, reloads);
   EXPECT_TRUE(logged("cert_unusable"));
   EXPECT_TRUE(logged("does not cover a.test"));
-  EXPECT_TRUE(std::filesystem::exists(dir.path("sidecert/aside")));
+  EXPECT_TRUE(std::filesystem::exists(dir.path("aside")));
 }
 
 TEST_F(LineageTest, NoMoreThanFiveOrdersAWeekWhateverAsksForThem) {

@@ -34,7 +34,7 @@ std::pair<std::string, std::string> liveKeyAndCert(const std::string& root) {
 TEST(Volume, PublishesARelativeLinkToACompleteSet) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), "gw");
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
   ASSERT_TRUE(v.prepare());
   auto set = makeSet("a.test");
   auto rec = v.publish(set, store::Source::SelfSigned, t0);
@@ -53,12 +53,12 @@ TEST(Volume, TellsUserFilesFromOursAcrossInstances) {
   TempDir dir;
   store::PosixFileSystem fs;
   {
-    store::Volume v(fs, dir.path(), "gw");
+    store::Volume v(fs, dir.path(), dir.path("state"), "gw");
     v.prepare();
     v.publish(makeSet("a.test"), store::Source::Acme, t0);
   }
   dir.write("live/gw/cert.pem", "dropped by a user");
-  store::Volume again(fs, dir.path(), "gw");
+  store::Volume again(fs, dir.path(), dir.path("state"), "gw");
   auto view = again.inspect();
   ASSERT_TRUE(view);
   EXPECT_EQ(view->link, LiveView::Link::Ours);
@@ -69,7 +69,7 @@ TEST(Volume, TellsUserFilesFromOursAcrossInstances) {
 TEST(Volume, KeepsRecentlyReplacedSetsAndRetiresOldOnes) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), "gw");
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
   v.prepare();
   for (int i = 0; i < 6; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + seconds(i));
   EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 6u);  // all replaced less than a minute ago
@@ -82,22 +82,22 @@ TEST(Volume, KeepsRecentlyReplacedSetsAndRetiresOldOnes) {
 TEST(Volume, AUserFileInARetiredSetIsMovedAsideNotDeleted) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), "gw");
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
   v.prepare();
   v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
   dir.write("archive/gw/set-000001/notes.txt", "mine");
   for (int i = 1; i <= 4; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(i));
   EXPECT_EQ(fs.kind(dir.path("archive/gw/set-000001")).value(), store::EntryKind::Missing);
-  auto aside = *fs.list(dir.path("sidecert/aside"));
+  auto aside = *fs.list(dir.path("aside"));
   ASSERT_EQ(aside.size(), 1u);
-  EXPECT_EQ(*fs.readFile(dir.path("sidecert/aside/" + aside[0] + "/notes.txt")), "mine");
+  EXPECT_EQ(*fs.readFile(dir.path("aside/" + aside[0] + "/notes.txt")), "mine");
 }
 
 TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
   TempDir probe;
   FaultyFs counting;
   {
-    store::Volume v(counting, probe.path(), "gw");
+    store::Volume v(counting, probe.path(), probe.path("state"), "gw");
     v.prepare();
     v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
     counting.changes = 0;
@@ -109,7 +109,7 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
     for (int n = 1; n <= steps; ++n) {
       TempDir dir;
       FaultyFs fs;
-      store::Volume v(fs, dir.path(), "gw");
+      store::Volume v(fs, dir.path(), dir.path("state"), "gw");
       v.prepare();
       auto before = makeSet("a.test");
       v.publish(before, store::Source::SelfSigned, t0);
@@ -127,7 +127,7 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
       }
       // A later writer (after the crash or the full disk) recovers and tidies up.
       store::PosixFileSystem healthy;
-      store::Volume next(healthy, dir.path(), "gw");
+      store::Volume next(healthy, dir.path(), dir.path("state"), "gw");
       auto view = next.inspect();
       ASSERT_TRUE(view);
       EXPECT_EQ(view->link, LiveView::Link::Ours) << "step " << n;
@@ -144,7 +144,7 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
 TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), "gw");
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
   v.prepare();
   auto rec = v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
   dir.write("live/gw/privkey.pem", "first");
@@ -154,7 +154,7 @@ TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
   auto moved = v.movePendingAside("refused", t0);
   ASSERT_TRUE(moved);
   EXPECT_EQ(*fs.readFile(dir.path(*moved + "/privkey.pem")), "second");
-  auto all = *fs.list(dir.path("sidecert/aside"));
+  auto all = *fs.list(dir.path("aside"));
   EXPECT_EQ(all.size(), 2u);
   EXPECT_TRUE(v.pending()->empty());
   // The live set lost its key to pending/; restoring puts ours back.
@@ -165,7 +165,7 @@ TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
 TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), "gw");
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
   ASSERT_TRUE(v.prepare());
   ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0));
   for (const char* foreign : {"set-99999999999999999999", "set-9223372036854775807", "set-999999999", "set-000002",

@@ -11,7 +11,9 @@ fresh_env() {
   mkdir -p "$CERTS"
   unset AIOTES_HOSTNAME AIOTES_SYSADMIN_EMAIL SIDECERT_CONFIG
   while read -r var; do unset "$var"; done < <(env | grep -o '^SIDECERT_[A-Z0-9_]*')
-  export SIDECERT_VOLUME="$VOL" SIDECERT_DOMAINS=example.test,www.example.test SIDECERT_ACME_DIRECTORY=none
+  STATE="$BATS_TEST_TMPDIR/state"
+  export SIDECERT_VOLUME="$VOL" SIDECERT_STATE_DIR="$STATE" SIDECERT_DOMAINS=example.test,www.example.test \
+    SIDECERT_ACME_DIRECTORY=none
   LIVE="$VOL/live/example.test"
 }
 
