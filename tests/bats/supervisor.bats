@@ -30,6 +30,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 @test "SIGTERM and SIGINT stop the supervisor within a second, exit 0" {
   overhead=$(process_overhead_ms)
   for sig in TERM INT; do
+    : >"$LOG"   # start_supervisor waits for this run's first pass, not the last one's
     start_supervisor
     kill -"$sig" "$SUP_PID"
     start=$(date +%s%N)
@@ -40,8 +41,8 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
     [ "$rc" -eq 0 ]
     echo "# SIG$sig: exit in $elapsed_ms ms (a process start and exit costs $overhead ms here)" >&3
     [ "$elapsed_ms" -lt $((1000 + overhead)) ]
+    log_has stopping
   done
-  [ "$(log_count '"stopping\|stopping')" -ge 2 ]
 }
 
 @test "the first start puts a self-signed set in place before anything else" {
