@@ -1,46 +1,11 @@
 #include "store/migrate.h"
 
-#include <cerrno>
 #include <utility>
 #include <vector>
 
+#include "store/move.h"
+
 namespace sc::store {
-namespace {
-
-constexpr int kMaxDepth = 8;  // accounts/<CA>/key.pem is the deepest we wrote
-
-// Copies what sidecert could have written there: folders and plain files, 0700
-// and 0600 (it is all private). Links and anything else are not ours: left behind.
-Status copyTree(FileSystem& fs, const Path& from, const Path& to, int depth) {
-  auto kind = fs.kind(from);
-  if (!kind) return std::unexpected(kind.error());
-  if (*kind == EntryKind::File) {
-    auto bytes = fs.readFile(from);
-    if (!bytes) return std::unexpected(bytes.error());
-    return fs.writeNew(to, *bytes, 0600, std::nullopt);
-  }
-  if (*kind != EntryKind::Directory) return {};
-  if (depth >= kMaxDepth) return fail(from.string() + ": deeper than sidecert ever wrote");
-  if (auto ok = fs.makeDir(to, 0700); !ok) return ok;
-  auto names = fs.list(from);
-  if (!names) return std::unexpected(names.error());
-  for (const auto& n : *names)
-    if (auto ok = copyTree(fs, from / n, to / n, depth + 1); !ok) return ok;
-  return fs.syncDir(to);
-}
-
-// A rename where both are on one file system, else a copy and a removal.
-Status move(FileSystem& fs, const Path& from, const Path& to) {
-  auto renamed = fs.rename(from, to);
-  if (renamed || renamed.error().code != EXDEV) return renamed;
-  if (auto ok = copyTree(fs, from, to, 0); !ok) {
-    (void)fs.removeTree(to);  // half a copy is no copy: the original stays
-    return ok;
-  }
-  return fs.removeTree(from);
-}
-
-}  // namespace
 
 Result<std::string> moveStateOutOfVolume(FileSystem& fs, const Path& volume, const Path& stateDir) {
   const Path old = volume / "sidecert";
@@ -67,7 +32,7 @@ Result<std::string> moveStateOutOfVolume(FileSystem& fs, const Path& volume, con
       continue;
     }
     if (fs.kind(to).value_or(EntryKind::Other) != EntryKind::Missing) continue;  // the new place wins
-    if (auto ok = move(fs, from, to); !ok) return wrap("move " + from.string() + " to " + to.string(), ok.error());
+    if (auto ok = moveEntry(fs, from, to); !ok) return wrap("move " + from.string() + " to " + to.string(), ok.error());
     moved += (moved.empty() ? "" : ",") + from.lexically_relative(old).string();
   }
   (void)fs.remove(old / "lock");

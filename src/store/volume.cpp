@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "log/log.h"
 #include "store/migrate.h"
+#include "store/move.h"
 
 namespace sc::store {
 namespace {
@@ -339,7 +340,7 @@ Status Volume::takeIntoPending(const std::string& file, const std::string& bytes
     // An older drop of the same file is superseded: kept, not overwritten.
     auto aside = newAsideFolder("superseded", now);
     if (!aside) return std::unexpected(aside.error());
-    if (auto ok = fs_.rename(pendingDir() / file, *aside / file); !ok) return ok;
+    if (auto ok = moveEntry(fs_, pendingDir() / file, *aside / file); !ok) return ok;
   }
   if (auto ok = fs_.makeDir(pendingDir(), 0700); !ok) return ok;
   if (auto ok = fs_.writeNew(pendingDir() / file, bytes, 0600, std::nullopt); !ok) return ok;
@@ -391,7 +392,7 @@ Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint n
   auto aside = newAsideFolder(why, now);
   if (!aside) return std::unexpected(aside.error());
   for (const auto& [file, _] : *files)
-    if (auto ok = fs_.rename(pendingDir() / file, *aside / file); !ok) return std::unexpected(ok.error());
+    if (auto ok = moveEntry(fs_, pendingDir() / file, *aside / file); !ok) return std::unexpected(ok.error());
   return aside->lexically_relative(root_).string();
 }
 

@@ -121,16 +121,18 @@ volume_on_tmpfs() { # SIZE
   [ "$status" -eq 1 ]
 }
 
-@test "a lock file hard-linked to a file outside the volume is replaced, the outside file untouched" {
+@test "a lock file hard-linked to a file outside the state folder is replaced, the outside file untouched" {
   "$SIDECERT" once 2>/dev/null
-  printf 'precious\n' >"$BATS_TEST_TMPDIR/outside"
-  touch -d '2001-01-01' "$BATS_TEST_TMPDIR/outside"
-  before="$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")"
+  outside="$(dirname "$STATE")/outside"   # a hard link needs the same file system
+  printf 'precious\n' >"$outside"
+  touch -d '2001-01-01' "$outside"
+  before="$(stat -c '%s %a %u %Y' "$outside")"
   rm -f "$STATE/lock"
-  ln "$BATS_TEST_TMPDIR/outside" "$STATE/lock"
+  ln "$outside" "$STATE/lock"
   run "$SIDECERT" once
   [ "$status" -eq 0 ]
-  [ "$(cat "$BATS_TEST_TMPDIR/outside")" = precious ]
-  [ "$(stat -c '%s %a %u %Y' "$BATS_TEST_TMPDIR/outside")" = "$before" ]
+  [ "$(cat "$outside")" = precious ]
+  [ "$(stat -c '%s %a %u %Y' "$outside")" = "$before" ]
   [ "$(stat -c %h "$STATE/lock")" -eq 1 ]
+  rm -f "$outside"
 }

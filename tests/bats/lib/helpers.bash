@@ -11,7 +11,12 @@ fresh_env() {
   mkdir -p "$CERTS"
   unset AIOTES_HOSTNAME AIOTES_SYSADMIN_EMAIL SIDECERT_CONFIG
   while read -r var; do unset "$var"; done < <(env | grep -o '^SIDECERT_[A-Z0-9_]*')
+  # The state folder on another file system than the volume, as two Docker volumes
+  # are (/dev/shm is a tmpfs); tests run one at a time, so the last one's goes.
   STATE="$BATS_TEST_TMPDIR/state"
+  if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$BATS_TEST_TMPDIR")" ]; then
+    rm -rf /dev/shm/sidecert-bats && mkdir -p /dev/shm/sidecert-bats && STATE=/dev/shm/sidecert-bats/state
+  fi
   export SIDECERT_VOLUME="$VOL" SIDECERT_STATE_DIR="$STATE" SIDECERT_DOMAINS=example.test,www.example.test \
     SIDECERT_ACME_DIRECTORY=none
   LIVE="$VOL/live/example.test"
