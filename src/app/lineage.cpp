@@ -259,12 +259,15 @@ const renew::OrderBudget kNoBudget{std::numeric_limits<int>::max(), std::chrono:
 
 }  // namespace
 
+const renew::OrderBudget& Lineage::budgetFor(const sources::CertSource& issuer) const {
+  return issuer.kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget;
+}
+
 std::optional<renew::OrderGate> Lineage::deferred(sources::CertSource& issuer, const store::LineageState& state,
                                                   TimePoint now) {
   auto ledger = state.ledgers.find(issuer.id());
   if (ledger == state.ledgers.end()) return std::nullopt;
-  bool acme = issuer.kind() == store::Source::Acme;
-  auto gate = renew::orderGate(ledger->second, acme ? policy_.orderBudget : kNoBudget, now);
+  auto gate = renew::orderGate(ledger->second, budgetFor(issuer), now);
   if (gate.allowed) return std::nullopt;
   auto& logged = deferralLogged_[issuer.id()];
   if (logged != gate.notBefore)  // once per wait, not once per pass
@@ -343,7 +346,7 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
     // The pass's `now`, moved on by what the attempt has taken so far.
     auto attemptTime = [&] { return now + std::max(Clock::duration::zero(), clock_.now() - started); };
     StateJournal journal(state_, state, issuer->id(),
-                         issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget, attemptTime);
+                         budgetFor(*issuer), attemptTime);
     request.journal = &journal;
     auto obtained = attempt(*issuer, request, now, attemptTime, end);
     if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
@@ -408,7 +411,7 @@ void Lineage::planNext(const std::optional<Current>& current, TimePoint now, sto
     if (rank(issuer->kind()) >= rank(current->record.source) && !(now >= renewAt)) continue;
     auto ledger = state.ledgers.find(issuer->id());
     if (ledger == state.ledgers.end()) continue;
-    auto gate = renew::orderGate(ledger->second, issuer->kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget, now);
+    auto gate = renew::orderGate(ledger->second, budgetFor(*issuer), now);
     if (!gate.allowed) result.nextCheck = std::min(result.nextCheck, std::max(now, gate.notBefore));
   }
 }

@@ -84,6 +84,8 @@ class Lineage {
   // `end`: when the attempt ended, on attemptTime's clock (the pass's `now` moved on).
   Result<sources::Obtained> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
                                     const std::function<TimePoint()>& attemptTime, TimePoint& end);
+  // The order budget a source answers to: a CA's, or none for the fallback.
+  const renew::OrderBudget& budgetFor(const sources::CertSource& issuer) const;
   std::optional<renew::OrderGate> deferred(sources::CertSource& issuer, const store::LineageState& state,
                                            TimePoint now);
   TimePoint renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state);

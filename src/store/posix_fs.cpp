@@ -110,6 +110,22 @@ Error failAt(const std::string& what, const Path& p) {
   return failErrno(what, p.string()).error();
 }
 
+// The names in an open folder, but "." and ".."; takes the descriptor over.
+Result<std::vector<std::string>> namesIn(int fd, const Path& shown) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(fd >= 0 ? ::fdopendir(fd) : nullptr, ::closedir);
+  if (!d) {
+    auto err = failErrno("list", shown.string());
+    if (fd >= 0) ::close(fd);
+    return err;
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  return names;
+}
+
 // Removes `name` in `dir` and everything under it, never through a link.
 Status removeTreeAt(int dir, const std::string& name, const Path& shown, int depth) {
   struct stat st {};
@@ -122,20 +138,9 @@ Status removeTreeAt(int dir, const std::string& name, const Path& shown, int dep
   if (depth >= kMaxTreeDepth) return fail("remove " + shown.string() + ": more than 32 folders deep");
   Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (sub.fd < 0) return std::unexpected(failAt("remove", shown));
-  std::vector<std::string> names;
-  {
-    int listing = ::dup(sub.fd);
-    std::unique_ptr<DIR, int (*)(DIR*)> d(listing >= 0 ? ::fdopendir(listing) : nullptr, ::closedir);
-    if (!d) {
-      if (listing >= 0) ::close(listing);
-      return std::unexpected(failAt("list", shown));
-    }
-    while (dirent* e = ::readdir(d.get())) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-  }
-  for (const auto& n : names)
+  auto names = namesIn(::dup(sub.fd), shown);
+  if (!names) return std::unexpected(names.error());
+  for (const auto& n : *names)
     if (auto ok = removeTreeAt(sub.fd, n, shown / n, depth + 1); !ok) return ok;
   if (::unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) return std::unexpected(failAt("remove", shown));
   return {};
@@ -263,17 +268,7 @@ Result<std::string> PosixFileSystem::readLink(const Path& p) {
 Result<std::vector<std::string>> PosixFileSystem::list(const Path& dir) {
   auto fd = openDir(dir);
   if (!fd) return std::unexpected(fd.error());
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(*fd), ::closedir);
-  if (!d) {
-    ::close(*fd);
-    return failErrno("list", dir.string());
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d.get())) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  return names;
+  return namesIn(*fd, dir);
 }
 
 Status PosixFileSystem::makeDir(const Path& p, mode_t mode) {

@@ -108,13 +108,19 @@ Result<std::optional<SetRecord>> Volume::latestSet() {
 // it names (the file system never writes through a link); in a folder a user put
 // there, in it.
 Path Volume::liveEntry(const std::string& file) {
-  if (fs_.kind(live()).value_or(EntryKind::Missing) == EntryKind::Symlink) {
-    const std::string prefix = "../archive/" + name_ + "/";
-    auto target = fs_.readLink(live());
-    if (target && target->rfind(prefix, 0) == 0 && std::regex_match(target->substr(prefix.size()), kSetId))
-      return archive() / target->substr(prefix.size()) / file;
-  }
+  if (fs_.kind(live()).value_or(EntryKind::Missing) == EntryKind::Symlink)
+    if (auto target = fs_.readLink(live()); target && !setIdOfLink(*target).empty())
+      return archive() / setIdOfLink(*target) / file;
   return live() / file;
+}
+
+std::string Volume::linkTo(const std::string& id) const { return "../archive/" + name_ + "/" + id; }
+
+// The set id a live/<name> link target names, if it has the shape of ours; "".
+std::string Volume::setIdOfLink(const std::string& target) const {
+  const std::string prefix = linkTo("");
+  std::string id = target.rfind(prefix, 0) == 0 ? target.substr(prefix.size()) : "";
+  return std::regex_match(id, kSetId) ? id : "";
 }
 
 Result<LiveView> Volume::inspect() {
@@ -126,10 +132,8 @@ Result<LiveView> Volume::inspect() {
   if (*kind == EntryKind::Symlink) {
     auto target = fs_.readLink(live());
     if (!target) return std::unexpected(target.error());
-    const std::string prefix = "../archive/" + name_ + "/";
-    std::string id = target->rfind(prefix, 0) == 0 ? target->substr(prefix.size()) : "";
-    auto meta = std::regex_match(id, kSetId) ? fs_.readFile(canonical() / id / "meta.json")
-                                             : Result<std::string>(fail("not ours"));
+    std::string id = setIdOfLink(*target);
+    auto meta = !id.empty() ? fs_.readFile(canonical() / id / "meta.json") : Result<std::string>(fail("not ours"));
     std::optional<Source> source = meta ? sourceFromMeta(*meta) : std::nullopt;
     if (source) {
       view.link = LiveView::Link::Ours;
@@ -221,7 +225,7 @@ Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t 
 Status Volume::swapLink(const std::string& id, TimePoint now) {
   Path tmp = root_ / "live" / ("." + name_ + "." + id + ".tmp");
   if (auto ok = fs_.remove(tmp); !ok) return ok;
-  if (auto ok = fs_.symlink("../archive/" + name_ + "/" + id, tmp); !ok) return ok;
+  if (auto ok = fs_.symlink(linkTo(id), tmp); !ok) return ok;
   auto kind = fs_.kind(live());
   if (!kind) return std::unexpected(kind.error());
   if (*kind == EntryKind::Directory) {

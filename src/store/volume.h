@@ -79,6 +79,8 @@ class Volume {
   Path asideDir() const { return root_ / "aside"; }
   Result<Path> newAsideFolder(const std::string& why, TimePoint now);
   Path liveEntry(const std::string& file);
+  std::string linkTo(const std::string& id) const;  // what live/<name> holds: ../archive/<name>/<id>
+  std::string setIdOfLink(const std::string& target) const;
   Result<std::string> nextId();
   Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
   Status swapLink(const std::string& id, TimePoint now);
