@@ -27,7 +27,7 @@ std::string toJson(const Object& o) {
 std::string subject(const Authorization& a) { return "authorization for " + a.identifier; }
 std::string subject(const Order& o) { return "order " + o.url; }
 
-std::chrono::seconds retryAfterOf(const HttpResponse& r) { return wire::retryAfter(r.header("retry-after"), Clock::now()); }
+std::chrono::seconds retryAfterOf(const HttpResponse& r) { return wire::retryAfter(r.header("retry-after"), wallClockNow()); }
 
 std::unexpected<Error> failProblem(const std::string& what, const HttpResponse& r) {
   Problem p = parseProblem(r);

@@ -300,7 +300,7 @@ std::chrono::seconds retryAfter(const std::string& value, TimePoint now) {
       Poco::DateTime when = Poco::DateTimeParser::parse(value, tz);
       // Seconds since the epoch on both sides: no nanosecond arithmetic to overflow.
       std::int64_t at = when.timestamp().epochTime() - tz;
-      seconds = at - static_cast<std::int64_t>(Clock::to_time_t(now));
+      seconds = at - toUnixSeconds(now);
     } catch (const Poco::Exception&) {
       return std::chrono::seconds(0);
     }

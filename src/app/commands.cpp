@@ -138,10 +138,10 @@ int once(Runtime& rt) {
     log::error("once_failed", {{"error", ok.error().message}});
     return kExitNoCertificate;
   }
-  rt.lineage->pass(Clock::now());
+  rt.lineage->pass(wallClockNow());
   // What the gateway reads now, not what the pass meant to put there: a publish
   // that failed leaves live/ as it was, perhaps empty.
-  Observed seen = observe(rt, Clock::now());
+  Observed seen = observe(rt, wallClockNow());
   if (!seen.live || !seen.live->problem.empty()) {
     std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
     return kExitNoCertificate;
@@ -172,7 +172,7 @@ Poco::JSON::Object ordersJson(const store::LineageState& state, const renew::Ord
 }
 
 int status(Runtime& rt, bool json) {
-  TimePoint now = Clock::now();
+  TimePoint now = wallClockNow();
   Observed o = observe(rt, now);
   bool healthy = o.live && o.live->problem.empty();
   auto days = o.live ? std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24 : 0;
@@ -253,13 +253,13 @@ int revoke(Runtime& rt, int reason) {
                                {"serial", serial ? serial->leaf.serialHex() : "?"},
                                {"ca", ca->id()},
                                {"reason", reason}});
-    if (auto marked = rt.volume.markRevoked(view->set->id, Clock::now()); !marked)
+    if (auto marked = rt.volume.markRevoked(view->set->id, wallClockNow()); !marked)
       log::error("revoke_not_recorded", {{"error", marked.error().message}});
     // A running supervisor replaces it now; with none running, we do.
     if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.stateDir)) {
       ::kill(*pid, SIGHUP);
     } else if (auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.stateDir)) {
-      if (auto ok = readyForAPass(rt); ok) rt.lineage->pass(Clock::now());
+      if (auto ok = readyForAPass(rt); ok) rt.lineage->pass(wallClockNow());
       else log::error("revoke_failed", {{"name", rt.settings.name}, {"error", ok.error().message}});
     }
     std::cout << "revoked " << (serial ? serial->leaf.serialHex() : "") << "\n";

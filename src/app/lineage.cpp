@@ -344,7 +344,7 @@ bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store
     TimePoint end = now;
     auto started = clock_.now();
     // The pass's `now`, moved on by what the attempt has taken so far.
-    auto attemptTime = [&] { return now + std::max(Clock::duration::zero(), clock_.now() - started); };
+    auto attemptTime = [&] { return now + std::max(TimePoint::duration::zero(), clock_.now() - started); };
     StateJournal journal(state_, state, issuer->id(),
                          budgetFor(*issuer), attemptTime);
     request.journal = &journal;

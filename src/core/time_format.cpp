@@ -8,8 +8,11 @@
 namespace sc {
 namespace {
 
+constexpr long long kLatestSecond = 253402300799;  // 9999-12-31T23:59:59Z
+
+// Clamped as fromUnixSeconds is, so that whatever is written can be read back.
 std::tm utc(TimePoint t) {
-  std::time_t tt = Clock::to_time_t(t);
+  std::time_t tt = std::clamp(toUnixSeconds(t), 0LL, kLatestSecond);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   return tm;
@@ -58,8 +61,14 @@ std::optional<TimePoint> parseTime(const std::string& s) {
 }
 
 TimePoint fromUnixSeconds(long long seconds) {
-  constexpr long long kYear2200 = 7258118400;
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(std::clamp(seconds, 0LL, kYear2200))));
+  return TimePoint(std::chrono::seconds(std::clamp(seconds, 0LL, kLatestSecond)));
 }
+
+long long toUnixSeconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+TimePoint earliestTime() { return fromUnixSeconds(0); }
+TimePoint latestTime() { return fromUnixSeconds(kLatestSecond); }
 
 }  // namespace sc

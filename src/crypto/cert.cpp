@@ -93,9 +93,9 @@ std::string Certificate::serialHex() const {
 
 // parseAll refuses unreadable times; a certificate from elsewhere counts as not valid.
 TimePoint Certificate::notBefore() const {
-  return asn1Time(X509_get0_notBefore(cert_.get())).value_or(TimePoint::max());
+  return asn1Time(X509_get0_notBefore(cert_.get())).value_or(latestTime());
 }
-TimePoint Certificate::notAfter() const { return asn1Time(X509_get0_notAfter(cert_.get())).value_or(TimePoint::min()); }
+TimePoint Certificate::notAfter() const { return asn1Time(X509_get0_notAfter(cert_.get())).value_or(earliestTime()); }
 
 std::vector<std::string> Certificate::dnsNames() const {
   std::vector<std::string> names;

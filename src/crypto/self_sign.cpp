@@ -6,6 +6,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/time_format.h"
+
 namespace sc::crypto {
 namespace {
 
@@ -21,8 +23,9 @@ Status addExtension(X509* cert, int nid, const std::string& value) {
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
   if (!ext) return fail("self-signed certificate: extension " + value + ": " + opensslError());
-  X509_add_ext(cert, ext, -1);
+  int added = X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
+  if (added != 1) return fail("self-signed certificate: add extension " + value + ": " + opensslError());
   return {};
 }
 
@@ -31,8 +34,9 @@ Status setRandomSerial(X509* cert) {
   if (RAND_bytes(bytes, sizeof bytes) != 1) return fail("self-signed certificate: serial: " + opensslError());
   bytes[0] &= 0x7f;  // positive, as RFC 5280 4.1.2.2 requires
   BIGNUM* bn = BN_bin2bn(bytes, sizeof bytes, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+  bool set = bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != nullptr;
   BN_free(bn);
+  if (!set) return fail("self-signed certificate: serial: " + opensslError());
   return {};
 }
 
@@ -42,17 +46,17 @@ Result<Certificate> selfSign(const PrivateKey& key, const std::vector<std::strin
                              std::chrono::seconds lifetime) {
   if (names.empty()) return fail("self-signed certificate: no name to issue it for");
   std::unique_ptr<X509, X509Free> cert(X509_new());
-  X509_set_version(cert.get(), X509_VERSION_3);
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1)
+    return fail("self-signed certificate: new: " + opensslError());
   if (auto ok = setRandomSerial(cert.get()); !ok) return std::unexpected(ok.error());
-  time_t from = Clock::to_time_t(now - kBackdate);
-  time_t to = Clock::to_time_t(now + lifetime);
-  ASN1_TIME_set(X509_getm_notBefore(cert.get()), from);
-  ASN1_TIME_set(X509_getm_notAfter(cert.get()), to);
+  if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()), toUnixSeconds(now - kBackdate)) ||
+      !ASN1_TIME_set(X509_getm_notAfter(cert.get()), toUnixSeconds(now + lifetime)))
+    return fail("self-signed certificate: validity: " + opensslError());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(names[0].c_str()),
-                             -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  X509_set_pubkey(cert.get(), key.raw());
+  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(names[0].c_str()),
+                                 -1, -1, 0) != 1 ||
+      X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.raw()) != 1)
+    return fail("self-signed certificate: subject " + names[0] + ": " + opensslError());
 
   std::string san;
   for (const auto& n : names) san += (san.empty() ? "DNS:" : ",DNS:") + n;

@@ -117,7 +117,7 @@ void event(LogLevel level, std::string_view name, const Fields& fields) {
   auto& s = state();
   std::lock_guard lock(s.mutex);
   if (level < s.level) return;
-  std::string ts = formatTimeMillis(Clock::now());
+  std::string ts = formatTimeMillis(wallClockNow());
   std::string line = s.format == LogFormat::Json ? formatJson(ts, level, name, fields)
                                                  : formatText(ts, level, name, fields);
   if (s.capture) {

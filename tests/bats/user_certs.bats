@@ -76,6 +76,15 @@ expect_refusal_keeps_previous() { # REASON
   live_pair_matches
 }
 
+@test "a user certificate with no well-defined expiry (9999-12-31T23:59:59Z) is adopted and shown as it says" {
+  make_leaf "$CERTS" forever inter example.test,www.example.test "$(utc_offset '-1 hour')" 99991231235959Z
+  openssl x509 -in "$CERTS/forever.pem" -noout -enddate | grep -q "Dec 31 23:59:59 9999 GMT"
+  run_and_adopt_user_set "$CERTS/forever.key" "$CERTS/forever.pem"
+  [ "$(status_field not_after)" = "9999-12-31T23:59:59Z" ]
+  [ "$(status_field source)" = user ]
+  run ! grep -E "user_cert_(refused|expiring)" "$LOG"
+}
+
 @test "a user certificate survives a restart: sidecert tells its files from the user's" {
   start_supervisor
   drop_set "$CERTS/good.key" "$CERTS/good.pem" "$CERTS/inter.pem"

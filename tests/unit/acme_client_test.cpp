@@ -289,7 +289,7 @@ TEST_F(ClientTest, AnotherRefusedFinalizeIsAnErrorWithoutRetries) {
 }
 
 TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
-  TimePoint now = Clock::from_time_t(1'445'412'480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  TimePoint now = fromUnixSeconds(1'445'412'480);  // Wed, 21 Oct 2015 07:28:00 GMT
   EXPECT_EQ(acme::wire::retryAfter("120", now), seconds(120));
   EXPECT_EQ(acme::wire::retryAfter("Wed, 21 Oct 2015 07:30:00 GMT", now), seconds(120));
   EXPECT_EQ(acme::wire::retryAfter("", now), seconds(0));
@@ -297,7 +297,7 @@ TEST(AcmeParsing, RetryAfterAsSecondsOrHttpDate) {
 }
 
 TEST(AcmeParsing, RetryAfterIsRangeCheckedWhateverTheCaSays) {
-  TimePoint now = Clock::from_time_t(1'445'412'480);
+  TimePoint now = fromUnixSeconds(1'445'412'480);
   EXPECT_EQ(acme::wire::retryAfter("99999999", now), acme::wire::kMaxRetryAfter);
   EXPECT_EQ(acme::wire::retryAfter("99999999999999999999999999", now), acme::wire::kMaxRetryAfter);
   EXPECT_EQ(acme::wire::retryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now), acme::wire::kMaxRetryAfter);
@@ -311,7 +311,7 @@ TEST(AcmeParsing, ANonProblemBodyStillSaysWhatCameBack) {
 }
 
 TEST(Ari, TheRenewalTimeFallsInsideTheWindowAndIsStablePerCertificate) {
-  TimePoint start = Clock::from_time_t(1'735'790'400), end = start + hours(24);
+  TimePoint start = fromUnixSeconds(1'735'790'400), end = start + hours(24);
   std::set<TimePoint> seen;
   for (int i = 0; i < 50; ++i) {
     std::string serial = "serial-" + std::to_string(i);

@@ -34,7 +34,7 @@ TEST(Crypto, EncryptedAndGarbageKeysAreRefusedWithTheReason) {
 TEST(Crypto, SelfSignedCertificateCoversNamesAndMatchesItsKey) {
   auto key = PrivateKey::generate(KeyType::Ec256);
   auto other = PrivateKey::generate(KeyType::Ec256);
-  TimePoint now = Clock::from_time_t(1'800'000'000);
+  TimePoint now = fromUnixSeconds(1'800'000'000);
   auto cert = selfSign(*key, {"a.test", "b.test"}, now, hours(24 * 90));
   ASSERT_TRUE(cert) << cert.error().message;
   EXPECT_EQ(cert->dnsNames(), (std::vector<std::string>{"a.test", "b.test"}));
@@ -51,7 +51,7 @@ TEST(Crypto, SelfSignedCertificateCoversNamesAndMatchesItsKey) {
 
 TEST(Crypto, ParseAllReadsEveryCertificateAndRefusesDamage) {
   auto key = PrivateKey::generate(KeyType::Ec256);
-  TimePoint now = Clock::now();
+  TimePoint now = wallClockNow();
   auto a = selfSign(*key, {"a.test"}, now, hours(1));
   auto b = selfSign(*key, {"b.test"}, now, hours(1));
   auto both = Certificate::parseAll("junk before\n" + a->toPem() + b->toPem());
@@ -66,7 +66,7 @@ TEST(Crypto, ParseAllReadsEveryCertificateAndRefusesDamage) {
   EXPECT_NE(bad.error().message.find("damaged"), std::string::npos);
 }
 
-// openssl req -x509 -days 100000: valid until 2300, past what TimePoint holds (2262).
+// openssl req -x509 -days 100000: valid until 2300, past where nanosecond clocks end (2262).
 const char* const kValidUntil2300 = R"(-----BEGIN CERTIFICATE-----
 MIIBhjCCASugAwIBAgIUI6ZsOBIKdWvcG5P5IWXQOKGf5MYwCgYIKoZIzj0EAwIw
 FzEVMBMGA1UEAwwMZm9yZXZlci50ZXN0MCAXDTI2MTEzMDE5MjI0MloYDzIzMDAw
@@ -80,10 +80,25 @@ uq0wBgBrNICoHVx7Ot3ATm1LRGp4TIoCIQCzNe3hwi8xEV/7shnXeELYcEllWHbU
 -----END CERTIFICATE-----
 )";
 
-TEST(Crypto, ValidityPastTheClocksRangeIsClampedNotOverflowed) {
+TEST(Crypto, ValidityPastTheNanosecondRangeIsReadExactly) {
   auto certs = Certificate::parseAll(kValidUntil2300);
   ASSERT_TRUE(certs) << certs.error().message;
-  EXPECT_EQ(certs->front().notAfter(), fromUnixSeconds(7258118400));  // 2200-01-01, the clamp
-  EXPECT_GT(certs->front().notAfter(), Clock::now() + hours(24 * 365 * 150));
-  EXPECT_LT(certs->front().notBefore(), Clock::now());
+  EXPECT_EQ(formatTime(certs->front().notAfter()), "2300-09-15T19:22:42Z");
+  EXPECT_EQ(formatTime(certs->front().notBefore()), "2026-11-30T19:22:42Z");
+}
+
+// RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined expiration date".
+TEST(Crypto, ValidityUntilTheLastSecondOf9999RoundTrips) {
+  auto key = PrivateKey::generate(KeyType::Ec256);
+  ASSERT_TRUE(key);
+  TimePoint now = fromUnixSeconds(1'800'000'000);
+  TimePoint last = *parseTime("9999-12-31T23:59:59Z");
+  auto cert = selfSign(*key, {"forever.test"}, now, std::chrono::duration_cast<std::chrono::seconds>(last - now));
+  ASSERT_TRUE(cert) << cert.error().message;
+  auto read = Certificate::parseAll(cert->toPem());
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->front().notAfter(), last);
+  EXPECT_EQ(formatTime(read->front().notAfter()), "9999-12-31T23:59:59Z");
+  // Arithmetic the renewal policy does on it stays in range.
+  EXPECT_GT(read->front().notAfter() + hours(24 * 365 * 100), last);
 }

@@ -1,3 +1,4 @@
+#include <limits>
 #include "core/duration.h"
 #include "core/time_format.h"
 
@@ -45,8 +46,15 @@ TEST(TimeFormat, ParsesRfc3339AndRefusesFieldsOutOfRange) {
     EXPECT_FALSE(sc::parseTime(bad)) << bad;
 }
 
-TEST(TimeFormat, YearsBeyondTheClockAreClampedNotOverflowed) {
-  EXPECT_EQ(sc::parseTime("9999-12-31T23:59:59Z"), sc::fromUnixSeconds(7258118400));
-  EXPECT_EQ(sc::parseTime("1013-01-02T00:00:00Z"), sc::fromUnixSeconds(0));
-  EXPECT_EQ(sc::fromUnixSeconds(-30199910400), sc::fromUnixSeconds(0));
+TEST(TimeFormat, EveryYearACertificateMaySayIsHeldAndOthersAreClamped) {
+  EXPECT_EQ(sc::formatTime(*sc::parseTime("9999-12-31T23:59:59Z")), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(sc::toUnixSeconds(*sc::parseTime("9999-12-31T23:59:59Z")), 253402300799);
+  EXPECT_EQ(sc::formatTime(*sc::parseTime("2300-01-01T00:00:00Z")), "2300-01-01T00:00:00Z");
+  EXPECT_EQ(sc::parseTime("1013-01-02T00:00:00Z"), sc::earliestTime());
+  EXPECT_EQ(sc::fromUnixSeconds(-30199910400), sc::earliestTime());
+  EXPECT_EQ(sc::fromUnixSeconds(std::numeric_limits<long long>::max()), sc::latestTime());
+  EXPECT_EQ(sc::formatTimeCompact(sc::latestTime()), "99991231T235959Z");
+  EXPECT_EQ(sc::formatTime(sc::latestTime() + std::chrono::hours(24 * 365)), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(sc::formatTimeMillis(sc::fromUnixSeconds(1795359845) + std::chrono::milliseconds(7)),
+            "2026-11-22T15:04:05.007Z");
 }

@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "app/lineage.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ using namespace std::chrono;
 
 namespace {
 
-const TimePoint t0 = Clock::from_time_t(1'800'000'000);
+const TimePoint t0 = fromUnixSeconds(1'800'000'000);
 constexpr auto kDay = hours(24);
 
 struct ManualTime : TimeSource {

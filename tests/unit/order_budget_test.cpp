@@ -1,4 +1,5 @@
 // The one gate every order passes, tested as a table of ledgers and moments.
+#include "core/time_format.h"
 #include "renew/order_budget.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,7 @@ using namespace std::chrono;
 
 namespace {
 
-const TimePoint t0 = Clock::from_time_t(1'800'000'000);
+const TimePoint t0 = fromUnixSeconds(1'800'000'000);
 constexpr auto kDay = hours(24);
 
 renew::OrderLedger ordersAt(std::initializer_list<hours> ago) {

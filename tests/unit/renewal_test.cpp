@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "renew/renewal.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +8,7 @@ using sc::TimePoint;
 using namespace sc::renew;
 
 namespace {
-const TimePoint t0 = sc::Clock::from_time_t(1'800'000'000);
+const TimePoint t0 = sc::fromUnixSeconds(1'800'000'000);
 constexpr auto aDay = hours(24);
 Validity lasting(hours life) { return {t0, t0 + life}; }
 }  // namespace

@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "sources/user_source.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +11,7 @@ using Kind = sources::UserVerdict::Kind;
 
 namespace {
 
-const TimePoint t0 = Clock::from_time_t(1'800'000'000);
+const TimePoint t0 = fromUnixSeconds(1'800'000'000);
 const std::vector<std::string> kNames = {"a.test", "www.a.test"};
 
 struct Made {

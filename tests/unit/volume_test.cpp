@@ -1,3 +1,4 @@
+#include "core/time_format.h"
 #include "store/volume.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ using store::LiveView;
 
 namespace {
 
-const TimePoint t0 = Clock::from_time_t(1'800'000'000);
+const TimePoint t0 = fromUnixSeconds(1'800'000'000);
 
 store::CertFiles makeSet(const std::string& name) {
   auto key = crypto::PrivateKey::generate(KeyType::Ec256);
