@@ -36,6 +36,13 @@ if runs bats; then
   bats --formatter tap tests/bats | tee build/bats.out || rc=1
   bats_passed=$(grep -c '^ok ' build/bats.out || true)
   bats_failed=$(grep -c '^not ok ' build/bats.out || true)
+  # A negated command that is not a test's last never fails it (set -e ignores `!`):
+  # each needs `|| false`, or `run !`.
+  if unfailing=$(grep -nE '^\s*! ' tests/bats/*.bats tests/e2e/*.bats | grep -vE '\|\| false( +#.*)?$'); then
+    echo "$unfailing" >&2
+    echo "bats: these negated checks cannot fail a test; end them with '|| false'" >&2
+    bats_failed=$((bats_failed + 1)) rc=1
+  fi
 fi
 
 if runs fuzz; then

@@ -99,17 +99,17 @@ struct Observed {
   store::LineageState state;
 };
 
-Observed observe(Runtime& rt, TimePoint now) {
+Observed observe(store::Volume& volume, store::StateStore& states, const Settings& settings, TimePoint now) {
   Observed o;
-  o.state = rt.state.load();
-  auto view = rt.volume.inspect();
+  o.state = states.load();
+  auto view = volume.inspect();
   if (!view || view->link == store::LiveView::Link::Missing) return o;
   bool ours = view->link == store::LiveView::Link::Ours && view->foreign.empty() && view->missing.empty();
   store::SetRecord record{ours ? view->set->id : "", ours ? view->set->source : store::Source::User};
   store::CertFiles files;
-  for (const char* f : store::kSetFiles) fileOf(files, f) = rt.volume.readLiveFile(f).value_or("");
+  for (const char* f : store::kSetFiles) fileOf(files, f) = volume.readLiveFile(f).value_or("");
   auto parsed = sources::parseFiles(files);
-  Policy policy = policyFrom(rt.settings);
+  Policy policy = policyFrom(settings);
   bool user = record.source == store::Source::User;
   std::string problem = parsed ? sources::unusableReason(*parsed, user ? policy.requiredNames : policy.names, now,
                                                          user ? std::chrono::seconds(0) : sources::kIssuedClockSkew)
@@ -141,7 +141,7 @@ int once(Runtime& rt) {
   rt.lineage->pass(wallClockNow());
   // What the gateway reads now, not what the pass meant to put there: a publish
   // that failed leaves live/ as it was, perhaps empty.
-  Observed seen = observe(rt, wallClockNow());
+  Observed seen = observe(rt.volume, rt.state, rt.settings, wallClockNow());
   if (!seen.live || !seen.live->problem.empty()) {
     std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
     return kExitNoCertificate;
@@ -171,15 +171,20 @@ Poco::JSON::Object ordersJson(const store::LineageState& state, const renew::Ord
   return out;
 }
 
-int status(Runtime& rt, bool json) {
+// Reads the volume and the state, nothing more: the image's HEALTHCHECK runs it
+// every 15 s, so it builds no runtime (no libcurl, no responder, no reloader).
+int status(const Settings& settings, bool json) {
+  store::PosixFileSystem fs({settings.volume, settings.stateDir});
+  store::Volume volume(fs, settings.volume, settings.stateDir, settings.name);
+  store::StateStore states(fs, settings.stateDir, settings.name);
   TimePoint now = wallClockNow();
-  Observed o = observe(rt, now);
+  Observed o = observe(volume, states, settings, now);
   bool healthy = o.live && o.live->problem.empty();
   auto days = o.live ? std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24 : 0;
   if (json) {
     Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
-    obj.set("name", rt.settings.name);
-    obj.set("path", (rt.settings.volume / "live" / rt.settings.name).string());
+    obj.set("name", settings.name);
+    obj.set("path", (settings.volume / "live" / settings.name).string());
     obj.set("healthy", healthy);
     if (o.live) {
       Poco::JSON::Array names;
@@ -197,13 +202,13 @@ int status(Runtime& rt, bool json) {
       obj.set("problem", std::string("no certificate in the volume"));
     }
     obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
-    obj.set("orders", ordersJson(o.state, policyFrom(rt.settings).orderBudget, now));
+    obj.set("orders", ordersJson(o.state, policyFrom(settings).orderBudget, now));
     obj.stringify(std::cout);
     std::cout << "\n";
   } else if (!o.live) {
-    std::cout << "no certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
+    std::cout << "no certificate in " << (settings.volume / "live" / settings.name).string() << "\n";
   } else {
-    std::cout << "name        " << rt.settings.name << " (" << (rt.settings.volume / "live" / rt.settings.name).string()
+    std::cout << "name        " << settings.name << " (" << (settings.volume / "live" / settings.name).string()
               << ")\n"
               << "source      " << o.live->source << "\n"
               << "names       " << sources::joinNames(o.live->names) << "\n"
@@ -284,9 +289,9 @@ int runCommand(const CommandLine& cl) {
     if (auto gid = resolveGroup(settings->fileGroup); !gid) return usageError(gid.error().message);
     return checkConfig(*settings);
   }
+  if (cl.command == "status") return status(*settings, cl.json);
   auto rt = buildRuntime(*settings);
   if (!rt) return usageError(rt.error().message);
-  if (cl.command == "status") return status(**rt, cl.json);
   if (cl.command == "once") return once(**rt);
   if (cl.command == "run") {
     SystemTime time;

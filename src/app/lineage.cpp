@@ -14,15 +14,11 @@
 namespace sc::app {
 namespace {
 
-int rank(store::Source s) { return static_cast<int>(s); }  // lower is preferred
-
 std::vector<std::string> appended(std::vector<std::string> a, const std::vector<std::string>& b) {
   for (const auto& x : b)
     if (std::find(a.begin(), a.end(), x) == a.end()) a.push_back(x);
   return a;
 }
-
-renew::Validity validity(const sources::ParsedSet& set) { return {set.leaf.notBefore(), set.leaf.notAfter()}; }
 
 std::int64_t daysLeft(const sources::ParsedSet& set, TimePoint now) {
   return std::chrono::duration_cast<std::chrono::hours>(set.leaf.notAfter() - now).count() / 24;
@@ -85,132 +81,6 @@ void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
   incompleteLogged_ = false;
 }
 
-bool Lineage::publish(const store::CertFiles& files, store::Source source, const std::string& reason, TimePoint now) {
-  auto record = volume_.publish(files, source, now);
-  if (!record) {
-    log::error("publish_failed", {{"name", volume_.name()},
-                                  {"source", store::sourceName(source)},
-                                  {"error", record.error().message},
-                                  {"kept", "the previous set stays in place"}});
-    return false;
-  }
-  log::info("source_chosen", {{"name", volume_.name()},
-                              {"source", store::sourceName(source)},
-                              {"reason", reason},
-                              {"set", record->id}});
-  return true;
-}
-
-bool Lineage::judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result) {
-  auto dropped = volume_.pending();
-  if (!dropped) {
-    log::error("user_files_unreadable", {{"name", volume_.name()}, {"error", dropped.error().message}});
-    return false;
-  }
-  if (dropped->empty()) return false;
-  if (!lastDropAt_) lastDropAt_ = now;  // dropped before a restart: the grace starts again
-  std::optional<store::CertFiles> currentFiles;
-  if (current)
-    if (auto files = volume_.readSet(current->id)) currentFiles = *files;
-  auto verdict = sources::judgeUserFiles(*dropped, currentFiles, policy_.requiredNames, now);
-  using Kind = sources::UserVerdict::Kind;
-
-  if (verdict.kind == Kind::Incomplete && now < *lastDropAt_ + policy_.userGrace) {
-    if (!incompleteLogged_)
-      log::info("user_cert_incomplete", {{"name", volume_.name()},
-                                         {"reason", verdict.reason},
-                                         {"waiting_for", verdict.awaited},
-                                         {"until", formatTime(*lastDropAt_ + policy_.userGrace)}});
-    incompleteLogged_ = true;
-    result.nextCheck = std::min(result.nextCheck, *lastDropAt_ + policy_.userGrace);
-    return false;
-  }
-  if (verdict.kind == Kind::Accept) {
-    const auto& leaf = verdict.set->leaf;
-    if (!publish(verdict.files, store::Source::User, "a valid user certificate was dropped in", now)) return false;
-    auto aside = volume_.movePendingAside("accepted", now);
-    log::info("user_cert_accepted", {{"name", volume_.name()},
-                                     {"names", sources::joinNames(leaf.dnsNames())},
-                                     {"serial", leaf.serialHex()},
-                                     {"issuer", leaf.issuer()},
-                                     {"not_after", formatTime(leaf.notAfter())},
-                                     {"originals", aside ? *aside : aside.error().message}});
-    lastDropAt_.reset();
-    return true;
-  }
-  std::string reason = verdict.reason;
-  if (verdict.kind == Kind::Incomplete)
-    reason += ", and no new " + verdict.awaited + " arrived within " + formatDuration(policy_.userGrace);
-  auto aside = volume_.movePendingAside("refused", now);
-  log::warn("user_cert_refused", {{"name", volume_.name()},
-                                  {"reason", reason},
-                                  {"aside", aside ? *aside : "not moved: " + aside.error().message}});
-  lastDropAt_.reset();
-  return false;
-}
-
-std::optional<Lineage::Current> Lineage::loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now) {
-  if (!record) return std::nullopt;
-  Current c{*record, std::nullopt, ""};
-  auto files = volume_.readSet(record->id);
-  if (!files) {
-    c.problem = files.error().message;
-    return c;
-  }
-  auto parsed = sources::parseFiles(*files);
-  if (!parsed) {
-    c.problem = parsed.error().message;
-    return c;
-  }
-  // Our own sets must cover every name we issue for; a user's, the configured ones.
-  const auto& names = record->source == store::Source::User ? policy_.requiredNames : policy_.names;
-  auto skew = record->source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
-  c.problem = volume_.isRevoked(record->id) ? "the certificate was revoked"
-                                            : sources::unusableReason(*parsed, names, now, skew);
-  c.parsed = std::move(*parsed);
-  return c;
-}
-
-std::optional<std::chrono::seconds> Lineage::marginFor(const Current& current) {
-  if (!policy_.renewBefore) return std::nullopt;  // the lifetime rule: never longer than the lifetime
-  auto v = validity(*current.parsed);
-  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(v.notAfter - v.notBefore);
-  if (*policy_.renewBefore < lifetime) return policy_.renewBefore;
-  // A margin at or past the lifetime would make every new certificate due at once.
-  if (marginWarnedFor_ != current.record.id)
-    log::warn("renew_before_too_long", {{"name", volume_.name()},
-                                        {"renew_before", formatDuration(*policy_.renewBefore)},
-                                        {"lifetime", formatDuration(lifetime)},
-                                        {"used", formatDuration(lifetime / 3)},
-                                        {"advice", "set SIDECERT_RENEW_BEFORE below the certificate's lifetime"}});
-  marginWarnedFor_ = current.record.id;
-  return lifetime / 3;
-}
-
-TimePoint Lineage::renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state) {
-  TimePoint renewAt = renew::renewalTime(validity(*current.parsed), marginFor(current));
-  if (current.record.source != store::Source::Acme || policy_.renewBefore) return renewAt;  // a set margin is used as given
-  auto& ari = state.ari;
-  if (!ari || ari->setId != current.record.id || now >= ari->askAgainAt) {
-    // Asked only when the CA's last Retry-After says so, remembered across restarts.
-    ari = store::AriMemory{current.record.id, std::nullopt, now + kAriDefaultRetry};
-    if (auto files = volume_.readSet(current.record.id))
-      for (auto* issuer : issuers_) {
-        if (issuer->kind() != store::Source::Acme) continue;
-        auto hint = issuer->renewalHint(*files, now);
-        if (!hint) continue;
-        auto wait = hint->askAgainAt ? std::chrono::duration_cast<std::chrono::seconds>(*hint->askAgainAt - now)
-                                     : kAriDefaultRetry;
-        ari->renewAt = hint->renewAt;
-        ari->askAgainAt = now + std::clamp(wait, kAriMinRetry, kAriMaxRetry);
-        log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(hint->renewAt)},
-                                    {"ask_again_at", formatTime(ari->askAgainAt)}});
-        break;
-      }
-  }
-  return ari->renewAt ? *ari->renewAt : renewAt;  // ARI's window wins where the CA offers it
-}
-
 namespace {
 
 // Counts and remembers a pass's orders in the lineage's state, saved at once: an
@@ -263,20 +133,364 @@ const renew::OrderBudget& Lineage::budgetFor(const sources::CertSource& issuer) 
   return issuer.kind() == store::Source::Acme ? policy_.orderBudget : kNoBudget;
 }
 
-std::optional<renew::OrderGate> Lineage::deferred(sources::CertSource& issuer, const store::LineageState& state,
-                                                  TimePoint now) {
-  auto ledger = state.ledgers.find(issuer.id());
-  if (ledger == state.ledgers.end()) return std::nullopt;
-  auto gate = renew::orderGate(ledger->second, budgetFor(issuer), now);
-  if (gate.allowed) return std::nullopt;
-  auto& logged = deferralLogged_[issuer.id()];
-  if (logged != gate.notBefore)  // once per wait, not once per pass
-    log::warn("order_deferred", {{"name", volume_.name()},
-                                 {"source", issuer.id()},
-                                 {"reason", gate.why},
-                                 {"next_order_at", formatTime(gate.notBefore)}});
-  logged = gate.notBefore;
-  return gate;
+
+// Everything one pass knows and has done.
+struct Lineage::Pass {
+  TimePoint now;
+  store::LineageState state;
+  std::optional<LoadedSet> current;  // what the gateway is served, or our last set
+  std::optional<LoadedSet> held;
+  std::optional<sources::UserVerdict> drop;
+  bool linkIsOurs = false;  // live/<name> leads to our current set
+  decide::Facts facts;
+  bool changed = false;
+  std::string lastError;  // the last source that failed, for the fallback's warning
+};
+
+namespace {
+
+decide::SetFacts summary(const std::string& id, store::Source source, const std::optional<sources::ParsedSet>& parsed,
+                         const std::string& problem) {
+  decide::SetFacts f;
+  f.id = id;
+  f.source = source;
+  f.readable = parsed.has_value();
+  if (parsed) {
+    f.notBefore = parsed->leaf.notBefore();
+    f.notAfter = parsed->leaf.notAfter();
+  }
+  f.problem = problem.empty() && !parsed ? "unreadable" : problem;
+  return f;
+}
+
+decide::DropFacts dropFacts(const sources::UserVerdict& v, TimePoint lastFileAt) {
+  using K = sources::UserVerdict::Kind;
+  using V = decide::DropFacts::Verdict;
+  V verdict = v.kind == K::Accept ? V::Accept : v.kind == K::Incomplete ? V::Incomplete : V::Refuse;
+  return {verdict, v.reason, v.awaited, lastFileAt};
+}
+
+}  // namespace
+
+std::optional<store::SetRecord> Lineage::publish(const store::CertFiles& files, store::Source source,
+                                                 const std::string& reason, TimePoint now) {
+  auto record = volume_.publish(files, source, now);
+  if (!record) {
+    log::error("publish_failed", {{"name", volume_.name()},
+                                  {"source", store::sourceName(source)},
+                                  {"error", record.error().message},
+                                  {"kept", "the previous set stays in place"}});
+    return std::nullopt;
+  }
+  log::info("source_chosen", {{"name", volume_.name()},
+                              {"source", store::sourceName(source)},
+                              {"reason", reason},
+                              {"set", record->id}});
+  return *record;
+}
+
+std::optional<Lineage::LoadedSet> Lineage::load(const std::optional<store::SetRecord>& record, TimePoint now) {
+  if (!record) return std::nullopt;
+  LoadedSet c{*record, std::nullopt, std::nullopt, ""};
+  auto files = volume_.readSet(record->id);
+  if (!files) {
+    c.problem = files.error().message;
+    return c;
+  }
+  c.files = *files;
+  auto parsed = sources::parseFiles(*files);
+  if (!parsed) {
+    c.problem = parsed.error().message;
+    return c;
+  }
+  // Our own sets must cover every name we issue for; a user's, the configured ones.
+  const auto& names = record->source == store::Source::User ? policy_.requiredNames : policy_.names;
+  auto skew = record->source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
+  c.problem = volume_.isRevoked(record->id) ? "the certificate was revoked"
+                                            : sources::unusableReason(*parsed, names, now, skew);
+  c.parsed = std::move(*parsed);
+  return c;
+}
+
+std::optional<Lineage::LoadedSet> Lineage::loadHeld(TimePoint now) {
+  auto held = volume_.held();
+  if (!held) {
+    log::warn("held_set_unreadable", {{"name", volume_.name()}, {"error", held.error().message}});
+    return std::nullopt;
+  }
+  if (!*held) return std::nullopt;
+  auto& [source, files] = **held;
+  LoadedSet h{{"held", source}, files, std::nullopt, ""};
+  auto parsed = sources::parseFiles(files);
+  h.problem = parsed ? sources::unusableReason(*parsed, policy_.names, now, sources::kIssuedClockSkew)
+                     : parsed.error().message;
+  if (parsed) h.parsed = std::move(*parsed);
+  if (!h.problem.empty()) {  // expired in reserve, or for names no longer configured
+    log::info("held_set_dropped", {{"name", volume_.name()}, {"reason", h.problem}});
+    if (auto ok = volume_.releaseHeld(); !ok)
+      log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
+    return std::nullopt;
+  }
+  return h;
+}
+
+// live/<name> when it is ours (with files someone removed or replaced put back),
+// else the set we published last.
+std::optional<store::SetRecord> Lineage::ourRecord(const store::LiveView& view) {
+  if (view.link != store::LiveView::Link::Ours) {
+    auto latest = volume_.latestSet();
+    return latest ? *latest : std::nullopt;
+  }
+  auto damaged = appended(view.foreign, view.missing);
+  if (!damaged.empty()) {
+    if (auto ok = volume_.restoreFiles(*view.set, damaged); !ok)
+      log::error("restore_failed", {{"name", volume_.name()}, {"error", ok.error().message}});
+    else if (!view.missing.empty() && view.foreign.empty())
+      log::warn("live_files_restored", {{"name", volume_.name()}, {"files", sources::joinNames(view.missing)}});
+  }
+  return view.set;
+}
+
+std::optional<sources::UserVerdict> Lineage::judgeDrop(const std::optional<LoadedSet>& current, TimePoint now) {
+  auto dropped = volume_.pending();
+  if (!dropped) {
+    log::error("user_files_unreadable", {{"name", volume_.name()}, {"error", dropped.error().message}});
+    return std::nullopt;
+  }
+  if (dropped->empty()) return std::nullopt;
+  if (!lastDropAt_) lastDropAt_ = now;  // dropped before a restart: the grace starts again
+  auto verdict = sources::judgeUserFiles(*dropped, current ? current->files : std::nullopt, policy_.requiredNames, now);
+  if (verdict.kind == sources::UserVerdict::Kind::Incomplete && now < *lastDropAt_ + policy_.userGrace &&
+      !incompleteLogged_) {
+    log::info("user_cert_incomplete", {{"name", volume_.name()},
+                                       {"reason", verdict.reason},
+                                       {"waiting_for", verdict.awaited},
+                                       {"until", formatTime(*lastDropAt_ + policy_.userGrace)}});
+    incompleteLogged_ = true;
+  }
+  return verdict;
+}
+
+// The CA's renewal window for our live ACME set, asked only when its last
+// Retry-After says so and remembered across restarts.
+void Lineage::askAri(Pass& p) {
+  const auto& current = p.current;
+  if (!current || !current->parsed || !current->problem.empty() || current->record.source != store::Source::Acme ||
+      policy_.renewBefore)
+    return;
+  auto& ari = p.state.ari;
+  if (ari && ari->setId == current->record.id && p.now < ari->askAgainAt) return;
+  ari = store::AriMemory{current->record.id, std::nullopt, p.now + kAriDefaultRetry};
+  for (auto* issuer : issuers_) {
+    if (issuer->kind() != store::Source::Acme) continue;
+    auto hint = issuer->renewalHint(*current->files, p.now);
+    if (!hint) continue;
+    auto wait = hint->askAgainAt ? std::chrono::duration_cast<std::chrono::seconds>(*hint->askAgainAt - p.now)
+                                 : kAriDefaultRetry;
+    ari->renewAt = hint->renewAt;
+    ari->askAgainAt = p.now + std::clamp(wait, kAriMinRetry, kAriMaxRetry);
+    log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(hint->renewAt)},
+                                {"ask_again_at", formatTime(ari->askAgainAt)}});
+    break;
+  }
+}
+
+// The facts decide() reads, from what the pass holds now.
+void Lineage::refreshFacts(Pass& p) {
+  askAri(p);
+  auto& f = p.facts;
+  f.linkIsOurs = p.linkIsOurs;
+  f.live.reset();
+  if (p.current) f.live = summary(p.current->record.id, p.current->record.source, p.current->parsed, p.current->problem);
+  f.held.reset();
+  if (p.held) f.held = summary(p.held->record.id, p.held->record.source, p.held->parsed, p.held->problem);
+  f.drop.reset();
+  if (p.drop) f.drop = dropFacts(*p.drop, lastDropAt_.value_or(p.now));
+  f.ariRenewAt.reset();
+  f.ariAskAgainAt.reset();
+  if (p.state.ari && p.current && p.state.ari->setId == p.current->record.id) {
+    f.ariRenewAt = p.state.ari->renewAt;
+    f.ariAskAgainAt = p.state.ari->askAgainAt;
+  }
+  f.ledgers = p.state.ledgers;
+  f.lastExpiryWarning = p.state.lastExpiryWarning;
+  if (f.live && f.live->readable && decide::marginTooLong(*f.live, decidePolicy()) &&
+      marginWarnedFor_ != f.live->id) {
+    // A margin at or past the lifetime would make every new certificate due at once.
+    log::warn("renew_before_too_long", {{"name", volume_.name()},
+                                        {"renew_before", formatDuration(*policy_.renewBefore)},
+                                        {"lifetime", formatDuration(std::chrono::duration_cast<std::chrono::seconds>(
+                                                         f.live->notAfter - f.live->notBefore))},
+                                        {"used", formatDuration(decide::marginFor(*f.live, decidePolicy()))},
+                                        {"advice", "set SIDECERT_RENEW_BEFORE below the certificate's lifetime"}});
+    marginWarnedFor_ = f.live->id;
+  }
+}
+
+decide::Policy Lineage::decidePolicy() const {
+  decide::Policy p{policy_.renewBefore, policy_.checkInterval, policy_.userGrace, {}};
+  for (auto* issuer : issuers_) p.sources.push_back({issuer->id(), issuer->kind(), budgetFor(*issuer)});
+  return p;
+}
+
+void Lineage::report(const decide::Decision& d, Pass& p) {
+  for (const auto& deferral : d.deferred) {
+    auto& logged = deferralLogged_[deferral.source];
+    if (logged != deferral.until)  // once per wait, not once per pass
+      log::warn("order_deferred", {{"name", volume_.name()},
+                                   {"source", deferral.source},
+                                   {"reason", deferral.why},
+                                   {"next_order_at", formatTime(deferral.until)}});
+    logged = deferral.until;
+  }
+  if (d.warnExpiring) {
+    const auto& leaf = p.current->parsed->leaf;
+    log::warn("user_cert_expiring",
+              {{"name", volume_.name()},
+               {"not_after", formatTime(leaf.notAfter())},
+               {"days_left", daysLeft(*p.current->parsed, p.now)},
+               {"advice", "drop in a renewed certificate; sidecert switches to ACME when it expires"}});
+    p.state.lastExpiryWarning = p.now;
+    p.facts.lastExpiryWarning = p.now;
+  }
+}
+
+void Lineage::publishAndLoad(const store::CertFiles& files, store::Source source, const std::string& why, Pass& p) {
+  auto record = publish(files, source, why, p.now);
+  if (!record) return;
+  p.changed = true;
+  p.linkIsOurs = true;
+  p.current = load(*record, p.now);
+}
+
+void Lineage::adoptUserSet(Pass& p) {
+  // Our valid ACME set steps aside for the user's: kept, to take over when theirs ends.
+  std::optional<store::CertFiles> outgoingAcme;
+  if (p.current && p.current->problem.empty() && p.current->record.source == store::Source::Acme)
+    outgoingAcme = p.current->files;
+  auto verdict = std::move(*p.drop);
+  p.drop.reset();
+  lastDropAt_.reset();
+  auto record = publish(verdict.files, store::Source::User, "a valid user certificate was dropped in", p.now);
+  if (!record) return;  // the files stay in pending/ for the next pass
+  p.changed = true;
+  p.linkIsOurs = true;
+  p.current = load(*record, p.now);
+  const auto& leaf = verdict.set->leaf;
+  auto aside = volume_.movePendingAside("accepted", p.now);
+  log::info("user_cert_accepted", {{"name", volume_.name()},
+                                   {"names", sources::joinNames(leaf.dnsNames())},
+                                   {"serial", leaf.serialHex()},
+                                   {"issuer", leaf.issuer()},
+                                   {"not_after", formatTime(leaf.notAfter())},
+                                   {"originals", aside ? *aside : aside.error().message}});
+  if (outgoingAcme) {
+    if (auto ok = volume_.hold(*outgoingAcme, store::Source::Acme); !ok)
+      log::warn("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
+    else
+      p.held = loadHeld(p.now);
+  }
+}
+
+void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
+  p.drop.reset();
+  lastDropAt_.reset();
+  auto aside = volume_.movePendingAside("refused", p.now);
+  log::warn("user_cert_refused", {{"name", volume_.name()},
+                                  {"reason", reason},
+                                  {"aside", aside ? *aside : "not moved: " + aside.error().message}});
+}
+
+void Lineage::obtain(const decide::Decision& d, Pass& p) {
+  sources::CertSource& issuer = *issuers_[d.source];
+  p.facts.attempted.insert(issuer.id());
+  sources::Request request;
+  request.names = policy_.names;
+  request.keyType = policy_.keyType;
+  if (p.current && p.current->problem.empty() && p.current->record.source != store::Source::User)
+    request.current = p.current->files;  // the set being renewed, for ARI's `replaces`
+  request.resume = p.state.pendingOrder;
+  TimePoint end = p.now;
+  auto started = clock_.now();
+  // The pass's `now`, moved on by what the attempt has taken so far.
+  auto attemptTime = [&] { return p.now + std::max(TimePoint::duration::zero(), clock_.now() - started); };
+  StateJournal journal(state_, p.state, issuer.id(), budgetFor(issuer), attemptTime);
+  request.journal = &journal;
+  auto obtained = attempt(issuer, request, p.now, attemptTime, end);
+  if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
+    log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer.id()}});
+    for (auto* other : issuers_) p.facts.attempted.insert(other->id());  // SIGTERM: nothing more this pass
+    return;
+  }
+  if (!obtained && obtained.error().is(ErrorKind::Deferred)) return;  // the budget's last gate: said by the next decision
+  auto& ledger = p.state.ledgers[issuer.id()];
+  if (!obtained) {
+    renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
+    p.lastError = obtained.error().message;
+    log::warn("issue_failed", {{"name", volume_.name()},
+                               {"source", issuer.id()},
+                               {"error", obtained.error().message},
+                               {"failures", ledger.failures},
+                               {"retry_at", formatTime(*ledger.retryAt)}});
+    return;
+  }
+  renew::recordSuccess(ledger);
+  log::info("cert_issued", {{"name", volume_.name()},
+                            {"source", store::sourceName(issuer.kind())},
+                            {"names", sources::joinNames(policy_.names)},
+                            {"serial", obtained->serial},
+                            {"issuer", obtained->issuer},
+                            {"not_after", formatTime(obtained->notAfter)}});
+  if (d.hold) {
+    if (auto ok = volume_.hold(obtained->files, issuer.kind()); !ok) {
+      log::error("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
+      return;
+    }
+    p.held = loadHeld(p.now);
+    log::info("cert_held", {{"name", volume_.name()},
+                            {"source", store::sourceName(issuer.kind())},
+                            {"serial", obtained->serial},
+                            {"until", p.current ? formatTime(p.facts.live->notAfter) : "now"},
+                            {"reason", d.why}});
+    return;
+  }
+  bool before = p.changed;
+  publishAndLoad(obtained->files, issuer.kind(), d.why, p);
+  if (p.changed == before)  // not published: the volume refuses writes; nothing more this pass
+    for (auto* other : issuers_) p.facts.attempted.insert(other->id());
+}
+
+void Lineage::carryOut(const decide::Decision& d, Pass& p) {
+  using decide::Action;
+  switch (d.action) {
+    case Action::AdoptUserSet:
+      adoptUserSet(p);
+      break;
+    case Action::RefuseUserSet:
+      refuseUserSet(d.why, p);
+      break;
+    case Action::RestoreLink:
+      if (p.current && p.current->files)
+        publishAndLoad(*p.current->files, p.current->record.source,
+                       "live/" + volume_.name() + " was not our set; restored it", p);
+      p.linkIsOurs = true;  // put back, or could not be: not again this pass
+      break;
+    case Action::UseHeld: {
+      auto held = std::move(*p.held);
+      p.held.reset();
+      bool before = p.changed;
+      publishAndLoad(*held.files, held.record.source, d.why, p);
+      if (p.changed != before)
+        if (auto ok = volume_.releaseHeld(); !ok)
+          log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
+      break;
+    }
+    case Action::Obtain:
+      obtain(d, p);
+      break;
+    case Action::Done:
+      break;
+  }
 }
 
 Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const sources::Request& request,
@@ -304,119 +518,7 @@ Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const so
   return failAs(ErrorKind::Unusable, "the certificate from " + issuer.id() + " is unusable: " + problem);
 }
 
-bool Lineage::obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state) {
-  bool usable = current && current->problem.empty();
-  bool due = usable && now >= renewalTimeOf(*current, now, state);
-  if (usable && current->record.source == store::Source::User) {
-    if (due && (!lastExpiryWarning_ || now - *lastExpiryWarning_ >= kExpiryWarningEvery)) {
-      log::warn("user_cert_expiring", {{"name", volume_.name()},
-                                       {"not_after", formatTime(current->parsed->leaf.notAfter())},
-                                       {"days_left", daysLeft(*current->parsed, now)},
-                                       {"advice", "drop in a renewed certificate; sidecert falls back to ACME once it expires"}});
-      lastExpiryWarning_ = now;
-    }
-    return false;  // a valid user certificate is never replaced
-  }
-  std::string why = !current ? "no certificate in the volume yet"
-                    : !usable ? current->record.source == store::Source::User
-                                    ? "the user certificate is no longer usable: " + current->problem
-                                    : "the certificate in place is not usable: " + current->problem
-                              : "renewal due";
-  if (!usable && !firstPass_) log::warn("certificate_unusable", {{"name", volume_.name()}, {"reason", why}});
-
-  sources::Request request;
-  request.names = policy_.names;
-  request.keyType = policy_.keyType;
-  if (usable) request.current = volume_.readSet(current->record.id).value_or(store::CertFiles{});
-  request.resume = state.pendingOrder;
-  // Nothing usable: the fallback first, since it needs no network, then better sources.
-  std::vector<sources::CertSource*> order = issuers_;
-  if (!usable && order.size() > 1) order.insert(order.begin(), order.back());
-
-  bool changed = false;
-  std::string lastError;
-  int inPlace = usable ? rank(current->record.source) : std::numeric_limits<int>::max();
-  for (auto* issuer : order) {
-    bool better = rank(issuer->kind()) < inPlace;
-    bool renewSame = due && rank(issuer->kind()) == inPlace;
-    if (!better && !renewSame) continue;
-    if (deferred(*issuer, state, now)) continue;
-    TimePoint end = now;
-    auto started = clock_.now();
-    // The pass's `now`, moved on by what the attempt has taken so far.
-    auto attemptTime = [&] { return now + std::max(TimePoint::duration::zero(), clock_.now() - started); };
-    StateJournal journal(state_, state, issuer->id(),
-                         budgetFor(*issuer), attemptTime);
-    request.journal = &journal;
-    auto obtained = attempt(*issuer, request, now, attemptTime, end);
-    if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
-      log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer->id()}});
-      break;
-    }
-    if (!obtained && obtained.error().is(ErrorKind::Deferred)) {
-      deferred(*issuer, state, end);  // the gate held the order back at the last moment: said as before a pass
-      continue;
-    }
-    auto& ledger = state.ledgers[issuer->id()];
-    if (!obtained) {
-      renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
-      lastError = obtained.error().message;
-      log::warn("issue_failed", {{"name", volume_.name()},
-                                 {"source", issuer->id()},
-                                 {"error", obtained.error().message},
-                                 {"failures", ledger.failures},
-                                 {"retry_at", formatTime(*ledger.retryAt)}});
-      continue;
-    }
-    renew::recordSuccess(ledger);
-    log::info("cert_issued", {{"name", volume_.name()},
-                              {"source", store::sourceName(issuer->kind())},
-                              {"names", sources::joinNames(policy_.names)},
-                              {"serial", obtained->serial},
-                              {"issuer", obtained->issuer},
-                              {"not_after", formatTime(obtained->notAfter)}});
-    if (!publish(obtained->files, issuer->kind(), why, now)) break;
-    changed = true;
-    inPlace = rank(issuer->kind());  // from here on, only a better source may replace it
-    auto latest = volume_.latestSet();
-    current = loadCurrent(latest ? *latest : std::nullopt, now);
-    due = false;
-    why = "a better source than " + std::string(store::sourceName(issuer->kind())) + " became available";
-  }
-  if (!lastError.empty() && current && current->record.source == store::Source::SelfSigned)
-    log::warn("fallback_self_signed", {{"name", volume_.name()}, {"error", lastError}});
-  return changed;
-}
-
-void Lineage::planNext(const std::optional<Current>& current, TimePoint now, store::LineageState& state,
-                       PassResult& result) {
-  auto interval = policy_.checkInterval;
-  if (!current || !current->parsed || !current->problem.empty()) {
-    result.nextCheck = std::min(result.nextCheck, now + kRetryAfterError);
-    return;
-  }
-  auto v = validity(*current->parsed);
-  TimePoint renewAt = renewalTimeOf(*current, now, state);
-  if (current->record.source == store::Source::User && now >= renewAt)
-    renewAt = std::min(v.notAfter, now + std::min(interval, kExpiryWarningEvery));
-  else if (now >= renewAt)
-    // This pass tried and the set is still due (the CA failed, or the margin is
-    // longer than the lifetime): try again later, not in a tight loop.
-    renewAt = now + kRetryAfterError;
-  result.nextCheck = std::min(result.nextCheck, renew::nextCheck(now, renewAt, interval));
-  if (state.ari && state.ari->setId == current->record.id && state.ari->renewAt)  // a CA that offers ARI
-    result.nextCheck = std::min(result.nextCheck, std::max(now, state.ari->askAgainAt));
-  // A better source that is waiting out its backoff or budget: come back when it may be asked.
-  for (auto* issuer : issuers_) {
-    if (rank(issuer->kind()) >= rank(current->record.source) && !(now >= renewAt)) continue;
-    auto ledger = state.ledgers.find(issuer->id());
-    if (ledger == state.ledgers.end()) continue;
-    auto gate = renew::orderGate(ledger->second, budgetFor(*issuer), now);
-    if (!gate.allowed) result.nextCheck = std::min(result.nextCheck, std::max(now, gate.notBefore));
-  }
-}
-
-bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<Current>& current, TimePoint now,
+bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<LoadedSet>& current, TimePoint now,
                              PassResult& result) {
   if (!changed && !pending) return false;
   reload::ReloadEvent event{volume_.name(), (volume_.root() / volume_.liveRelative()).string(),
@@ -440,7 +542,6 @@ bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<Cur
 
 PassResult Lineage::pass(TimePoint now) {
   PassResult result;
-  result.nextCheck = now + policy_.checkInterval;
   auto view = volume_.inspect();
   if (!view) {
     log::error("volume_unreadable", {{"name", volume_.name()}, {"error", view.error().message}});
@@ -449,54 +550,50 @@ PassResult Lineage::pass(TimePoint now) {
   }
   if (!view->foreign.empty()) takeUserFiles(*view, now);
 
-  std::optional<store::SetRecord> record;
-  bool ours = view->link == store::LiveView::Link::Ours;
-  if (ours) {
-    record = view->set;
-    auto damaged = appended(view->foreign, view->missing);
-    if (!damaged.empty()) {
-      if (auto ok = volume_.restoreFiles(*record, damaged); !ok)
-        log::error("restore_failed", {{"name", volume_.name()}, {"error", ok.error().message}});
-      else if (!view->missing.empty() && view->foreign.empty())
-        log::warn("live_files_restored", {{"name", volume_.name()}, {"files", sources::joinNames(view->missing)}});
-    }
-  } else if (auto latest = volume_.latestSet()) {
-    record = *latest;
-  }
-
-  bool changed = judgePending(record, now, result);
-  if (changed) {
-    auto latest = volume_.latestSet();
-    record = latest ? *latest : std::nullopt;
-  } else if (!ours && record) {
-    // live/<name> is missing or someone else's: put our last set back.
-    if (auto files = volume_.readSet(record->id))
-      changed = publish(*files, record->source, "live/" + volume_.name() + " was not our set; restored it", now);
-  }
-
-  auto current = loadCurrent(record, now);
-  if (firstPass_ && current && current->problem.empty() && !changed)
+  Pass p;
+  p.now = now;
+  p.state = state_.load();
+  p.current = load(ourRecord(*view), now);
+  p.linkIsOurs = view->link == store::LiveView::Link::Ours;
+  p.drop = judgeDrop(p.current, now);
+  p.held = loadHeld(now);
+  if (firstPass_ && p.current && p.current->problem.empty() && p.linkIsOurs)
     log::info("source_chosen", {{"name", volume_.name()},
-                                {"source", store::sourceName(current->record.source)},
+                                {"source", store::sourceName(p.current->record.source)},
                                 {"reason", "a valid certificate is in place"},
-                                {"set", current->record.id}});
-  auto state = state_.load();
-  if (obtainBetter(current, now, state)) changed = true;
+                                {"set", p.current->record.id}});
+  if (!firstPass_ && p.current && !p.current->problem.empty())
+    log::warn("certificate_unusable", {{"name", volume_.name()}, {"reason", p.current->problem}});
 
-  if (current) result.live = describe(current->record, current->parsed, current->problem);
+  const decide::Policy policy = decidePolicy();
+  // Each step changes the facts or marks a source asked, so this ends well before
+  // the bound; the bound keeps it so whatever a bug might do.
+  const std::size_t maxSteps = 4 + 2 * issuers_.size();
+  decide::Decision d;
+  for (std::size_t step = 0; step < maxSteps; ++step) {
+    refreshFacts(p);
+    d = decide::decide(p.facts, policy, now);
+    report(d, p);
+    if (d.action == decide::Action::Done) break;
+    carryOut(d, p);
+  }
+  result.nextCheck = d.action == decide::Action::Done ? d.nextCheck : now + kRetryAfterError;
+
+  if (!p.lastError.empty() && p.current && p.current->record.source == store::Source::SelfSigned)
+    log::warn("fallback_self_signed", {{"name", volume_.name()}, {"error", p.lastError}});
+  if (p.current) result.live = describe(p.current->record, p.current->parsed, p.current->problem);
   if (!result.healthy())
     log::error("no_valid_certificate", {{"name", volume_.name()},
-                                        {"reason", current ? current->problem : "nothing could be put in place"}});
-  planNext(current, now, state, result);
-  bool reloadPending = reloadIfNeeded(changed, state.reloadPending, current, now, result);
-  if (changed || firstPass_)
+                                        {"reason", p.current ? p.current->problem : "nothing could be put in place"}});
+  bool reloadPending = reloadIfNeeded(p.changed, p.state.reloadPending, p.current, now, result);
+  if (p.changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
   else
     log::debug("check_done", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
-  state.reloadPending = reloadPending;
-  state.nextCheck = result.nextCheck;
-  if (auto ok = state_.save(state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
-  result.changed = changed;
+  p.state.reloadPending = reloadPending;
+  p.state.nextCheck = result.nextCheck;
+  if (auto ok = state_.save(p.state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
+  result.changed = p.changed;
   firstPass_ = false;
   return result;
 }

@@ -11,10 +11,12 @@
 
 #include "core/clock.h"
 #include "core/key_type.h"
+#include "decide/decide.h"
 #include "reload/reloader.h"
 #include "renew/order_budget.h"
 #include "sources/cert_set.h"
 #include "sources/cert_source.h"
+#include "sources/user_source.h"
 #include "store/state.h"
 #include "store/volume.h"
 
@@ -57,9 +59,9 @@ inline constexpr std::chrono::seconds kReloadRetry{60};
 inline constexpr std::chrono::seconds kAriMinRetry{60};
 inline constexpr std::chrono::seconds kAriMaxRetry{24 * 3600};
 inline constexpr std::chrono::seconds kAriDefaultRetry{6 * 3600};
-// How often an expiring user certificate is warned about, at most.
-inline constexpr std::chrono::seconds kExpiryWarningEvery{24 * 3600};
 
+// One pass gathers the facts, asks decide::decide what to do, carries it out,
+// updates the facts and asks again, until the answer is Done.
 class Lineage {
  public:
   // `issuers` in order of preference; the last is the fallback that needs no network.
@@ -71,30 +73,37 @@ class Lineage {
   const Policy& policy() const { return policy_; }
 
  private:
-  struct Current {
+  // A set as read once per pass: its files, parsed, and why it cannot serve.
+  struct LoadedSet {
     store::SetRecord record;
+    std::optional<store::CertFiles> files;
     std::optional<sources::ParsedSet> parsed;
     std::string problem;
   };
+  struct Pass;
 
   void takeUserFiles(const store::LiveView& view, TimePoint now);
-  bool judgePending(const std::optional<store::SetRecord>& current, TimePoint now, PassResult& result);
-  std::optional<Current> loadCurrent(const std::optional<store::SetRecord>& record, TimePoint now);
-  bool obtainBetter(std::optional<Current>& current, TimePoint now, store::LineageState& state);
-  // `end`: when the attempt ended, on attemptTime's clock (the pass's `now` moved on).
+  std::optional<store::SetRecord> ourRecord(const store::LiveView& view);
+  std::optional<sources::UserVerdict> judgeDrop(const std::optional<LoadedSet>& current, TimePoint now);
+  std::optional<LoadedSet> load(const std::optional<store::SetRecord>& record, TimePoint now);
+  std::optional<LoadedSet> loadHeld(TimePoint now);
+  void refreshFacts(Pass& p);
+  void askAri(Pass& p);
+  void report(const decide::Decision& d, Pass& p);
+  void carryOut(const decide::Decision& d, Pass& p);
+  void adoptUserSet(Pass& p);
+  void refuseUserSet(const std::string& reason, Pass& p);
+  void publishAndLoad(const store::CertFiles& files, store::Source source, const std::string& why, Pass& p);
+  void obtain(const decide::Decision& d, Pass& p);
   Result<sources::Obtained> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
                                     const std::function<TimePoint()>& attemptTime, TimePoint& end);
+  decide::Policy decidePolicy() const;
   // The order budget a source answers to: a CA's, or none for the fallback.
   const renew::OrderBudget& budgetFor(const sources::CertSource& issuer) const;
-  std::optional<renew::OrderGate> deferred(sources::CertSource& issuer, const store::LineageState& state,
-                                           TimePoint now);
-  TimePoint renewalTimeOf(const Current& current, TimePoint now, store::LineageState& state);
-  std::optional<std::chrono::seconds> marginFor(const Current& current);
-  bool publish(const store::CertFiles& files, store::Source source, const std::string& reason, TimePoint now);
-  void planNext(const std::optional<Current>& current, TimePoint now, store::LineageState& state,
-                PassResult& result);
+  std::optional<store::SetRecord> publish(const store::CertFiles& files, store::Source source,
+                                          const std::string& reason, TimePoint now);
   // True when the gateway still has to be told.
-  bool reloadIfNeeded(bool changed, bool pending, const std::optional<Current>& current, TimePoint now,
+  bool reloadIfNeeded(bool changed, bool pending, const std::optional<LoadedSet>& current, TimePoint now,
                       PassResult& result);
 
   Policy policy_;
@@ -106,7 +115,6 @@ class Lineage {
   std::optional<TimePoint> lastDropAt_;
   bool incompleteLogged_ = false;
   bool firstPass_ = true;
-  std::optional<TimePoint> lastExpiryWarning_;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
 };

@@ -45,11 +45,21 @@ Result<std::string> readAll(int fd, const std::string& what) {
   return out;
 }
 
+// openat2(2): with RESOLVE_BENEATH, a rename or mount anywhere on the system while
+// a path with ".." (a relative link's target) is walked fails the call with EAGAIN,
+// to be tried again. Seen under load: a user's file read as "unavailable".
+constexpr int kOpenat2Tries = 64;
+
 int openat2(int dir, const Path& rel, int flags, std::uint64_t resolve) {
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags);
   how.resolve = resolve;
-  return static_cast<int>(::syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how));
+  int fd = -1;
+  for (int tried = 0; tried < kOpenat2Tries; ++tried) {
+    fd = static_cast<int>(::syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how));
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
+  return fd;
 }
 
 // The folder rel under `root`, walked without following any link and without

@@ -92,6 +92,7 @@ LineageState StateStore::load() {
       if (!order.ca.empty() && !order.url.empty() && !order.names.empty() && !order.keyPem.empty())
         state.pendingOrder = order;
     }
+    state.lastExpiryWarning = timeField(obj, "last_expiry_warning");
     if (obj->isObject("ari")) {
       auto a = obj->getObject("ari");
       if (auto ask = timeField(a, "ask_again_at"))
@@ -126,6 +127,7 @@ Status StateStore::save(const LineageState& state) {
     a.set("ask_again_at", formatTime(state.ari->askAgainAt));
     obj.set("ari", a);
   }
+  if (state.lastExpiryWarning) obj.set("last_expiry_warning", formatTime(*state.lastExpiryWarning));
   std::ostringstream out;
   obj.stringify(out);
   Path tmp = file();

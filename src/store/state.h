@@ -35,6 +35,7 @@ struct LineageState {
   std::map<std::string, renew::OrderLedger> ledgers;  // by source id (a CA's directory URL)
   std::optional<PendingOrder> pendingOrder;
   std::optional<AriMemory> ari;
+  std::optional<TimePoint> lastExpiryWarning;  // an expiring user certificate is warned of once a day
 };
 
 class StateStore {

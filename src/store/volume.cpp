@@ -74,7 +74,8 @@ Status Volume::prepare() {
     log::info("state_moved", {{"from", (root_ / "sidecert").string()}, {"to", stateDir_.string()}, {"what", *moved}});
   const std::pair<Path, mode_t> dirs[] = {
       {root_ / "live", 0755},       {root_ / "archive", 0755}, {archive(), 0755},  {asideDir(), 0700},
-      {stateDir_ / "sets", 0700}, {canonical(), 0700},       {stateDir_ / "pending", 0700}};
+      {stateDir_ / "sets", 0700}, {canonical(), 0700},       {stateDir_ / "pending", 0700},
+      {stateDir_ / "held", 0700}};
   for (const auto& [dir, mode] : dirs)
     if (auto ok = fs_.makeDir(dir, mode); !ok) return wrap("prepare the volume", ok.error());
   return {};
@@ -161,13 +162,19 @@ Result<LiveView> Volume::inspect() {
   return view;
 }
 
-Result<CertFiles> Volume::readSet(const std::string& id) {
+Result<CertFiles> Volume::readSetFolder(const Path& dir) {
   CertFiles files;
   for (const char* file : kSetFiles) {
-    auto bytes = fs_.readFile(canonical() / id / file);
-    if (!bytes) return wrap("read our copy of " + id, bytes.error());
+    auto bytes = fs_.readFile(dir / file);
+    if (!bytes) return std::unexpected(bytes.error());
     fileOf(files, file) = *bytes;
   }
+  return files;
+}
+
+Result<CertFiles> Volume::readSet(const std::string& id) {
+  auto files = readSetFolder(canonical() / id);
+  if (!files) return wrap("read our copy of " + id, files.error());
   return files;
 }
 
@@ -399,6 +406,29 @@ Result<std::string> Volume::movePendingAside(const std::string& why, TimePoint n
     if (auto ok = moveEntry(fs_, pendingDir() / file, *aside / file); !ok) return std::unexpected(ok.error());
   return aside->lexically_relative(root_).string();
 }
+
+Status Volume::hold(const CertFiles& files, Source source) {
+  std::string meta = metaJson(source, TimePoint{});
+  // The folder is replaced whole: a crash in between loses only the reserve.
+  if (auto ok = fs_.removeTree(heldDir()); !ok) return wrap("replace the set held for " + name_, ok.error());
+  if (auto ok = writeSetFolder(heldDir(), files, 0700, &meta); !ok) return wrap("hold a set for " + name_, ok.error());
+  return {};
+}
+
+Result<std::optional<std::pair<Source, CertFiles>>> Volume::held() {
+  auto kind = fs_.kind(heldDir() / "meta.json");
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == EntryKind::Missing) return std::nullopt;
+  auto meta = fs_.readFile(heldDir() / "meta.json");
+  if (!meta) return wrap("read the set held for " + name_, meta.error());
+  auto source = sourceFromMeta(*meta);
+  if (!source) return fail("the set held for " + name_ + " has no source in its meta.json");
+  auto files = readSetFolder(heldDir());
+  if (!files) return wrap("read the set held for " + name_, files.error());
+  return std::pair{*source, *files};
+}
+
+Status Volume::releaseHeld() { return fs_.removeTree(heldDir()); }
 
 Result<std::string> Volume::keepAside(const CertFiles& files, const std::string& why, TimePoint now) {
   auto aside = newAsideFolder(why, now);

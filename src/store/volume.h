@@ -8,6 +8,7 @@
 //     sets/<name>/set-000042/    the same files as we wrote them, and meta.json;
 //                                what tells our files from a user's, across restarts
 //     pending/<name>/            user files taken out of live/, waiting for the rest
+//     held/<name>/               an ACME set in reserve for when the user's certificate ends
 //     aside/<time>-<why>-<name>/ user files refused or superseded: moved, never deleted
 //
 // A new set is written in full to new folders, then one rename swaps the link.
@@ -67,6 +68,12 @@ class Volume {
   Result<std::string> moveLiveAside(const LiveView& view, const std::vector<std::string>& files,
                                     const std::string& why, TimePoint now);
   Result<std::string> movePendingAside(const std::string& why, TimePoint now);
+  // An ACME set kept in reserve in the state folder while a user certificate serves,
+  // to be published the moment that one ends. One per lineage; none is no error.
+  Status hold(const CertFiles& files, Source source);
+  Result<std::optional<std::pair<Source, CertFiles>>> held();
+  Status releaseHeld();
+
   // A set that is not published (a CA's certificate that failed the checks), kept
   // for a person to look at; returns where, relative to the volume.
   Result<std::string> keepAside(const CertFiles& files, const std::string& why, TimePoint now);
@@ -76,12 +83,14 @@ class Volume {
   Path archive() const { return root_ / "archive" / name_; }
   Path canonical() const { return stateDir_ / "sets" / name_; }
   Path pendingDir() const { return stateDir_ / "pending" / name_; }
+  Path heldDir() const { return stateDir_ / "held" / name_; }
   Path asideDir() const { return root_ / "aside"; }
   Result<Path> newAsideFolder(const std::string& why, TimePoint now);
   Path liveEntry(const std::string& file);
   std::string linkTo(const std::string& id) const;  // what live/<name> holds: ../archive/<name>/<id>
   std::string setIdOfLink(const std::string& target) const;
   Result<std::string> nextId();
+  Result<CertFiles> readSetFolder(const Path& dir);
   Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
   Status swapLink(const std::string& id, TimePoint now);
   Status collectGarbage(TimePoint now);

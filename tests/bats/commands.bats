@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Every command and its exit statuses, on a volume of its own.
 load lib/helpers
+bats_require_minimum_version 1.5.0
 
 setup() { fresh_env; }
 

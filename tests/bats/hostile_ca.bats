@@ -49,7 +49,7 @@ unusable_certificate_is_kept_aside() {
   log_has "cert_unusable.*reason="
   [ "$(ls "$VOL/aside" | wc -l)" -eq 1 ]
   [ -s "$SAMPLES" ]
-  ! grep -q Hostile "$SAMPLES" || false       # never published, not for a moment
+  ! grep -q Hostile "$SAMPLES" || false  # never published, not for a moment
   [ "$(status_field source)" = self-signed ]
   next=$(status_field "orders[\"$HOSTILE_DIR_URL\"].next_order_at")
   (( $(date -d "$next" +%s) >= $(date +%s) + 30 ))   # a minute's backoff, less what passed

@@ -106,7 +106,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   wait "$SUP_PID"
   SUP_PID=
   log_has reload_stopped
-  ! pgrep -f "$BATS_TEST_TMPDIR/slow.sh" || false   # the command's group was ended with it
+  ! pgrep -f "$BATS_TEST_TMPDIR/slow.sh" || false  # the command's group was ended with it
   [ "$(jq -r .reload_pending "$STATE/state-example.test.json")" = true ]
 }
 
@@ -140,9 +140,9 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   export SIDECERT_LOG_LEVEL=debug
   run_and_adopt_user_set "$CERTS/good.key" "$CERTS/good.pem"
   stop_supervisor
-  ! grep -q "PRIVATE KEY" "$LOG"
+  ! grep -q "PRIVATE KEY" "$LOG" || false
   keybody="$(sed -n 2p "$CERTS/good.key")"
-  ! grep -qF -- "${keybody:0:40}" "$LOG"
+  ! grep -qF -- "${keybody:0:40}" "$LOG" || false
 }
 
 @test "a second supervisor on the same volume waits for the first, then takes over" {
@@ -154,7 +154,7 @@ reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
   kill -TERM "$first"; wait "$first" || true
   wait_until 10 grep -q renewal_scheduled "$BATS_TEST_TMPDIR/second.log"
   SUP_PID=$second
-  ! grep -q cert_issued "$BATS_TEST_TMPDIR/second.log"
+  ! grep -q cert_issued "$BATS_TEST_TMPDIR/second.log" || false
 }
 
 @test "signal:NAME sends the signal to the top process of that name, and fails clearly when none is visible" {

@@ -114,6 +114,18 @@ TEST_F(LineageTest, FirstPassPutsSelfSignedInPlaceBeforeAskingTheCa) {
   EXPECT_EQ(reloader.calls, 1);
 }
 
+TEST_F(LineageTest, EachPassPublishesOnlyWhatChangedAndASecondPassNothing) {
+  acme.failing = true;
+  lineage->pass(t0);
+  EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 1u);  // the self-signed set, once
+  auto again = lineage->pass(t0 + seconds(1));
+  EXPECT_FALSE(again.changed);
+  EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 1u);
+  acme.failing = false;
+  lineage->pass(t0 + hours(1));
+  EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 2u);  // and the ACME set
+}
+
 TEST_F(LineageTest, ABetterSourceReplacesSelfSignedAndTheGatewayIsToldOnce) {
   auto r = lineage->pass(t0);
   EXPECT_EQ(r.live->source, "acme");
@@ -145,20 +157,71 @@ TEST_F(LineageTest, AFailedRenewalKeepsTheValidSetAndRetriesSoon) {
   EXPECT_EQ(r.nextCheck, t0 + 61 * kDay + app::kRetryAfterError);
 }
 
-TEST_F(LineageTest, AValidUserSetIsNeverReplacedButWarnedAboutThenFallsBackWhenExpired) {
+TEST_F(LineageTest, AValidUserSetIsNeverReplacedAndItsExpiryIsWarnedOfOnceADayAcrossRestarts) {
+  acme.failing = true;  // nothing to hold in reserve: the user's set stays whatever happens
   lineage->pass(t0);
   dropUserSet(t0, hours(24 * 90));
-  auto r = lineage->pass(t0 + seconds(1));
-  ASSERT_EQ(r.live->source, "user");
-  auto calls = acme.calls.size();
+  ASSERT_EQ(lineage->pass(t0 + seconds(1)).live->source, "user");
+  auto count = [&] { return std::count_if(events.begin(), events.end(), [](auto& e) { return e.find("user_cert_expiring") != std::string::npos; }); };
   auto warned = lineage->pass(t0 + 65 * kDay);  // 25 days left, under the 30-day margin
   EXPECT_EQ(warned.live->source, "user");
+  EXPECT_EQ(count(), 1);
+  EXPECT_EQ(warned.nextCheck, t0 + 65 * kDay + minutes(10));  // the CA asked ahead failed a second time: its backoff
+  lineage->pass(t0 + 65 * kDay + seconds(1));
+  app::Lineage restarted(lineage->policy(), volume, state, {&acme, &selfSigned}, reloader, clock);
+  EXPECT_EQ(restarted.pass(t0 + 65 * kDay + hours(2)).live->source, "user");
+  EXPECT_EQ(count(), 1);  // not again within the day, not after a restart
+  restarted.pass(t0 + 66 * kDay);
+  EXPECT_EQ(count(), 2);
+}
+
+TEST_F(LineageTest, AnExpiringUserSetIsFollowedAtItsExpiryByAnAcmeSetObtainedAheadWithOneReload) {
+  acme.failing = true;
+  lineage->pass(t0);  // self-signed: no ACME set to keep in reserve
+  acme.failing = false;
+  dropUserSet(t0, hours(24 * 90));
+  lineage->pass(t0 + seconds(1));
+  ASSERT_EQ(lineage->pass(t0 + hours(1)).live->source, "user");
+  auto calls = acme.calls.size();
+  auto ahead = lineage->pass(t0 + 65 * kDay);
+  EXPECT_EQ(acme.calls.size(), calls + 1);  // obtained ahead...
+  EXPECT_EQ(ahead.live->source, "user");    // ...and held: the user's still serves
+  EXPECT_TRUE(logged("cert_held"));
+  EXPECT_EQ(lineage->pass(t0 + 66 * kDay).live->source, "user");
+  EXPECT_EQ(acme.calls.size(), calls + 1);  // held once, not ordered again
+  int reloads = reloader.calls;
+  auto last = lineage->pass(t0 + 89 * kDay + hours(12));
+  EXPECT_EQ(last.nextCheck, t0 + 90 * kDay);  // the swap is at the user's expiry, to the second
+  events.clear();
+  auto swapped = lineage->pass(last.nextCheck);
+  EXPECT_EQ(swapped.live->source, "acme");
+  EXPECT_EQ(acme.calls.size(), calls + 1);
+  EXPECT_EQ(reloader.calls, reloads + 1);  // one reload, no self-signed set in between
+  EXPECT_FALSE(logged("source=self-signed"));
+  EXPECT_TRUE(logged("obtained ahead takes over"));
+}
+
+TEST_F(LineageTest, AStillValidAcmeSetTheUserSetReplacedTakesOverAtOnceWhenItEnds) {
+  lineage->pass(t0);  // ACME, valid 90 days
+  dropUserSet(t0, hours(24 * 10));
+  ASSERT_EQ(lineage->pass(t0 + seconds(1)).live->source, "user");
+  auto calls = acme.calls.size();
+  EXPECT_EQ(lineage->pass(t0 + 8 * kDay).live->source, "user");
+  EXPECT_EQ(acme.calls.size(), calls);  // the set in reserve outlives the user's: no order
+  auto swapped = lineage->pass(t0 + 10 * kDay);
+  EXPECT_EQ(swapped.live->source, "acme");
   EXPECT_EQ(acme.calls.size(), calls);
-  EXPECT_TRUE(logged("user_cert_expiring"));
-  EXPECT_EQ(warned.nextCheck, t0 + 66 * kDay);  // warned again daily
-  auto expired = lineage->pass(t0 + 91 * kDay);
-  EXPECT_EQ(expired.live->source, "acme");
+}
+
+TEST_F(LineageTest, AnExpiredUserSetWithNoCaAnsweringFallsBackToSelfSigned) {
+  lineage->pass(t0);
+  dropUserSet(t0, hours(24 * 90));
+  lineage->pass(t0 + seconds(1));
+  acme.failing = true;
+  auto expired = lineage->pass(t0 + 151 * kDay);  // the reserve set (t0 + 90 days) ended too
+  EXPECT_EQ(expired.live->source, "self-signed");
   EXPECT_TRUE(logged("the user certificate is no longer usable: the certificate expired"));
+  EXPECT_TRUE(logged("fallback_self_signed"));
 }
 
 TEST_F(LineageTest, AFailedReloadIsRetriedByTheNextPassWithoutAChange) {

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "test_support.h"
 
@@ -108,4 +110,31 @@ TEST_F(Anchored, AFifoInPlaceOfTheLockIsReplacedWithoutBeingOpened) {
   ASSERT_TRUE(fd) << fd.error().message;
   ::close(*fd);
   EXPECT_EQ(*files.kind(vol + "/real/lock"), EntryKind::File);
+}
+
+// openat2 fails with EAGAIN when any rename on the system races a walk through
+// "..", as every read of live/<name>/ does (its link is ../archive/...).
+TEST_F(Anchored, ReadsThroughARelativeLinkSurviveRenamesElsewhere) {
+  tmp.write("vol/archive/gw/set-000001/cert.pem", "CERT");
+  fs::create_directories(vol + "/live");
+  ASSERT_EQ(::symlink("../archive/gw/set-000001", (vol + "/live/gw").c_str()), 0);
+  TempDir elsewhere;
+  std::atomic<bool> done{false};
+  std::atomic<long> renames{0};
+  std::thread renamer([&] {
+    std::string a = elsewhere.write("a", "x"), b = elsewhere.path("b");
+    while (!done) {
+      if (::rename(a.c_str(), b.c_str()) == 0) std::swap(a, b);
+      ++renames;
+    }
+  });
+  int failed = 0;
+  std::string firstError;
+  for (int i = 0; i < 20000; ++i) {
+    auto read = files.readBeneath(vol, "live/gw/cert.pem");
+    if (!read && failed++ == 0) firstError = read.error().message;
+  }
+  done = true;
+  renamer.join();
+  EXPECT_EQ(failed, 0) << firstError << " (" << renames << " renames meanwhile)";
 }

@@ -26,6 +26,7 @@ store::LineageState fullState(TimePoint at) {
   l.lastError = "rateLimited: too many";
   s.pendingOrder = store::PendingOrder{"https://ca.test/dir", "https://ca.test/order/1", {"a.test", "b.test"}, "KEY"};
   s.ari = store::AriMemory{"set-000001", at + hours(24), at + hours(6)};
+  s.lastExpiryWarning = at - hours(3);
   return s;
 }
 
@@ -46,6 +47,7 @@ void expectSame(const store::LineageState& a, const store::LineageState& b) {
     EXPECT_EQ(a.pendingOrder->names, b.pendingOrder->names);
     EXPECT_EQ(a.pendingOrder->keyPem, b.pendingOrder->keyPem);
   }
+  EXPECT_EQ(a.lastExpiryWarning, b.lastExpiryWarning);
   ASSERT_EQ(a.ari.has_value(), b.ari.has_value());
   if (a.ari) {
     EXPECT_EQ(a.ari->setId, b.ari->setId);

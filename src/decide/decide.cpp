@@ -1,0 +1,182 @@
+#include "decide/decide.h"
+
+#include <algorithm>
+
+#include "core/duration.h"
+#include "core/time_format.h"
+#include "renew/renewal.h"
+
+namespace sc::decide {
+namespace {
+
+using store::Source;
+
+int rank(Source s) { return static_cast<int>(s); }  // lower is preferred
+
+Decision act(Action action, std::string why) {
+  Decision d;
+  d.action = action;
+  d.why = std::move(why);
+  return d;
+}
+
+std::chrono::seconds lifetimeOf(const SetFacts& set) {
+  return std::chrono::duration_cast<std::chrono::seconds>(set.notAfter - set.notBefore);
+}
+
+// The sources a pass would ask, in order, and why.
+struct Plan {
+  std::vector<std::size_t> order;  // indexes into Policy::sources
+  std::string why;
+  bool hold = false;
+};
+
+Plan planForUserSet(const Facts& f, const Policy& p, TimePoint now) {
+  Plan plan;
+  const SetFacts& live = *f.live;
+  bool covered = f.held && f.held->usable() && f.held->notAfter > live.notAfter;
+  if (now < renewalTime(live, f, p) || covered) return plan;  // a valid user certificate is never replaced
+  // Obtained while the user's still serves, published the moment it ends: one
+  // reload, and no self-signed set in between where a CA answers.
+  plan.hold = true;
+  plan.why = "the user certificate expires at " + formatTime(live.notAfter) +
+             "; an ACME certificate is obtained ahead to take over then";
+  for (std::size_t i = 0; i < p.sources.size(); ++i)
+    if (p.sources[i].kind == Source::Acme) plan.order.push_back(i);
+  return plan;
+}
+
+Plan planForOurSet(const Facts& f, const Policy& p, TimePoint now) {
+  Plan plan;
+  const SetFacts& live = *f.live;
+  bool due = now >= renewalTime(live, f, p);
+  for (std::size_t i = 0; i < p.sources.size(); ++i) {
+    int r = rank(p.sources[i].kind);
+    if (r < rank(live.source) || (due && r == rank(live.source))) plan.order.push_back(i);
+  }
+  plan.why = due ? "renewal due" : std::string("a better source than ") + store::sourceName(live.source) + " may answer";
+  return plan;
+}
+
+Plan planWithoutAUsableSet(const Facts& f, const Policy& p) {
+  Plan plan;
+  if (!f.live)
+    plan.why = "no certificate in the volume yet";
+  else if (f.live->source == Source::User)
+    plan.why = "the user certificate is no longer usable: " + f.live->problem;
+  else
+    plan.why = "the certificate in place is not usable: " + f.live->problem;
+  // Nothing the gateway could serve: the fallback first, since it needs no network.
+  // A set that is only expired, revoked or short of a name keeps serving while a CA
+  // is asked first, so that one reload replaces it.
+  bool nothingToServe = !f.live || !f.live->readable;
+  std::size_t fallback = p.sources.size() - 1;
+  if (nothingToServe && p.sources.size() > 1) plan.order.push_back(fallback);
+  for (std::size_t i = 0; i < p.sources.size(); ++i)
+    if (!(nothingToServe && p.sources.size() > 1 && i == fallback)) plan.order.push_back(i);
+  return plan;
+}
+
+Plan sourcesToAsk(const Facts& f, const Policy& p, TimePoint now) {
+  if (p.sources.empty()) return {};
+  if (!f.live || !f.live->usable()) return planWithoutAUsableSet(f, p);
+  return f.live->source == Source::User ? planForUserSet(f, p, now) : planForOurSet(f, p, now);
+}
+
+std::optional<renew::OrderGate> closedGate(const Facts& f, const SourceFacts& source, TimePoint now) {
+  auto ledger = f.ledgers.find(source.id);
+  if (ledger == f.ledgers.end()) return std::nullopt;
+  auto gate = renew::orderGate(ledger->second, source.budget, now);
+  if (gate.allowed) return std::nullopt;
+  return gate;
+}
+
+TimePoint nextCheck(const Facts& f, const Policy& p, const Plan& plan, TimePoint now) {
+  // The earliest moment a source this pass would ask may be asked again.
+  std::optional<TimePoint> reopens;
+  bool anyOpen = false;
+  for (auto i : plan.order) {
+    if (auto gate = closedGate(f, p.sources[i], now))
+      reopens = reopens ? std::min(*reopens, gate->notBefore) : gate->notBefore;
+    else
+      anyOpen = true;
+  }
+  TimePoint next;
+  if (!f.live || !f.live->usable()) {
+    next = now + kRetryUnusable;
+  } else {
+    const SetFacts& live = *f.live;
+    TimePoint renewAt = renewalTime(live, f, p);
+    if (live.source == Source::User && now >= renewAt)
+      renewAt = std::min(live.notAfter, now + std::min(p.checkInterval, kExpiryWarningEvery));
+    else if (now >= renewAt)  // asked and still due: when a source reopens, or soon
+      renewAt = anyOpen || !reopens ? now + kRetryUnusable : *reopens;
+    next = renew::nextCheck(now, renewAt, p.checkInterval);
+    if (live.source == Source::Acme && f.ariRenewAt && f.ariAskAgainAt)
+      next = std::min(next, std::max(now, *f.ariAskAgainAt));
+  }
+  if (reopens) next = std::min(next, std::max(now, *reopens));
+  if (f.drop && f.drop->verdict == DropFacts::Verdict::Incomplete)
+    next = std::min(next, std::max(now, f.drop->lastFileAt + p.userGrace));
+  return next;
+}
+
+std::optional<Decision> userDropDecision(const DropFacts& drop, const Policy& p, TimePoint now) {
+  using V = DropFacts::Verdict;
+  if (drop.verdict == V::Accept) return act(Action::AdoptUserSet, "a valid user certificate was dropped in");
+  if (drop.verdict == V::Refuse) return act(Action::RefuseUserSet, drop.reason);
+  if (now >= drop.lastFileAt + p.userGrace)
+    return act(Action::RefuseUserSet,
+               drop.reason + ", and no new " + drop.awaited + " arrived within " + formatDuration(p.userGrace));
+  return std::nullopt;  // the rest may be on its way
+}
+
+}  // namespace
+
+std::chrono::seconds marginFor(const SetFacts& set, const Policy& policy) {
+  if (!policy.renewBefore) return renew::margin({set.notBefore, set.notAfter}, std::nullopt);
+  return marginTooLong(set, policy) ? lifetimeOf(set) / 3 : *policy.renewBefore;
+}
+
+bool marginTooLong(const SetFacts& set, const Policy& policy) {
+  return policy.renewBefore && *policy.renewBefore >= lifetimeOf(set);
+}
+
+TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& policy) {
+  // A configured margin is used as given; without one, ARI's window wins where the CA offers it.
+  if (set.source == Source::Acme && !policy.renewBefore && facts.ariRenewAt) return *facts.ariRenewAt;
+  return set.notAfter - marginFor(set, policy);
+}
+
+Decision decide(const Facts& f, const Policy& p, TimePoint now) {
+  if (f.drop)
+    if (auto d = userDropDecision(*f.drop, p, now)) return *d;
+  if (!f.linkIsOurs && f.live) return act(Action::RestoreLink, "live/<name> was not our set");
+  bool usable = f.live && f.live->usable();
+  if (!usable && f.held && f.held->usable())
+    return act(Action::UseHeld, f.live ? "the ACME certificate obtained ahead takes over: " + f.live->problem
+                                       : "the ACME certificate obtained ahead takes over");
+
+  Decision d;
+  if (usable && f.live->source == Source::User && now >= renewalTime(*f.live, f, p))
+    d.warnExpiring = !f.lastExpiryWarning || now - *f.lastExpiryWarning >= kExpiryWarningEvery;
+  Plan plan = sourcesToAsk(f, p, now);
+  for (auto i : plan.order) {
+    const SourceFacts& source = p.sources[i];
+    if (f.attempted.count(source.id)) continue;
+    if (auto gate = closedGate(f, source, now)) {
+      d.deferred.push_back({source.id, gate->notBefore, gate->why});
+      continue;
+    }
+    d.action = Action::Obtain;
+    d.source = i;
+    d.hold = plan.hold;
+    d.why = plan.why;
+    return d;
+  }
+  d.action = Action::Done;
+  d.nextCheck = nextCheck(f, p, plan, now);
+  return d;
+}
+
+}  // namespace sc::decide

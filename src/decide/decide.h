@@ -1,0 +1,107 @@
+#pragma once
+// What to do next with one lineage: a pure function of what is there (the live set,
+// a set held in reserve, files a user dropped), what was done before (the order
+// ledgers, the CA's renewal window), the policy and `now`. The pass carries out one
+// decision, updates the facts and asks again until the answer is Done; every rule
+// of preference, renewal, backoff and handover lives here and nowhere else.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "renew/order_budget.h"
+#include "store/cert_files.h"
+
+namespace sc::decide {
+
+// A set as far as deciding goes.
+struct SetFacts {
+  std::string id;
+  store::Source source = store::Source::SelfSigned;
+  bool readable = false;  // parsed: the dates below mean something
+  TimePoint notBefore{};
+  TimePoint notAfter{};
+  std::string problem;  // why it cannot serve the names now; "" when it can
+  bool usable() const { return readable && problem.empty(); }
+};
+
+// Files a user dropped into live/<name>/, as judged.
+struct DropFacts {
+  enum class Verdict { Accept, Incomplete, Refuse };
+  Verdict verdict = Verdict::Refuse;
+  std::string reason;      // Refuse, Incomplete
+  std::string awaited;     // Incomplete: the file that would complete the set
+  TimePoint lastFileAt{};  // when the latest file arrived (or this start, for files older than it)
+};
+
+struct SourceFacts {
+  std::string id;  // a CA's directory URL, or the fallback's name
+  store::Source kind = store::Source::SelfSigned;
+  renew::OrderBudget budget;
+};
+
+struct Facts {
+  std::optional<SetFacts> live;  // our set that live/<name> serves, or the last we published
+  bool linkIsOurs = true;        // false: live/<name> is missing or someone else's
+  std::optional<SetFacts> held;  // an ACME set in reserve for when the user's certificate ends
+  std::optional<DropFacts> drop;
+  std::optional<TimePoint> ariRenewAt;     // the CA's renewal window for the live set (RFC 9773)
+  std::optional<TimePoint> ariAskAgainAt;  // when that CA may be asked again
+  std::map<std::string, renew::OrderLedger> ledgers;  // by source id
+  std::optional<TimePoint> lastExpiryWarning;
+  std::set<std::string> attempted;  // sources already asked in this pass: each at most once
+};
+
+struct Policy {
+  std::optional<std::chrono::seconds> renewBefore;  // none: the lifetime rule, or the CA's window
+  std::chrono::seconds checkInterval = std::chrono::hours(24 * 7);
+  std::chrono::seconds userGrace = std::chrono::seconds(60);
+  std::vector<SourceFacts> sources;  // in order of preference; the last needs no network
+};
+
+enum class Action {
+  AdoptUserSet,   // publish the files the user dropped
+  RefuseUserSet,  // move them aside, with the reason
+  RestoreLink,    // put our set back at live/<name>
+  UseHeld,        // publish the set held in reserve
+  Obtain,         // ask Policy::sources[source]
+  Done,           // nothing more this pass; come back at nextCheck
+};
+
+// A source that would be asked but the order budget or a backoff holds it back.
+struct Deferral {
+  std::string source;
+  TimePoint until;
+  std::string why;
+};
+
+struct Decision {
+  Action action = Action::Done;
+  std::string why;
+  std::size_t source = 0;  // Obtain
+  bool hold = false;       // Obtain: keep the set in reserve, since the user's still serves
+  TimePoint nextCheck{};   // Done
+  bool warnExpiring = false;  // the user's certificate is in its renewal margin and was not warned of today
+  std::vector<Deferral> deferred;
+};
+
+// A pass that cannot put a valid set in place comes back this soon.
+inline constexpr std::chrono::seconds kRetryUnusable{60};
+// How often an expiring user certificate is warned about, at most.
+inline constexpr std::chrono::seconds kExpiryWarningEvery{24 * 3600};
+
+Decision decide(const Facts& facts, const Policy& policy, TimePoint now);
+
+// The renewal margin in force for a set: the configured one, unless it is not
+// shorter than the lifetime (then a third of it, so new certificates are not due
+// at once); unset, the lifetime rule.
+std::chrono::seconds marginFor(const SetFacts& set, const Policy& policy);
+bool marginTooLong(const SetFacts& set, const Policy& policy);
+// When the set is due: its margin before notAfter, or the CA's ARI window for an
+// ACME set where no margin is configured.
+TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& policy);
+
+}  // namespace sc::decide

@@ -1,0 +1,229 @@
+#include "sources/acme_source.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "core/time_format.h"
+#include "crypto/encoding.h"
+#include "store/posix_fs.h"
+#include "test_support.h"
+
+using namespace sc;
+
+namespace {
+
+// A CA that answers by path, each reply with a fresh nonce, and remembers every
+// request and the JWS payloads of its POSTs.
+class RoutedCa : public acme::HttpTransport {
+ public:
+  using Handler = std::function<acme::HttpResponse(const std::string& payload)>;
+  std::map<std::string, Handler> routes;  // by path: "/order"
+  std::vector<std::string> sent;          // "POST /order"
+  std::vector<std::string> payloads;      // decoded, in order
+
+  Result<acme::HttpResponse> get(const std::string& url) override { return answer("GET", url, ""); }
+  Result<acme::HttpResponse> head(const std::string& url) override { return answer("HEAD", url, ""); }
+  Result<acme::HttpResponse> post(const std::string& url, const std::string& body, const std::string&) override {
+    auto obj = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    std::string payload = crypto::base64urlDecode(obj->getValue<std::string>("payload")).value_or("");
+    payloads.push_back(payload);
+    return answer("POST", url, payload);
+  }
+  int count(const std::string& request) const { return static_cast<int>(std::count(sent.begin(), sent.end(), request)); }
+
+ private:
+  Result<acme::HttpResponse> answer(const std::string& method, const std::string& url, const std::string& payload) {
+    std::string path = url.substr(url.find('/', std::string("https://").size()));
+    sent.push_back(method + " " + path);
+    acme::HttpResponse r;
+    if (method == "HEAD") {
+      r.status = 200;
+    } else if (auto route = routes.find(path); route != routes.end()) {
+      r = route->second(payload);
+    } else {
+      r.status = 404;
+      r.body = R"({"type":"urn:ietf:params:acme:error:malformed","detail":"no such resource"})";
+    }
+    r.headers["replay-nonce"] = {"nonce-" + std::to_string(++nonces_)};
+    return r;
+  }
+  int nonces_ = 0;
+};
+
+acme::HttpResponse reply(int status, const std::string& body, const std::string& location = "") {
+  acme::HttpResponse r;
+  r.status = status;
+  r.body = body;
+  if (!location.empty()) r.headers["location"] = {location};
+  return r;
+}
+
+acme::HttpResponse problem(int status, const std::string& type, const std::string& detail) {
+  return reply(status, R"({"type":"urn:ietf:params:acme:error:)" + type + R"(","detail":")" + detail + R"("})");
+}
+
+class NoSleep : public acme::Sleeper {
+ public:
+  void sleep(std::chrono::milliseconds) override {}
+};
+
+// What the responder would serve: tokens published and not yet withdrawn.
+class RecordingPublisher : public acme::ChallengePublisher {
+ public:
+  void publish(const std::string& token, const std::string&) override {
+    live.insert(token);
+    ++published;
+  }
+  void withdraw(const std::string& token) override { live.erase(token); }
+  std::set<std::string> live;
+  int published = 0;
+};
+
+class CountingJournal : public sources::OrderJournal {
+ public:
+  Status beforeOrder() override {
+    ++orders;
+    return {};
+  }
+  void orderPlaced(const store::PendingOrder&) override { ++placed; }
+  void orderEnded() override { ++ended; }
+  int orders = 0, placed = 0, ended = 0;
+};
+
+const char* const kDirectory = R"({"newNonce":"https://ca/nonce","newAccount":"https://ca/acct",
+  "newOrder":"https://ca/order","revokeCert":"https://ca/revoke","renewalInfo":"https://ca/ari/"})";
+
+std::string pendingOrder() {
+  return R"({"status":"pending","identifiers":[{"type":"dns","value":"a.test"}],
+    "authorizations":["https://ca/authz/1"],"finalize":"https://ca/fin/1"})";
+}
+
+std::string authz(const std::string& status) {
+  return R"({"status":")" + status + R"(","identifier":{"type":"dns","value":"a.test"},"challenges":[{"type":"http-01",
+    "url":"https://ca/chall/1","token":"DGyRejmCefe7v4NfDGDKfA-token-0123","status":"pending",
+    "error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"404 at the challenge path"}}]})";
+}
+
+// A leaf with an Authority Key Identifier, so that a renewal of it names it in `replaces`.
+const char* const kLeafWithAki = R"(-----BEGIN CERTIFICATE-----
+MIIBejCCASCgAwIBAgIUUScXXWTqRWM6560zPufCjp2B2QwwCgYIKoZIzj0EAwIw
+EjEQMA4GA1UEAwwHVGVzdCBDQTAeFw0yNjExMzAyMjU1MDRaFw0zNjExMjcyMjU1
+MDRaMBExDzANBgNVBAMMBmEudGVzdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IA
+BNls1DOnQxgOOMGDom7cZi69Ma5hu93AKskSZ0cGwTeCNsqZlUZWIjPZKIna04CL
+heDIcg9bHyq+ClIHikfW3/qjVTBTMBEGA1UdEQQKMAiCBmEudGVzdDAfBgNVHSME
+GDAWgBTgX1un40U9vQy1xxTktE6itBiF5DAdBgNVHQ4EFgQUSzXk+Q5NXjrEzfEC
+/Zytf07h4f4wCgYIKoZIzj0EAwIDSAAwRQIhAK1Jmv97soLyqhohu5SDSTo7YbJ+
+G8wE9WxYrtbo4d5iAiAfXnClhOk0QAXmFG4WZkJtQUqQksfBO6w8hLsc3NnmQw==
+-----END CERTIFICATE-----
+)";
+
+struct AcmeSourceTest : ::testing::Test {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::AccountStore accounts{fs, dir.path()};
+  RoutedCa ca;
+  NoSleep sleeper;
+  RecordingPublisher publisher;
+  CountingJournal journal;
+  int accountsMade = 0;
+  sources::AcmeSource source{{"https://ca/dir", {"ops@a.test", "", ""}, "", "", KeyType::Ec256},
+                             ca, sleeper, publisher, accounts};
+
+  void SetUp() override {
+    ca.routes["/dir"] = [](const std::string&) { return reply(200, kDirectory); };
+    ca.routes["/acct"] = [this](const std::string&) {
+      ++accountsMade;
+      return reply(201, R"({"status":"valid"})", "https://ca/acct/" + std::to_string(accountsMade));
+    };
+  }
+  sources::Request request() {
+    sources::Request r;
+    r.names = {"a.test"};
+    r.journal = &journal;
+    return r;
+  }
+  bool replacesSent(std::size_t nth) const {  // in the nth newOrder payload
+    std::size_t seen = 0;
+    for (const auto& p : ca.payloads)
+      if (p.find("\"identifiers\"") != std::string::npos && seen++ == nth) return p.find("\"replaces\"") != std::string::npos;
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_F(AcmeSourceTest, AFailedValidationWithdrawsEveryTokenItPublished) {
+  ca.routes["/order"] = [](const std::string&) { return reply(201, pendingOrder(), "https://ca/order/1"); };
+  int polls = 0;
+  ca.routes["/authz/1"] = [&](const std::string&) { return reply(200, authz(polls++ == 0 ? "pending" : "invalid")); };
+  ca.routes["/chall/1"] = [](const std::string&) { return reply(200, R"({"status":"processing"})"); };
+  auto got = source.obtain(request(), wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(got.error().is(ErrorKind::Rejected)) << got.error().message;
+  EXPECT_NE(got.error().message.find("404 at the challenge path"), std::string::npos) << got.error().message;
+  EXPECT_EQ(publisher.published, 1);
+  EXPECT_TRUE(publisher.live.empty());  // nothing is served for an order that ended
+  EXPECT_EQ(journal.orders, 1);
+  EXPECT_EQ(journal.ended, 1);  // a dead order is not resumed
+}
+
+TEST_F(AcmeSourceTest, AnAccountTheCaLostIsMadeAgainWithTheSameKeyAndTheOrderPlacedOnce) {
+  ASSERT_TRUE(accounts.saveAccountUrl("https://ca/dir", "https://ca/acct/gone"));
+  int orders = 0;
+  ca.routes["/order"] = [&](const std::string&) {
+    return ++orders == 1 ? problem(400, "accountDoesNotExist", "no account for this key")
+                         : problem(503, "serverInternal", "down for maintenance");
+  };
+  auto got = source.obtain(request(), wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_EQ(accountsMade, 1);                                // a new account...
+  EXPECT_EQ(accounts.accountUrl("https://ca/dir"), "https://ca/acct/1");  // ...remembered
+  EXPECT_EQ(ca.count("POST /order"), 2);  // one order refused for the account, one after it
+  EXPECT_EQ(journal.orders, 2);           // and each counted before it was sent
+  auto key = accounts.key("https://ca/dir");
+  ASSERT_TRUE(key);
+  // A second attempt uses the new account as it is: no account request.
+  source.obtain(request(), wallClockNow());
+  EXPECT_EQ(accountsMade, 1);
+  EXPECT_EQ(accounts.key("https://ca/dir"), key);
+}
+
+TEST_F(AcmeSourceTest, ARenewalIsOrderedAgainWithoutReplacesOnlyWhenReplacesWasTheProblem) {
+  auto renewal = request();
+  renewal.current = store::CertFiles{"", kLeafWithAki, "", ""};
+  int orders = 0;
+  ca.routes["/order"] = [&](const std::string&) {
+    return ++orders == 1 ? problem(409, "alreadyReplaced", "the certificate was already replaced")
+                         : problem(503, "serverInternal", "later");
+  };
+  source.obtain(renewal, wallClockNow());
+  EXPECT_EQ(ca.count("POST /order"), 2);
+  EXPECT_TRUE(replacesSent(0));
+  EXPECT_FALSE(replacesSent(1));
+
+  // Any other refusal (a rate limit, a 503) would refuse the second order too.
+  for (auto refusal : {problem(429, "rateLimited", "too many"), problem(503, "serverInternal", "down")}) {
+    ca.payloads.clear();
+    ca.sent.clear();
+    ca.routes["/order"] = [&](const std::string&) { return refusal; };
+    auto got = source.obtain(renewal, wallClockNow());
+    ASSERT_FALSE(got);
+    EXPECT_EQ(ca.count("POST /order"), 1) << got.error().message;
+    EXPECT_TRUE(replacesSent(0));
+  }
+}
+
+TEST_F(AcmeSourceTest, ANewOrderWithoutACurrentSetNamesNothingToReplace) {
+  ca.routes["/order"] = [](const std::string&) { return problem(429, "rateLimited", "too many"); };
+  auto got = source.obtain(request(), wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(got.error().isProblem("rateLimited"));
+  EXPECT_EQ(ca.count("POST /order"), 1);
+  EXPECT_FALSE(replacesSent(0));
+}
