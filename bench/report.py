@@ -38,13 +38,13 @@ for f in figures:
         f["sidecert_ratio"] = ours / f["median"]
 
 units = {"wall": "s", "cpu": "s", "rss_kib": "KiB", "rps": "req/s", "p99_ms": "ms", "mb": "MB",
-         "challenge_under_1000_idle_s": "s", "after_validation": "s"}
-print(f"{'section':<10} {'client':<22} {'metric':<28} {'median':>10} {'min':>10} {'max':>10} {'sidecert/peer':>14}")
+         "challenge_under_1000_idle_s": "s", "after_validation": "s", "idle_rss_kib": "KiB", "idle_cpu_s": "s"}
+print(f"{'section':<13} {'client':<22} {'metric':<28} {'median':>10} {'min':>10} {'max':>10} {'sidecert/peer':>14}")
 for f in sorted(figures, key=lambda f: (f["section"], f["metric"], f["client"] != "sidecert", f["client"])):
     def fmt(v):
         return f"{v:.3f}" if isinstance(v, float) and v < 100 else (f"{v:.0f}" if isinstance(v, float) else str(v))
     ratio = f"{f['sidecert_ratio']:.2f}" if "sidecert_ratio" in f else ""
     metric = f["metric"] + (f" ({units[f['metric']]})" if f["metric"] in units else "")
-    print(f"{f['section']:<10} {f['client']:<22} {metric:<28} {fmt(f['median']):>10} {fmt(f['min']):>10} "
+    print(f"{f['section']:<13} {f['client']:<22} {metric:<28} {fmt(f['median']):>10} {fmt(f['min']):>10} "
           f"{fmt(f['max']):>10} {ratio:>14}")
 json.dump({"machine": machine, "figures": figures}, open(out_path, "w"), indent=1)

@@ -4,7 +4,8 @@
 #
 #   bench/run.sh                 5 runs per figure, a minute of idle
 #   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
-#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, responder, sleeps, own, image
+#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, lineages, responder, sleeps, own, image
+#   BENCH_LINEAGES="1 10" bench/run.sh         the lineage counts of the lineages section (1 10 100)
 #   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,8 +74,8 @@ issue() { # CLIENT DIR NAME: one certificate for NAME, state kept in DIR
   mkdir -p "$dir"
   case "$client" in
     sidecert)
-      env SIDECERT_VOLUME="$dir" SIDECERT_DOMAINS="$name" SIDECERT_NAME="$name" SIDECERT_KEY_TYPE=ec256 \
-        "$SIDECERT" once ;;
+      env SIDECERT_VOLUME="$dir" SIDECERT_STATE_DIR="$dir.state" SIDECERT_DOMAINS="$name" SIDECERT_NAME="$name" \
+        SIDECERT_KEY_TYPE=ec256 "$SIDECERT" once ;;
     lego)
       env LEGO_CA_CERTIFICATES="$SIDECERT_ACME_CA_BUNDLE" lego --server "$SIDECERT_ACME_DIRECTORY" --accept-tos \
         --email bench@example.test --domains "$name" --key-type ec256 --http --http.port 127.0.0.1:5002 \
@@ -137,15 +138,56 @@ run_ten() { # ten names as ten certificates, one after another, one account per 
   done
 }
 
+# N certificates of one name each: sidecert keeps them all in one process (one
+# `once` over N lineages, then `run` idle); certbot and lego issue them one command
+# at a time, as their cron jobs would, and keep no process between.
+run_lineages() {
+  local n c r start list i dir
+  for n in ${BENCH_LINEAGES:-1 10 100}; do
+    for c in "${CLIENTS[@]}"; do
+      [ "$c" = uacme ] && continue
+      for r in $(seq 1 "$RUNS"); do
+        dir="$WORK/lin-$n-$c-$r"
+        if [ "$c" = sidecert ]; then
+          list=""
+          for i in $(seq 1 "$n"); do list="$list${list:+; }l$i=l$i.n$n-r$r.test"; done
+          measure "lineages-$n" sidecert env SIDECERT_VOLUME="$dir" SIDECERT_STATE_DIR="$dir.state" \
+            SIDECERT_CERTIFICATES="$list" "$SIDECERT" once || continue
+          [ "$(grep -c 'acme certificate for' "$WORK/last.out")" -eq "$n" ] || echo "  sidecert: not all $n issued" >&2
+        else
+          measure "lineages-$n" "$c" bash -c 'for i in $(seq 1 "$3"); do issue "$1" "$2" "l$i.n$3-$4.$1.test" || exit 1; done' \
+            loop "$c" "$dir" "$n" "$r" || continue
+        fi
+      done
+    done
+    # sidecert's supervisor over the N lineages just issued: memory and CPU while idle
+    dir="$WORK/lin-$n-sidecert-1"
+    [ -d "$dir" ] || continue
+    list=""
+    for i in $(seq 1 "$n"); do list="$list${list:+; }l$i=l$i.n$n-r1.test"; done
+    env SIDECERT_VOLUME="$dir" SIDECERT_STATE_DIR="$dir.state" SIDECERT_CERTIFICATES="$list" "$SIDECERT" run \
+      2>"$WORK/lin-idle.log" &
+    local pid=$! t0 t1 k
+    for k in $(seq 1 300); do [ "$(grep -c renewal_scheduled "$WORK/lin-idle.log")" -ge "$n" ] && break; sleep 0.1; done
+    t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    sleep "$IDLE"
+    t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    record "lineages-$n" sidecert idle_rss_kib "$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+    record "lineages-$n" sidecert idle_cpu_s "$(echo "($t1 - $t0) / $(getconf CLK_TCK)" | bc -l)"
+    record "lineages-$n" sidecert threads "$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
+    kill "$pid"; wait "$pid" || true
+  done
+}
+
 run_own() { # sidecert alone: first self-signed set, idle cost, adoption of a dropped set
   local i
   for i in $(seq 1 "$RUNS"); do
-    measure own sidecert-self-signed env SIDECERT_VOLUME="$WORK/ss-$i" SIDECERT_DOMAINS=own.test \
+    measure own sidecert-self-signed env SIDECERT_VOLUME="$WORK/ss-$i" SIDECERT_STATE_DIR="$WORK/ss-$i.state" SIDECERT_DOMAINS=own.test \
       SIDECERT_ACME_DIRECTORY=none "$SIDECERT" once
   done
   local vol="$WORK/idle"
-  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" once >/dev/null 2>&1
-  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" run 2>"$WORK/idle.log" &
+  env SIDECERT_VOLUME="$vol" SIDECERT_STATE_DIR="$vol.state" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" once >/dev/null 2>&1
+  env SIDECERT_VOLUME="$vol" SIDECERT_STATE_DIR="$vol.state" SIDECERT_DOMAINS=idle.test SIDECERT_NAME=idle "$SIDECERT" run 2>"$WORK/idle.log" &
   local pid=$!
   sleep 1
   local t0 t1
@@ -174,7 +216,7 @@ run_own() { # sidecert alone: first self-signed set, idle cost, adoption of a dr
 
 run_responder() { # wrk on loopback, then a challenge under 1,000 idle connections
   local vol="$WORK/resp"
-  env SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=resp.test SIDECERT_HTTP01_LISTEN=127.0.0.1:5002 SIDECERT_LOG_LEVEL=debug \
+  env SIDECERT_VOLUME="$vol" SIDECERT_STATE_DIR="$vol.state" SIDECERT_DOMAINS=resp.test SIDECERT_HTTP01_LISTEN=127.0.0.1:5002 SIDECERT_LOG_LEVEL=debug \
     "$SIDECERT" run 2>"$WORK/resp.log" &
   local pid=$! n
   for n in $(seq 1 100); do grep -q "cert_issued.*source=acme" "$WORK/resp.log" && break; sleep 0.1; done
@@ -200,7 +242,7 @@ PY
   local start ok=no served
   served=$(grep -c challenge_served "$WORK/resp.log")
   start=$(date +%s%N)
-  SIDECERT_VOLUME="$vol" SIDECERT_DOMAINS=resp.test "$SIDECERT" revoke >/dev/null 2>&1
+  SIDECERT_VOLUME="$vol" SIDECERT_STATE_DIR="$vol.state" SIDECERT_DOMAINS=resp.test "$SIDECERT" revoke >/dev/null 2>&1
   for n in $(seq 1 6000); do
     [ "$(grep -c "cert_issued.*source=acme" "$WORK/resp.log")" -ge 2 ] && break
     sleep 0.01
@@ -229,7 +271,7 @@ run_image() {
 }
 
 echo "bench: $RUNS runs per figure; work in $WORK" >&2
-if section issuance || section ten || section responder; then
+if section issuance || section ten || section lineages || section responder; then
   # no reuse of valid authorizations: every order proves its names through a responder
   pebble_start "$WORK/pebble" PEBBLE_AUTHZREUSE=0
   uacme_bundle
@@ -237,6 +279,7 @@ if section issuance || section ten || section responder; then
 fi
 if section issuance; then echo "one issuance, fresh account, PEBBLE_VA_NOSLEEP=1" >&2; run_issuance issuance; fi
 if section ten; then echo "ten names as ten certificates" >&2; run_ten; fi
+if section lineages; then echo "1, 10, 100 certificates: one sidecert, or a command each" >&2; run_lineages; fi
 if section responder; then echo "the responder under load" >&2; run_responder; fi
 if section sleeps; then
   pebble_stop_ca

@@ -9,9 +9,11 @@ const char* usage() {
          "\n"
          "  run                 keep a valid certificate in the volume (the image's default)\n"
          "  once                one full pass, then exit: 0 when a valid set is in place, 1 when not\n"
-         "  status [--json]     what is in the volume: 0 healthy, 1 no valid certificate\n"
+         "  status [--json] [--name NAME]\n"
+         "                      what is in the volume: 0 healthy, 1 no valid certificate (in any)\n"
          "  check-config        validate the settings and say what would be done: 0 valid, 2 invalid\n"
-         "  revoke [--reason N] revoke the current ACME certificate\n"
+         "  revoke [--reason N] [--name NAME]\n"
+         "                      revoke the current ACME certificate (of NAME, where there are several)\n"
          "  version             version and library versions\n"
          "\n"
          "Settings come from --config FILE (YAML) and SIDECERT_* environment variables; see README.md.\n";
@@ -40,6 +42,10 @@ Result<CommandLine> parseCommandLine(int argc, char** argv) {
       auto v = value("--reason");
       if (!v) return std::unexpected(v.error());
       cl.reason = *v;
+    } else if (arg == "--name" || arg.rfind("--name=", 0) == 0) {
+      auto v = value("--name");
+      if (!v) return std::unexpected(v.error());
+      cl.name = *v;
     } else if (arg.rfind("-", 0) == 0) {
       return fail("unknown flag '" + arg + "'");
     } else if (cl.command.empty()) {
@@ -52,6 +58,8 @@ Result<CommandLine> parseCommandLine(int argc, char** argv) {
   if (cl.command.empty()) return fail("no command given");
   if (cl.json && cl.command != "status") return fail("--json goes with status only");
   if (cl.reason && cl.command != "revoke") return fail("--reason goes with revoke only");
+  if (cl.name && cl.command != "revoke" && cl.command != "status")
+    return fail("--name goes with revoke and status only");
   return cl;
 }
 

@@ -11,6 +11,7 @@ struct CommandLine {
   std::optional<std::string> configFile;
   bool json = false;
   std::optional<std::string> reason;  // revoke
+  std::optional<std::string> name;    // revoke, status: one lineage of several
 };
 
 // Unknown commands and flags are errors (exit 2), with the word that was wrong.

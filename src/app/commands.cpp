@@ -1,5 +1,6 @@
 #include "app/commands.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <spdlog/version.h>
 #include <yaml-cpp/yaml.h>
 
+#include "app/pass_pool.h"
 #include "app/supervisor.h"
 #include "app/wiring.h"
 #include "config/load.h"
@@ -58,26 +60,29 @@ int version() {
 }
 
 int checkConfig(const Settings& s) {
-  std::cout << "configuration is valid\n"
-            << "  lineage      " << s.name << " -> " << (s.volume / "live" / s.name).string() << "/\n"
-            << "  state        " << s.stateDir.string() << "/  (account keys, what sidecert wrote, backoff, lock)\n"
-            << "  names        " << sources::joinNames(s.domains)
-            << (s.domainsFromHostname ? "  (none configured: this host's name)" : "") << "\n"
-            << "  key type     " << keyTypeName(s.keyType) << "\n"
-            << "  sources      user certificate in live/" << s.name << "/ if valid, then ";
+  std::cout << "configuration is valid\n";
+  for (const auto& c : s.certificates) {
+    std::cout << "  lineage      " << c.name << " -> " << (s.volume / "live" / c.name).string() << "/\n"
+              << "  names        " << sources::joinNames(c.domains)
+              << (s.domainsFromHostname ? "  (none configured: this host's name)" : "") << "\n"
+              << "  key type     " << keyTypeName(c.keyType) << (c.acmeProfile.empty() ? "" : ", profile " + c.acmeProfile)
+              << "\n"
+              << "  renew        "
+              << (c.renewBefore ? "when less than " + formatDuration(*c.renewBefore) + " remains"
+                                : std::string("when less than 30d, or a third of the lifetime, remains"))
+              << "; check at least every " << formatDuration(s.checkInterval) << "\n"
+              << "  reload       " << c.reload.describe() << "\n";
+  }
+  std::cout << "  state        " << s.stateDir.string() << "/  (account keys, what sidecert wrote, backoff, lock)\n"
+            << "  sources      user certificate in live/<name>/ if valid, then ";
   if (s.acmeDirectories.empty()) std::cout << "(ACME off), ";
   for (const auto& d : s.acmeDirectories) std::cout << "ACME " << d << ", ";
   std::cout << "then self-signed\n"
             << "  account      " << (s.email.empty() ? "(no contact email)" : s.email)
-            << (s.eabKid.empty() ? "" : ", with External Account Binding") << "\n"
+            << (s.eabKid.empty() ? "" : ", with External Account Binding") << "; one per CA, shared\n"
             << "  http-01      " << describeListen(s) << "\n"
-            << "  renew        "
-            << (s.renewBefore ? "when less than " + formatDuration(*s.renewBefore) + " remains"
-                              : std::string("when less than 30d, or a third of the lifetime, remains"))
-            << "; check at least every " << formatDuration(s.checkInterval) << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
-            << " for this certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
-            << "  reload       " << s.reload.describe() << "\n"
+            << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
             << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n";
   return kExitOk;
 }
@@ -99,7 +104,8 @@ struct Observed {
   store::LineageState state;
 };
 
-Observed observe(store::Volume& volume, store::StateStore& states, const Settings& settings, TimePoint now) {
+Observed observe(store::Volume& volume, store::StateStore& states, const Settings& settings,
+                 const CertificateSpec& spec, TimePoint now) {
   Observed o;
   o.state = states.load();
   auto view = volume.inspect();
@@ -109,7 +115,7 @@ Observed observe(store::Volume& volume, store::StateStore& states, const Setting
   store::CertFiles files;
   for (const char* f : store::kSetFiles) fileOf(files, f) = volume.readLiveFile(f).value_or("");
   auto parsed = sources::parseFiles(files);
-  Policy policy = policyFrom(settings);
+  Policy policy = policyFrom(settings, spec);
   bool user = record.source == store::Source::User;
   std::string problem = parsed ? sources::unusableReason(*parsed, user ? policy.requiredNames : policy.names, now,
                                                          user ? std::chrono::seconds(0) : sources::kIssuedClockSkew)
@@ -120,7 +126,7 @@ Observed observe(store::Volume& volume, store::StateStore& states, const Setting
 }
 
 int once(Runtime& rt) {
-  if (auto ok = rt.volume.prepare(); !ok) {
+  if (auto ok = rt.prepareVolumes(); !ok) {
     log::error("startup_failed", {{"error", ok.error().message}});
     return kExitNoCertificate;
   }
@@ -138,17 +144,35 @@ int once(Runtime& rt) {
     log::error("once_failed", {{"error", ok.error().message}});
     return kExitNoCertificate;
   }
-  rt.lineage->pass(wallClockNow());
-  // What the gateway reads now, not what the pass meant to put there: a publish
-  // that failed leaves live/ as it was, perhaps empty.
-  Observed seen = observe(rt.volume, rt.state, rt.settings, wallClockNow());
-  if (!seen.live || !seen.live->problem.empty()) {
-    std::cout << "no valid certificate in " << (rt.settings.volume / "live" / rt.settings.name).string() << "\n";
-    return kExitNoCertificate;
+  // The lineages' passes at once, as the supervisor runs them.
+  {
+    SystemTime time;
+    auto pool = PassPool::start(std::min(kConcurrentPasses, rt.lineages.size()), time);
+    if (!pool) {
+      log::error("once_failed", {{"error", pool.error().message}});
+      return kExitNoCertificate;
+    }
+    for (std::size_t i = 0; i < rt.lineages.size(); ++i) (*pool)->submit(i, *rt.lineages[i]->lineage);
+    for (std::size_t done = 0; done < rt.lineages.size() && !rt.stop.requested();) {
+      pollfd fds[2] = {{(*pool)->fd(), POLLIN, 0}, {rt.stop.fd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      done += (*pool)->takeFinished().size();
+    }
   }
-  std::cout << seen.live->source << " certificate for " << sources::joinNames(seen.live->names)
-            << " in place, valid until " << formatTime(seen.live->notAfter) << "\n";
-  return kExitOk;
+  int exit = kExitOk;
+  for (auto& l : rt.lineages) {
+    // What the gateway reads now, not what the pass meant to put there: a publish
+    // that failed leaves live/ as it was, perhaps empty.
+    Observed seen = observe(l->volume, l->state, rt.settings, l->spec, wallClockNow());
+    if (!seen.live || !seen.live->problem.empty()) {
+      std::cout << "no valid certificate in " << (rt.settings.volume / "live" / l->name()).string() << "\n";
+      exit = kExitNoCertificate;
+      continue;
+    }
+    std::cout << seen.live->source << " certificate for " << sources::joinNames(seen.live->names)
+              << " in place, valid until " << formatTime(seen.live->notAfter) << "\n";
+  }
+  return rt.stop.requested() ? kExitNoCertificate : exit;
 }
 
 // Per CA: what the order budget and the failure backoff allow, and when.
@@ -171,53 +195,92 @@ Poco::JSON::Object ordersJson(const store::LineageState& state, const renew::Ord
   return out;
 }
 
+Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& spec, const Observed& o, TimePoint now) {
+  bool healthy = o.live && o.live->problem.empty();
+  Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
+  obj.set("name", spec.name);
+  obj.set("path", (settings.volume / "live" / spec.name).string());
+  obj.set("healthy", healthy);
+  if (o.live) {
+    Poco::JSON::Array names;
+    for (const auto& n : o.live->names) names.add(n);
+    obj.set("source", o.live->source);
+    obj.set("names", names);
+    obj.set("issuer", o.live->issuer);
+    obj.set("serial", o.live->serial);
+    obj.set("not_before", formatTime(o.live->notBefore));
+    obj.set("not_after", formatTime(o.live->notAfter));
+    obj.set("days_left", static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24));
+    if (!o.live->problem.empty()) obj.set("problem", o.live->problem);
+  } else {
+    obj.set("source", Poco::Dynamic::Var());
+    obj.set("problem", std::string("no certificate in the volume"));
+  }
+  obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
+  obj.set("orders", ordersJson(o.state, {settings.orderBudget, settings.orderWindow}, now));
+  return obj;
+}
+
+void printLineage(const Settings& settings, const CertificateSpec& spec, const Observed& o, TimePoint now) {
+  auto path = (settings.volume / "live" / spec.name).string();
+  if (!o.live) {
+    std::cout << "no certificate in " << path << "\n";
+    return;
+  }
+  auto days = std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24;
+  std::cout << "name        " << spec.name << " (" << path << ")\n"
+            << "source      " << o.live->source << "\n"
+            << "names       " << sources::joinNames(o.live->names) << "\n"
+            << "issuer      " << o.live->issuer << "\n"
+            << "serial      " << o.live->serial << "\n"
+            << "not_before  " << formatTime(o.live->notBefore) << "\n"
+            << "not_after   " << formatTime(o.live->notAfter) << " (" << days << " days left)\n"
+            << "next_check  " << (o.state.nextCheck ? formatTime(*o.state.nextCheck) : "-") << "\n"
+            << "state       " << (o.live->problem.empty() ? "valid" : "NOT VALID: " + o.live->problem) << "\n";
+}
+
+// The lineages a command is about: all, or the one --name says.
+Result<std::vector<CertificateSpec>> chosen(const Settings& settings, const std::optional<std::string>& name) {
+  if (!name) return settings.certificates;
+  for (const auto& c : settings.certificates)
+    if (c.name == *name) return std::vector<CertificateSpec>{c};
+  std::string known;
+  for (const auto& c : settings.certificates) known += (known.empty() ? "" : ", ") + c.name;
+  return fail("--name: no certificate is named '" + *name + "' (configured: " + known + ")");
+}
+
 // Reads the volume and the state, nothing more: the image's HEALTHCHECK runs it
 // every 15 s, so it builds no runtime (no libcurl, no responder, no reloader).
-int status(const Settings& settings, bool json) {
+// One lineage prints as it always did; several as a list, healthy only if all are.
+int status(const Settings& settings, const std::vector<CertificateSpec>& specs, bool json) {
   store::PosixFileSystem fs({settings.volume, settings.stateDir});
-  store::Volume volume(fs, settings.volume, settings.stateDir, settings.name);
-  store::StateStore states(fs, settings.stateDir, settings.name);
   TimePoint now = wallClockNow();
-  Observed o = observe(volume, states, settings, now);
-  bool healthy = o.live && o.live->problem.empty();
-  auto days = o.live ? std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24 : 0;
-  if (json) {
-    Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
-    obj.set("name", settings.name);
-    obj.set("path", (settings.volume / "live" / settings.name).string());
-    obj.set("healthy", healthy);
-    if (o.live) {
-      Poco::JSON::Array names;
-      for (const auto& n : o.live->names) names.add(n);
-      obj.set("source", o.live->source);
-      obj.set("names", names);
-      obj.set("issuer", o.live->issuer);
-      obj.set("serial", o.live->serial);
-      obj.set("not_before", formatTime(o.live->notBefore));
-      obj.set("not_after", formatTime(o.live->notAfter));
-      obj.set("days_left", static_cast<Poco::Int64>(days));
-      if (!o.live->problem.empty()) obj.set("problem", o.live->problem);
+  bool healthy = true;
+  std::vector<Poco::JSON::Object> objects;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    store::Volume volume(fs, settings.volume, settings.stateDir, specs[i].name);
+    store::StateStore states(fs, settings.stateDir, specs[i].name);
+    Observed o = observe(volume, states, settings, specs[i], now);
+    healthy = healthy && o.live && o.live->problem.empty();
+    if (json) {
+      objects.push_back(lineageJson(settings, specs[i], o, now));
     } else {
-      obj.set("source", Poco::Dynamic::Var());
-      obj.set("problem", std::string("no certificate in the volume"));
+      if (i > 0) std::cout << "\n";
+      printLineage(settings, specs[i], o, now);
     }
-    obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
-    obj.set("orders", ordersJson(o.state, policyFrom(settings).orderBudget, now));
-    obj.stringify(std::cout);
+  }
+  if (json) {
+    if (objects.size() == 1) {
+      objects.front().stringify(std::cout);
+    } else {
+      Poco::JSON::Array all;
+      for (const auto& o : objects) all.add(o);
+      Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
+      obj.set("healthy", healthy);
+      obj.set("lineages", all);
+      obj.stringify(std::cout);
+    }
     std::cout << "\n";
-  } else if (!o.live) {
-    std::cout << "no certificate in " << (settings.volume / "live" / settings.name).string() << "\n";
-  } else {
-    std::cout << "name        " << settings.name << " (" << (settings.volume / "live" / settings.name).string()
-              << ")\n"
-              << "source      " << o.live->source << "\n"
-              << "names       " << sources::joinNames(o.live->names) << "\n"
-              << "issuer      " << o.live->issuer << "\n"
-              << "serial      " << o.live->serial << "\n"
-              << "not_before  " << formatTime(o.live->notBefore) << "\n"
-              << "not_after   " << formatTime(o.live->notAfter) << " (" << days << " days left)\n"
-              << "next_check  " << (o.state.nextCheck ? formatTime(*o.state.nextCheck) : "-") << "\n"
-              << "state       " << (healthy ? "valid" : "NOT VALID: " + o.live->problem) << "\n";
   }
   return healthy ? kExitOk : kExitNoCertificate;
 }
@@ -234,43 +297,43 @@ Result<int> revocationReason(const std::optional<std::string>& text) {
               "3 affiliationChanged, 4 superseded, 5 cessationOfOperation)");
 }
 
-int revoke(Runtime& rt, int reason) {
-  auto view = rt.volume.inspect();
+int revoke(Runtime& rt, LineageRuntime& l, int reason) {
+  auto view = l.volume.inspect();
   if (!view || view->link != store::LiveView::Link::Ours || view->set->source != store::Source::Acme) {
-    std::cerr << "sidecert: the live certificate in " << (rt.settings.volume / "live" / rt.settings.name).string()
+    std::cerr << "sidecert: the live certificate in " << (rt.settings.volume / "live" / l.name()).string()
               << " is not one sidecert obtained from an ACME CA: nothing to revoke\n";
     return kExitNoCertificate;
   }
-  auto files = rt.volume.readSet(view->set->id);
+  auto files = l.volume.readSet(view->set->id);
   if (!files) {
-    log::error("revoke_failed", {{"error", files.error().message}});
+    log::error("revoke_failed", {{"name", l.name()}, {"error", files.error().message}});
     return kExitNoCertificate;
   }
   auto serial = sources::parseFiles(*files);
   std::string lastError = "no ACME CA is configured";
-  for (auto& ca : rt.acme) {
+  for (auto& ca : l.acme) {
     auto ok = ca->revoke(*files, reason);
     if (!ok) {
       lastError = ok.error().message;
       continue;
     }
-    log::info("cert_revoked", {{"name", rt.settings.name},
+    log::info("cert_revoked", {{"name", l.name()},
                                {"serial", serial ? serial->leaf.serialHex() : "?"},
                                {"ca", ca->id()},
                                {"reason", reason}});
-    if (auto marked = rt.volume.markRevoked(view->set->id, wallClockNow()); !marked)
+    if (auto marked = l.volume.markRevoked(view->set->id, wallClockNow()); !marked)
       log::error("revoke_not_recorded", {{"error", marked.error().message}});
     // A running supervisor replaces it now; with none running, we do.
     if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.stateDir)) {
       ::kill(*pid, SIGHUP);
     } else if (auto lock = store::VolumeLock::tryAcquire(rt.fs, rt.settings.stateDir)) {
-      if (auto ok = readyForAPass(rt); ok) rt.lineage->pass(wallClockNow());
-      else log::error("revoke_failed", {{"name", rt.settings.name}, {"error", ok.error().message}});
+      if (auto ok = readyForAPass(rt); ok) l.lineage->pass(wallClockNow());
+      else log::error("revoke_failed", {{"name", l.name()}, {"error", ok.error().message}});
     }
     std::cout << "revoked " << (serial ? serial->leaf.serialHex() : "") << "\n";
     return kExitOk;
   }
-  log::error("revoke_failed", {{"name", rt.settings.name}, {"error", lastError}});
+  log::error("revoke_failed", {{"name", l.name()}, {"error", lastError}});
   return kExitNoCertificate;
 }
 
@@ -289,7 +352,9 @@ int runCommand(const CommandLine& cl) {
     if (auto gid = resolveGroup(settings->fileGroup); !gid) return usageError(gid.error().message);
     return checkConfig(*settings);
   }
-  if (cl.command == "status") return status(*settings, cl.json);
+  auto specs = chosen(*settings, cl.name);
+  if (!specs) return usageError(specs.error().message);
+  if (cl.command == "status") return status(*settings, *specs, cl.json);
   auto rt = buildRuntime(*settings);
   if (!rt) return usageError(rt.error().message);
   if (cl.command == "once") return once(**rt);
@@ -299,7 +364,12 @@ int runCommand(const CommandLine& cl) {
   }
   auto reason = revocationReason(cl.reason);
   if (!reason) return usageError(reason.error().message);
-  return revoke(**rt, *reason);
+  if (specs->size() != 1)
+    return usageError("revoke: " + std::to_string(specs->size()) +
+                      " certificates are configured; say which with --name NAME");
+  for (auto& l : (*rt)->lineages)
+    if (l->name() == specs->front().name) return revoke(**rt, *l, *reason);
+  return usageError("revoke: no certificate named " + specs->front().name);
 }
 
 }  // namespace sc::app

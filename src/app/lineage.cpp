@@ -405,6 +405,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
   sources::CertSource& issuer = *issuers_[d.source];
   p.facts.attempted.insert(issuer.id());
   sources::Request request;
+  request.lineage = volume_.name();
   request.names = policy_.names;
   request.keyType = policy_.keyType;
   if (p.current && p.current->problem.empty() && p.current->record.source != store::Source::User)

@@ -1,5 +1,6 @@
 #include "app/supervisor.h"
 
+#include "app/pass_pool.h"
 #include "app/signal_thread.h"
 
 #include <poll.h>
@@ -52,12 +53,41 @@ bool waitForLock(store::FileSystem& fs, const store::Path& root, std::optional<s
 
 Supervisor::Supervisor(Runtime& runtime, const TimeSource& time) : rt_(runtime), time_(time) {}
 
+namespace {
+
+// One lineage as the supervisor schedules it.
+struct Slot {
+  LineageRuntime* lineage;
+  TimePoint nextCheck{};                // its next pass is due
+  std::optional<TimePoint> settleAt;    // someone else changed live/<name>: a pass once quiet
+  TimePoint firstChange{};
+  bool forced = false;                  // SIGHUP
+  bool running = false;
+  bool changedWhileRunning = false;     // told apart from its own publish once the pass ended
+
+  bool due(TimePoint now) const { return forced || now >= nextCheck || (settleAt && now >= *settleAt); }
+  TimePoint wake() const { return settleAt ? std::min(*settleAt, nextCheck) : nextCheck; }
+  // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
+  void noteChange(TimePoint now) {
+    if (!settleAt) firstChange = now;
+    settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
+  }
+  // Our own publish (the link renamed, a new set folder) is no change: a pass only
+  // follows what someone else did to live/<name>.
+  bool changedByOthers() const {
+    auto view = lineage->volume.inspect();
+    return !view || view->link != store::LiveView::Link::Ours || !view->foreign.empty() || !view->missing.empty();
+  }
+};
+
+}  // namespace
+
 int Supervisor::run() {
   if (auto blocked = SignalThread::blockSignals(); !blocked) {
     log::error("startup_failed", {{"error", blocked.error().message}});
     return 1;
   }
-  if (auto ok = rt_.volume.prepare(); !ok) {
+  if (auto ok = rt_.prepareVolumes(); !ok) {
     log::error("startup_failed", {{"error", ok.error().message}});
     return 1;
   }
@@ -87,51 +117,80 @@ int Supervisor::run() {
   if (!responder)
     log::error("responder_failed", {{"error", responder.error().message},
                                     {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
-  log::info("started", {{"name", rt_.settings.name},
-                        {"names", sources::joinNames(rt_.settings.domains)},
-                        {"volume", rt_.settings.volume.string()},
-                        {"reload", rt_.reloader->describe()}});
+  std::vector<Slot> slots;
+  for (auto& l : rt_.lineages) {
+    log::info("started", {{"name", l->name()},
+                          {"names", sources::joinNames(l->spec.domains)},
+                          {"volume", rt_.settings.volume.string()},
+                          {"reload", l->reloader->describe()}});
+    slots.push_back({l.get()});
+    slots.back().nextCheck = time_.now();
+  }
+  auto pool = PassPool::start(std::min(kConcurrentPasses, slots.size()), time_);
+  if (!pool) {
+    log::error("startup_failed", {{"error", pool.error().message}});
+    return 1;
+  }
+  auto watchAgain = [&](Slot& slot) {
+    auto fresh = watcher->watchLive(liveDir, slot.lineage->name());
+    if (!fresh)
+      log::warn("watch_failed", {{"name", slot.lineage->name()}, {"error", fresh.error().message}});
+    else if (*fresh && !slot.settleAt && slot.changedByOthers())
+      slot.noteChange(time_.now());  // a folder we only now watch: writes made before went unseen
+  };
+  for (auto& slot : slots) watchAgain(slot);
 
-  PassResult last = rt_.lineage->pass(time_.now());
-  if (rt_.stop.requested()) return stopping();
-  // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
-  std::optional<TimePoint> settleAt;
-  TimePoint firstChange{};
-  auto noteChange = [&](TimePoint now) {
-    if (!settleAt) firstChange = now;
-    settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
-  };
-  // Our own publish (the link renamed, a new set folder watched) is no change: a
-  // pass only follows what someone else did to live/.
-  auto changedByOthers = [&] {
-    auto view = rt_.volume.inspect();
-    return !view || view->link != store::LiveView::Link::Ours || !view->foreign.empty() || !view->missing.empty();
-  };
   while (true) {
-    auto fresh = watcher->watchLive(liveDir, rt_.settings.name);
-    if (!fresh) {
-      log::warn("watch_failed", {{"error", fresh.error().message}});
-    } else if (*fresh && !settleAt && changedByOthers()) {
-      // Look once more at a folder we only now watch: writes made before the watch went unseen.
-      noteChange(time_.now());
+    TimePoint now = time_.now();
+    std::optional<TimePoint> wake;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      Slot& slot = slots[i];
+      if (slot.running) continue;
+      if (slot.due(now)) {
+        if (slot.forced) log::debug("check_forced", {{"name", slot.lineage->name()}, {"by", "SIGHUP"}});
+        slot.forced = false;
+        slot.settleAt.reset();
+        slot.running = true;
+        slot.changedWhileRunning = false;
+        (*pool)->submit(i, *slot.lineage->lineage);
+        continue;
+      }
+      wake = wake ? std::min(*wake, slot.wake()) : slot.wake();
     }
-    TimePoint wake = settleAt ? std::min(*settleAt, last.nextCheck) : last.nextCheck;
-    pollfd fds[3] = {{rt_.stop.fd(), POLLIN, 0}, {(*signals)->hangupFd(), POLLIN, 0}, {watcher->fd(), POLLIN, 0}};
-    int n = ::poll(fds, 3, millisUntil(wake, time_.now()));
+    pollfd fds[4] = {{rt_.stop.fd(), POLLIN, 0},
+                     {(*signals)->hangupFd(), POLLIN, 0},
+                     {watcher->fd(), POLLIN, 0},
+                     {(*pool)->fd(), POLLIN, 0}};
+    int n = ::poll(fds, 4, wake ? millisUntil(*wake, now) : static_cast<int>(kMaxSleep.count()));
     if (n < 0 && errno != EINTR) {
       log::error("poll_failed", {{"error", std::strerror(errno)}});
       return 1;
     }
-    if (rt_.stop.requested()) return stopping();  // served before any SIGHUP that came with it
-    bool forced = n > 0 && (fds[1].revents & POLLIN) && (*signals)->takeHangup();
-    TimePoint now = time_.now();
-    if (n > 0 && (fds[2].revents & POLLIN) && watcher->drain() && changedByOthers()) noteChange(now);
-    if (forced || now >= last.nextCheck || (settleAt && now >= *settleAt)) {
-      if (forced) log::debug("check_forced", {{"by", "SIGHUP"}});
-      settleAt.reset();
-      last = rt_.lineage->pass(now);
-      if (rt_.stop.requested()) return stopping();
+    if (rt_.stop.requested()) {  // served before any SIGHUP that came with it
+      pool->reset();             // the passes under way end at once and are waited for
+      return stopping();
     }
+    if (n <= 0) continue;
+    now = time_.now();
+    if ((fds[1].revents & POLLIN) && (*signals)->takeHangup())
+      for (auto& slot : slots) slot.forced = true;
+    if (fds[2].revents & POLLIN)
+      for (const auto& name : watcher->drain())
+        for (auto& slot : slots) {
+          if (slot.lineage->name() != name) continue;
+          if (slot.running)
+            slot.changedWhileRunning = true;
+          else if (slot.changedByOthers())
+            slot.noteChange(now);
+        }
+    if (fds[3].revents & POLLIN)
+      for (auto& [i, result] : (*pool)->takeFinished()) {
+        Slot& slot = slots[i];
+        slot.running = false;
+        slot.nextCheck = result.nextCheck;
+        if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
+        watchAgain(slot);
+      }
   }
 }
 

@@ -13,12 +13,12 @@
 
 namespace sc::app {
 
-Policy policyFrom(const Settings& s) {
+Policy policyFrom(const Settings& s, const CertificateSpec& c) {
   Policy p;
-  p.names = s.domains;
-  if (!s.domainsFromHostname) p.requiredNames = s.domains;
-  p.keyType = s.keyType;
-  p.renewBefore = s.renewBefore;
+  p.names = c.domains;
+  if (!s.domainsFromHostname) p.requiredNames = c.domains;
+  p.keyType = c.keyType;
+  p.renewBefore = c.renewBefore;
   p.checkInterval = s.checkInterval;
   p.userGrace = s.userGrace;
   p.orderBudget = {s.orderBudget, s.orderWindow};
@@ -37,38 +37,43 @@ Result<std::optional<gid_t>> resolveGroup(const std::string& group) {
   return std::optional<gid_t>(g->gr_gid);
 }
 
-Runtime::Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stopSignal,
-                 std::unique_ptr<net::CurlTransport> http)
+Runtime::Runtime(Settings s, StopSignal stopSignal)
     : settings(std::move(s)),
       stop(std::move(stopSignal)),
       fs({settings.volume, settings.stateDir}),
-      volume(fs, settings.volume, settings.stateDir, settings.name, keyGroup),
-      state(fs, settings.stateDir, settings.name),
       accounts(fs, settings.stateDir),
+      tokens(std::make_shared<http01::TokenStore>()) {}
+
+LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, std::optional<gid_t> keyGroup,
+                               std::unique_ptr<net::CurlTransport> http)
+    : spec(std::move(c)),
+      volume(rt.fs, rt.settings.volume, rt.settings.stateDir, spec.name, keyGroup),
+      state(rt.fs, rt.settings.stateDir, spec.name),
       transport(std::move(http)),
-      tokens(std::make_shared<http01::TokenStore>()) {
+      sleeper(rt.stop),
+      pollSleeper(sleeper, *rt.tokens) {
+  const Settings& s = rt.settings;
   std::vector<sources::CertSource*> issuers;
-  for (const auto& url : settings.acmeDirectories) {
-    sources::AcmeOptions o{url, {settings.email, settings.eabKid, settings.eabHmacKey}, settings.acmeProfile,
-                           settings.preferredChain, settings.keyType};
-    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *tokens, accounts));
+  for (const auto& url : s.acmeDirectories) {
+    sources::AcmeOptions o{url, {s.email, s.eabKid, s.eabHmacKey}, spec.acmeProfile, s.preferredChain, spec.keyType};
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *rt.tokens, rt.accounts));
     issuers.push_back(acme.back().get());
   }
-  issuers.push_back(&selfSigned);
-  reloader = makeReloader();
-  lineage = std::make_unique<Lineage>(policyFrom(settings), volume, state, issuers, *reloader);
+  issuers.push_back(&rt.selfSigned);
+  reloader = makeReloader(rt);
+  lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
 }
 
-std::unique_ptr<reload::Reloader> Runtime::makeReloader() {
-  const auto& spec = settings.reload;
+std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt) {
+  const auto& spec = this->spec.reload;
   using Kind = ReloadSpec::Kind;
   using Mode = reload::DockerReloader::Mode;
   switch (spec.kind) {
-    case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, settings.reloadTimeout, stop.fd());
-    case Kind::Signal: return std::make_unique<reload::SignalReloader>(processes, spec.target, spec.signal);
+    case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, rt.settings.reloadTimeout, rt.stop.fd());
+    case Kind::Signal: return std::make_unique<reload::SignalReloader>(rt.processes, spec.target, spec.signal);
     case Kind::DockerRestart:
     case Kind::DockerService: {
-      docker = std::make_unique<net::DockerSocket>(settings.dockerSocket.string(), stop.fd());
+      docker = std::make_unique<net::DockerSocket>(rt.settings.dockerSocket.string(), rt.stop.fd());
       char host[256] = {0};
       ::gethostname(host, sizeof host - 1);  // Docker sets it to the container's ID
       return std::make_unique<reload::DockerReloader>(
@@ -79,8 +84,14 @@ std::unique_ptr<reload::Reloader> Runtime::makeReloader() {
   return std::make_unique<reload::NoReload>();
 }
 
+Status Runtime::prepareVolumes() {
+  for (auto& l : lineages)
+    if (auto ok = l->volume.prepare(); !ok) return wrap("prepare " + l->name(), ok.error());
+  return {};
+}
+
 Status Runtime::bindResponder() {
-  if (acme.empty() || responder) return {};
+  if (!usesAcme() || responder) return {};
   auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
   if (!r) return std::unexpected(r.error());
   responder = std::move(*r);
@@ -90,7 +101,8 @@ Status Runtime::bindResponder() {
 Status Runtime::dropPrivileges() {
   Needs needs;
   needs.chownToGroup = !settings.fileGroup.empty();
-  needs.signalOthers = settings.reload.kind == ReloadSpec::Kind::Signal;
+  needs.signalOthers = std::any_of(settings.certificates.begin(), settings.certificates.end(),
+                                   [](const CertificateSpec& c) { return c.reload.kind == ReloadSpec::Kind::Signal; });
   auto dropped = app::dropPrivileges(needs);
   if (!dropped) return wrap("give up the capabilities sidecert does not use", dropped.error());
   std::string kept;
@@ -103,7 +115,7 @@ Status Runtime::dropPrivileges() {
 }
 
 Status Runtime::startResponder() {
-  if (acme.empty() || responderStarted) return {};
+  if (!usesAcme() || responderStarted) return {};
   if (auto bound = bindResponder(); !bound) return bound;
   responder->start();
   responderStarted = true;
@@ -116,10 +128,14 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
   if (!gid) return std::unexpected(gid.error());
   auto stop = StopSignal::create();
   if (!stop) return std::unexpected(stop.error());
-  auto transport =
-      net::CurlTransport::create({settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, stop->fd()});
-  if (!transport) return std::unexpected(transport.error());
-  return std::make_unique<Runtime>(settings, *gid, std::move(*stop), std::move(*transport));
+  auto rt = std::make_unique<Runtime>(settings, std::move(*stop));
+  for (const auto& spec : rt->settings.certificates) {
+    auto transport = net::CurlTransport::create(
+        {settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt->stop.fd()});
+    if (!transport) return std::unexpected(transport.error());
+    rt->lineages.push_back(std::make_unique<LineageRuntime>(*rt, spec, *gid, std::move(*transport)));
+  }
+  return rt;
 }
 
 }  // namespace sc::app

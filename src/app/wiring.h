@@ -18,8 +18,33 @@
 
 namespace sc::app {
 
+struct Runtime;
+
+// What one lineage owns: its folders, its state, its reload action, and ACME
+// clients of its own (a transfer handle and nonces serve one pass at a time, and
+// lineages run at once). The account, the responder and the lock are shared.
+struct LineageRuntime {
+  LineageRuntime(Runtime& rt, CertificateSpec spec, std::optional<gid_t> keyGroup,
+                 std::unique_ptr<net::CurlTransport> transport);
+  const std::string& name() const { return spec.name; }
+
+  CertificateSpec spec;
+  store::Volume volume;
+  store::StateStore state;
+  std::unique_ptr<net::CurlTransport> transport;
+  net::RealSleeper sleeper;
+  http01::FetchAwareSleeper pollSleeper;
+  std::vector<std::unique_ptr<sources::AcmeSource>> acme;
+  std::unique_ptr<net::DockerSocket> docker;
+  std::unique_ptr<reload::Reloader> reloader;
+  std::unique_ptr<Lineage> lineage;
+
+ private:
+  std::unique_ptr<reload::Reloader> makeReloader(Runtime& rt);
+};
+
 struct Runtime {
-  Runtime(Settings s, std::optional<gid_t> keyGroup, StopSignal stop, std::unique_ptr<net::CurlTransport> transport);
+  Runtime(Settings s, StopSignal stop);
   // Binds the HTTP-01 responder's port: before privileges are dropped, as
   // capabilities belong to the thread, and the responder's thread comes after.
   Status bindResponder();
@@ -29,30 +54,24 @@ struct Runtime {
   // After bindResponder, while one thread runs: keeps only the capabilities the
   // settings use (app/privileges.h), and says so in the log.
   Status dropPrivileges();
-  std::unique_ptr<reload::Reloader> makeReloader();
+  // Every lineage's folders, made where missing.
+  Status prepareVolumes();
+  bool usesAcme() const { return !settings.acmeDirectories.empty(); }
 
   Settings settings;
   StopSignal stop;  // SIGTERM: ends sleeps, polls and transfers of a pass under way
   store::PosixFileSystem fs;
-  store::Volume volume;
-  store::StateStore state;
   store::AccountStore accounts;
-  std::unique_ptr<net::CurlTransport> transport;
-  net::RealSleeper sleeper{stop};
   std::shared_ptr<http01::TokenStore> tokens;
-  http01::FetchAwareSleeper pollSleeper{sleeper, *tokens};
   std::unique_ptr<http01::Responder> responder;
   bool responderStarted = false;
-  std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   sources::SelfSignedSource selfSigned;
   reload::ProcTable processes;
-  std::unique_ptr<net::DockerSocket> docker;
-  std::unique_ptr<reload::Reloader> reloader;
-  std::unique_ptr<Lineage> lineage;
+  std::vector<std::unique_ptr<LineageRuntime>> lineages;  // as configured, in order
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
-Policy policyFrom(const Settings& settings);
+Policy policyFrom(const Settings& settings, const CertificateSpec& certificate);
 Result<std::optional<gid_t>> resolveGroup(const std::string& group);
 
 }  // namespace sc::app

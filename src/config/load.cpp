@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include <Poco/Exception.h>
@@ -321,11 +322,65 @@ Result<RawValue> yamlValue(const YAML::Node& node, const std::string& where) {
 
 using RawValues = std::map<std::string, RawValue>;  // by yaml key
 
+// One entry of the `certificates:` list (or of SIDECERT_CERTIFICATES), as given.
+struct RawCertificate {
+  RawValues values;
+  std::string origin;
+};
+using RawCertificates = std::optional<std::vector<RawCertificate>>;
+
+// What an entry of `certificates:` may set; everything else is shared by all.
+const std::set<std::string> kPerCertificate = {"name", "domains", "key_type", "acme_profile", "reload", "renew_before"};
+
+Result<std::vector<RawCertificate>> yamlCertificates(const YAML::Node& node, const std::string& file) {
+  std::vector<RawCertificate> out;
+  if (!node.IsSequence()) return fail("expects a list of certificates, each with name and domains");
+  for (const auto& entry : node) {
+    std::string at = file + ":" + std::to_string(entry.Mark().line + 1);
+    if (!entry.IsMap()) return fail(at + ": each certificate is a mapping (name, domains, ...)");
+    RawCertificate c{{}, at};
+    for (const auto& kv : entry) {
+      std::string key = kv.first.Scalar();
+      std::string where = file + ":" + std::to_string(kv.first.Mark().line + 1);
+      if (!kPerCertificate.count(key))
+        return fail(where + ": " + key + ": not a setting of one certificate (name, domains, key_type, "
+                    "acme_profile, reload, renew_before)");
+      auto v = yamlValue(kv.second, where);
+      if (!v) return fail(where + ": " + key + ": " + v.error().message);
+      if (c.values.count(key)) return fail(where + ": " + key + ": set twice in one certificate");
+      c.values[key] = *v;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// SIDECERT_CERTIFICATES="api=api.example.com,www.example.com; admin=admin.example.com":
+// NAME=DOMAINS, separated by ';'. The other settings come from the shared ones.
+Result<std::vector<RawCertificate>> envCertificates(const std::string& text) {
+  std::vector<RawCertificate> out;
+  std::stringstream ss(text);
+  for (std::string part; std::getline(ss, part, ';');) {
+    part.erase(0, part.find_first_not_of(" \t\n"));
+    part.erase(part.find_last_not_of(" \t\n") + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    if (eq == std::string::npos)
+      return fail("'" + part + "' is not NAME=DOMAINS (such as api=api.example.com,www.example.com)");
+    RawCertificate c{{}, "SIDECERT_CERTIFICATES"};
+    c.values["name"] = RawValue{{part.substr(0, eq)}, false, "SIDECERT_CERTIFICATES"};
+    c.values["domains"] = RawValue{{part.substr(eq + 1)}, false, "SIDECERT_CERTIFICATES"};
+    out.push_back(std::move(c));
+  }
+  if (out.empty()) return fail("lists no certificate");
+  return out;
+}
+
 // A settings file is a few hundred bytes; a huge one is a mistake or an attack
 // (a YAML bomb is refused by yaml-cpp, a 200 MB file would still be read).
 constexpr off_t kMaxConfigBytes = 1 << 20;
 
-Status readYaml(const std::string& file, RawValues& out) {
+Status readYaml(const std::string& file, RawValues& out, RawCertificates& certificates) {
   struct stat st{};
   if (::stat(file.c_str(), &st) == 0 && st.st_size > kMaxConfigBytes)
     return fail(file + ": the config file is larger than 1 MiB");
@@ -342,6 +397,13 @@ Status readYaml(const std::string& file, RawValues& out) {
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();
     std::string where = file + ":" + std::to_string(kv.first.Mark().line + 1);
+    if (key == "certificates") {
+      if (certificates) return fail(where + ": certificates: set twice");
+      auto list = yamlCertificates(kv.second, file);
+      if (!list) return fail(where + ": certificates: " + list.error().message);
+      certificates = std::move(*list);
+      continue;
+    }
     auto known = std::find_if(settingsTable().begin(), settingsTable().end(),
                               [&](const Setting& s) { return key == s.yamlKey; });
     if (known == settingsTable().end()) return fail(where + ": " + key + ": unknown setting");
@@ -354,9 +416,16 @@ Status readYaml(const std::string& file, RawValues& out) {
   return {};
 }
 
-Status readEnvironment(const Environment& env, RawValues& out) {
+Status readEnvironment(const Environment& env, RawValues& out, RawCertificates& certificates) {
   for (const auto& [name, value] : env) {
     if (name.rfind("SIDECERT_", 0) != 0 || isOwnNonSetting(name)) continue;
+    if (name == "SIDECERT_CERTIFICATES") {  // the environment wins over the file's list
+      if (value.find_first_not_of(" \t\n") == std::string::npos) continue;  // compose's ${VAR:-}: none
+      auto list = envCertificates(value);
+      if (!list) return fail(name + ": " + list.error().message);
+      certificates = std::move(*list);
+      continue;
+    }
     auto known = std::find_if(settingsTable().begin(), settingsTable().end(),
                               [&](const Setting& s) { return name == s.envName; });
     if (known == settingsTable().end()) return fail(name + ": unknown setting");
@@ -407,14 +476,66 @@ Environment processEnvironment() {
   return env;
 }
 
+namespace {
+
+// Each entry of the list, over the shared settings: the same checks and messages
+// as the single-certificate settings, each naming the entry's file and line.
+Result<std::vector<CertificateSpec>> certificatesFrom(const std::vector<RawCertificate>& raw, const Settings& shared) {
+  std::vector<CertificateSpec> out;
+  std::set<std::string> names;
+  for (const auto& entry : raw) {
+    Settings one = shared;
+    one.name.clear();
+    one.domains.clear();
+    for (const auto& setting : settingsTable()) {
+      auto it = entry.values.find(setting.yamlKey);
+      if (it == entry.values.end()) continue;
+      if (auto ok = setting.apply(one, it->second); !ok)
+        return fail(keyLabel(setting, it->second) + ": " + ok.error().message);
+    }
+    if (one.domains.empty()) return fail(entry.origin + ": certificates: an entry without domains");
+    if (one.name.empty()) return fail(entry.origin + ": certificates: an entry without a name");
+    if (!names.insert(one.name).second)
+      return fail(entry.origin + ": certificates: the name '" + one.name + "' is given twice; each has its own folder");
+    out.push_back({one.name, one.domains, one.keyType, one.acmeProfile, one.reload, one.renewBefore, entry.origin});
+  }
+  return out;
+}
+
+// The single-certificate settings: a list of one, named after the first domain
+// unless SIDECERT_NAME (or the AIoTES alias) says otherwise.
+Status singleCertificate(Settings& s, bool viaAiotes, const std::string& hostname) {
+  if (s.domains.empty()) {
+    auto host = validateDomain(hostname);
+    s.domains = {host ? *host : std::string("localhost")};
+    s.domainsFromHostname = true;
+    s.origins["domains"] = "hostname";
+  }
+  if (s.name.empty()) {
+    s.name = viaAiotes ? "aiotes" : s.domains.front();
+    s.origins["name"] = viaAiotes ? "AIOTES_HOSTNAME" : "first domain";
+    if (auto ok = checkName(s.name); !ok)
+      return fail(s.origins["domains"] + ": the first domain, which names the folders, " + ok.error().message +
+                  "; set SIDECERT_NAME");
+  }
+  s.certificates = {{s.name, s.domains, s.keyType, s.acmeProfile, s.reload, s.renewBefore, s.origins["domains"]}};
+  return {};
+}
+
+}  // namespace
+
 Result<Settings> loadSettings(const std::optional<std::string>& configFile, const Environment& env,
                               const std::string& hostname) {
   RawValues raw;
+  RawCertificates certificates;
   if (configFile)
-    if (auto ok = readYaml(*configFile, raw); !ok) return std::unexpected(ok.error());
-  if (auto ok = readEnvironment(env, raw); !ok) return std::unexpected(ok.error());
+    if (auto ok = readYaml(*configFile, raw, certificates); !ok) return std::unexpected(ok.error());
+  if (auto ok = readEnvironment(env, raw, certificates); !ok) return std::unexpected(ok.error());
   bool viaAiotes = false;
   applyAliases(raw, env, viaAiotes);
+  if (certificates && raw.count("name") && !raw.count("domains"))
+    return fail(raw["name"].origin + ": name: names the certificate of SIDECERT_DOMAINS, and none is given; "
+                "each entry of the certificates list has its own name");
 
   Settings s;
   s.acmeDirectories = {"https://acme-v02.api.letsencrypt.org/directory"};
@@ -436,18 +557,29 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
     return fail((s.origins["state_dir"] == "default" ? "SIDECERT_STATE_DIR" : s.origins["state_dir"]) + ": " +
                 s.stateDir.string() + " is inside the volume " + s.volume.string() +
                 ", which the gateway shares: give sidecert's state a folder of its own");
-  if (s.domains.empty()) {
-    auto host = validateDomain(hostname);
-    s.domains = {host ? *host : std::string("localhost")};
-    s.domainsFromHostname = true;
-    s.origins["domains"] = "hostname";
-  }
-  if (s.name.empty()) {
-    s.name = viaAiotes ? "aiotes" : s.domains.front();
-    s.origins["name"] = viaAiotes ? "AIOTES_HOSTNAME" : "first domain";
-    if (auto ok = checkName(s.name); !ok)
-      return fail(s.origins["domains"] + ": the first domain, which names the folders, " + ok.error().message +
-                  "; set SIDECERT_NAME");
+  if (certificates) {
+    auto list = certificatesFrom(*certificates, s);
+    if (!list) return std::unexpected(list.error());
+    // The single-certificate settings beside a list (AIOTES_HOSTNAME in the shipped
+    // compose file, say) are one more lineage, the first.
+    std::vector<CertificateSpec> all;
+    if (raw.count("domains")) {
+      if (auto ok = singleCertificate(s, viaAiotes, hostname); !ok) return std::unexpected(ok.error());
+      all = s.certificates;
+    }
+    for (auto& c : *list) {
+      if (std::any_of(all.begin(), all.end(), [&](const CertificateSpec& a) { return a.name == c.name; }))
+        return fail(c.origin + ": certificates: the name '" + c.name + "' is also the name of " + all.front().origin +
+                    "'s certificate; each has its own folder");
+      all.push_back(std::move(c));
+    }
+    s.certificates = std::move(all);
+    // The first lineage also fills the single-certificate fields, for what reads them.
+    s.name = s.certificates.front().name;
+    s.domains = s.certificates.front().domains;
+    s.origins["name"] = s.origins["domains"] = s.certificates.front().origin;
+  } else if (auto ok = singleCertificate(s, viaAiotes, hostname); !ok) {
+    return std::unexpected(ok.error());
   }
   return s;
 }

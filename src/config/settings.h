@@ -21,6 +21,17 @@ struct ReloadSpec {
   std::string describe() const;
 };
 
+// One lineage: a certificate, and the folder live/<name>/ it is kept in.
+struct CertificateSpec {
+  std::string name;
+  std::vector<std::string> domains;  // validated, lower case; first is the subject
+  KeyType keyType = KeyType::Ec256;
+  std::string acmeProfile;
+  ReloadSpec reload;
+  std::optional<std::chrono::seconds> renewBefore;
+  std::string origin;  // "sidecert.yml:12", "SIDECERT_CERTIFICATES", or the single-certificate settings
+};
+
 struct Settings {
   std::vector<std::string> domains;   // validated, lower case; first is the subject
   bool domainsFromHostname = false;   // nothing configured: the host's own name
@@ -54,6 +65,10 @@ struct Settings {
   std::chrono::seconds userGrace = std::chrono::seconds(60);
   std::string fileGroup;              // group that may read the key (0640)
   std::filesystem::path dockerSocket = "/var/run/docker.sock";  // docker-restart, docker-service
+
+  // Every lineage, in the order given: the `certificates:` list, or else one made
+  // of the single-certificate settings above (name, domains, key_type, ...).
+  std::vector<CertificateSpec> certificates;
 
   // Where each setting came from ("SIDECERT_DOMAINS", "config.yml:4", "default").
   std::map<std::string, std::string> origins;

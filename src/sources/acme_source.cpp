@@ -58,6 +58,7 @@ Result<std::unique_ptr<crypto::KeySigner>> AcmeSource::accountKey() {
 
 Result<acme::Client*> AcmeSource::connect() {
   if (client_) return client_.get();
+  std::lock_guard hold(accounts_.guard());
   auto signer = accountKey();
   if (!signer) return std::unexpected(signer.error());
   signer_ = std::move(*signer);
@@ -89,7 +90,7 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
     auto authz = client.authorization(url);
     if (!authz) return std::unexpected(authz.error());
     if (authz->status == "valid") {
-      log::debug("authorization_reused", {{"name", authz->identifier}});
+      log::debug("authorization_reused", {{"identifier", authz->identifier}});
       continue;
     }
     auto ch = std::find_if(authz->challenges.begin(), authz->challenges.end(),
@@ -137,7 +138,7 @@ Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
   };
   auto order = place(replaces);
   if (!order && !replaces.empty() && replacesWasTheProblem(order.error())) {
-    log::info("order_without_replaces", {{"ca", options_.directoryUrl}, {"reason", order.error().message}});
+    log::info("order_without_replaces", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"reason", order.error().message}});
     order = place("");
   }
   return order;
@@ -155,12 +156,12 @@ Result<std::optional<acme::Order>> AcmeSource::resumable(const Request& request)
   if (!order && !order.error().is(ErrorKind::Problem) && !order.error().is(ErrorKind::Protocol))
     return std::unexpected(order.error());
   if (!order || order->status == "invalid") {
-    log::info("order_not_resumed", {{"ca", options_.directoryUrl},
+    log::info("order_not_resumed", {{"name", request.lineage}, {"ca", options_.directoryUrl},
                                     {"order", request.resume->url},
                                     {"reason", order ? "the order is invalid" : order.error().message}});
     return std::optional<acme::Order>();
   }
-  log::info("order_resumed", {{"ca", options_.directoryUrl}, {"order", order->url}, {"status", order->status}});
+  log::info("order_resumed", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"order", order->url}, {"status", order->status}});
   return std::optional<acme::Order>(*order);
 }
 
@@ -184,7 +185,7 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
     if (!placed && placed.error().isProblem("accountDoesNotExist")) {
       // The CA lost the account (a test CA restarted, one deactivated elsewhere).
       // Same key, new account: a CA that still knew the key would have said so.
-      log::warn("account_missing", {{"ca", options_.directoryUrl}, {"error", placed.error().message}});
+      log::warn("account_missing", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"error", placed.error().message}});
       if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
       client_.reset();
       before = badNoncesBefore = 0;
@@ -192,7 +193,7 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
     }
     if (placed) {
       request.journal->orderPlaced({id(), placed->url, request.names, key->toPem()});
-      log::info("order_placed", {{"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", placed->url}});
+      log::info("order_placed", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", placed->url}});
     }
     return placed;
   }();
@@ -204,7 +205,7 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
               obtained.error().is(ErrorKind::Unusable);
   if (dead && request.journal) request.journal->orderEnded();
   if (obtained)
-    log::debug("acme_requests", {{"ca", options_.directoryUrl},
+    log::debug("acme_requests", {{"name", request.lineage}, {"ca", options_.directoryUrl},
                                  {"requests", client_->requestCount() - before},
                                  {"bad_nonce_retries", client_->badNonceCount() - badNoncesBefore}});
   return obtained;

@@ -28,6 +28,7 @@ class OrderJournal {
 };
 
 struct Request {
+  std::string lineage;  // its name, for the log
   std::vector<std::string> names;
   KeyType keyType = KeyType::Ec256;
   std::optional<store::CertFiles> current;  // the set being renewed, if any

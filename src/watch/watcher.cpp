@@ -18,7 +18,7 @@ Result<Watcher> Watcher::create() {
 }
 
 Watcher::Watcher(Watcher&& other) noexcept
-    : fd_(other.fd_), dirWatch_(other.dirWatch_), setWatch_(other.setWatch_), name_(std::move(other.name_)) {
+    : fd_(other.fd_), dirWatch_(other.dirWatch_), setWatches_(std::move(other.setWatches_)) {
   other.fd_ = -1;
 }
 
@@ -27,7 +27,7 @@ Watcher::~Watcher() {
 }
 
 Result<bool> Watcher::watchLive(const std::filesystem::path& liveDir, const std::string& name) {
-  name_ = name;
+  int& setWatch = setWatches_.try_emplace(name, -1).first->second;
   if (dirWatch_ < 0) {
     dirWatch_ = ::inotify_add_watch(fd_, liveDir.c_str(), kChanges);
     if (dirWatch_ < 0) return failErrno("watch", liveDir.string());
@@ -35,15 +35,15 @@ Result<bool> Watcher::watchLive(const std::filesystem::path& liveDir, const std:
   // Follows the link: the watch is on the set folder that docker cp writes into.
   int wd = ::inotify_add_watch(fd_, (liveDir / name).c_str(), kChanges | IN_ONLYDIR);
   if (wd < 0 && errno != ENOENT && errno != ENOTDIR) return failErrno("watch", (liveDir / name).string());
-  if (setWatch_ >= 0 && wd != setWatch_) ::inotify_rm_watch(fd_, setWatch_);
-  bool fresh = wd >= 0 && wd != setWatch_;
-  setWatch_ = wd;
+  if (setWatch >= 0 && wd != setWatch) ::inotify_rm_watch(fd_, setWatch);
+  bool fresh = wd >= 0 && wd != setWatch;
+  setWatch = wd;
   return fresh;
 }
 
-bool Watcher::drain() {
+std::set<std::string> Watcher::drain() {
   alignas(inotify_event) char buf[8192];
-  bool relevant = false;
+  std::set<std::string> changed;
   while (true) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n <= 0) break;
@@ -52,12 +52,16 @@ bool Watcher::drain() {
       p += sizeof(inotify_event) + ev->len;
       std::string file = ev->len ? std::string(ev->name) : "";
       if (ev->mask & IN_IGNORED) continue;  // a watch we dropped, or a set folder tidied away
-      if (ev->wd == dirWatch_ && file != name_) continue;  // other lineages, our own temporary links
-      if (ev->wd != dirWatch_ && !file.empty() && file.front() == '.') continue;  // our temporary files
-      relevant = true;
+      if (ev->wd == dirWatch_) {
+        if (setWatches_.count(file)) changed.insert(file);  // not other folders, nor our temporary links
+        continue;
+      }
+      if (!file.empty() && file.front() == '.') continue;  // our temporary files
+      for (const auto& [name, wd] : setWatches_)
+        if (wd == ev->wd) changed.insert(name);
     }
   }
-  return relevant;
+  return changed;
 }
 
 }  // namespace sc::watch

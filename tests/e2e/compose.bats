@@ -84,6 +84,20 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
 }
 
+@test "two certificates in one sidecert: the gateway's live/aiotes and a second lineage, both from Pebble" {
+  export SIDECERT_CERTIFICATES="admin=admin.example.test" HTTP01_ALIAS_SIDECERT_2=admin.example.test
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  wait_until 60 sidecert_logged "cert_issued.*admin"
+  docker exec "$(container_of sidecert)" sidecert status --json >"$BATS_TEST_TMPDIR/status"
+  [ "$(jq -r '.lineages | length' "$BATS_TEST_TMPDIR/status")" = 2 ]
+  [ "$(jq -r '[.lineages[] | select(.source == "acme")] | length' "$BATS_TEST_TMPDIR/status")" = 2 ]
+  jq -e '.lineages[] | select(.name == "admin") | .names == ["admin.example.test"] and (.issuer | test("Pebble"))' \
+    "$BATS_TEST_TMPDIR/status" >/dev/null
+  jq -e '.lineages[] | select(.name == "aiotes") | .names == ["gw.example.test"]' "$BATS_TEST_TMPDIR/status" >/dev/null
+  [ "$(pebble_orders)" -eq 2 ]   # one order each
+}
+
 @test "the CA unreachable at start: self-signed at once, the ACME certificate when the CA comes up" {
   compose up -d sidecert gateway
   wait_until 90 served_issuer_has "issuer=CN *= *$HOST"

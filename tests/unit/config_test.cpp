@@ -149,3 +149,105 @@ TEST(Config, TheOrderBudgetIsOrdersPerDuration) {
     EXPECT_NE(r.error().message.find("SIDECERT_ORDER_BUDGET"), std::string::npos) << r.error().message;
   }
 }
+
+TEST(Config, TheSingleCertificateSettingsAreAListOfOne) {
+  auto s = fromEnv({{"SIDECERT_DOMAINS", "a.test,b.test"}, {"SIDECERT_KEY_TYPE", "ec384"}, {"SIDECERT_RELOAD", "signal:nginx"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  ASSERT_EQ(s->certificates.size(), 1u);
+  EXPECT_EQ(s->certificates[0].name, "a.test");
+  EXPECT_EQ(s->certificates[0].domains, (std::vector<std::string>{"a.test", "b.test"}));
+  EXPECT_EQ(s->certificates[0].keyType, sc::KeyType::Ec384);
+  EXPECT_EQ(s->certificates[0].reload.target, "nginx");
+  auto aiotes = fromEnv({{"AIOTES_HOSTNAME", "gw.example.test"}});
+  ASSERT_TRUE(aiotes) << errorOf(aiotes);
+  EXPECT_EQ(aiotes->certificates[0].name, "aiotes");
+}
+
+TEST(Config, ACertificatesListTakesEachEntrysOwnSettingsOverTheShared) {
+  TempDir dir;
+  std::string file = dir.write("c.yml",
+                               "key_type: rsa2048\n"
+                               "reload: signal:nginx\n"
+                               "renew_before: 20d\n"
+                               "certificates:\n"
+                               "  - name: api\n"
+                               "    domains: [api.example.test, www.example.test]\n"
+                               "    key_type: ec384\n"
+                               "    acme_profile: shortlived\n"
+                               "  - name: admin\n"
+                               "    domains: admin.example.test\n"
+                               "    reload: command:/bin/true\n"
+                               "    renew_before: 5d\n");
+  auto s = loadSettings(file, {}, "h");
+  ASSERT_TRUE(s) << errorOf(s);
+  ASSERT_EQ(s->certificates.size(), 2u);
+  const auto& api = s->certificates[0];
+  const auto& admin = s->certificates[1];
+  EXPECT_EQ(api.name, "api");
+  EXPECT_EQ(api.domains, (std::vector<std::string>{"api.example.test", "www.example.test"}));
+  EXPECT_EQ(api.keyType, sc::KeyType::Ec384);
+  EXPECT_EQ(api.acmeProfile, "shortlived");
+  EXPECT_EQ(api.reload.target, "nginx");                      // shared
+  EXPECT_EQ(*api.renewBefore, std::chrono::hours(24 * 20));   // shared
+  EXPECT_EQ(admin.keyType, sc::KeyType::Rsa2048);             // shared
+  EXPECT_EQ(admin.reload.kind, sc::ReloadSpec::Kind::Command);  // its own
+  EXPECT_EQ(*admin.renewBefore, std::chrono::hours(24 * 5));
+  EXPECT_EQ(admin.origin, file + ":9");
+  EXPECT_EQ(s->name, "api");  // the first also fills the single fields
+}
+
+TEST(Config, ACertificatesListInTheEnvironmentIsNameEqualsDomains) {
+  auto s = fromEnv({{"SIDECERT_CERTIFICATES", "api=api.example.test,www.example.test; admin=admin.example.test;"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  ASSERT_EQ(s->certificates.size(), 2u);
+  EXPECT_EQ(s->certificates[1].name, "admin");
+  EXPECT_EQ(s->certificates[1].domains, std::vector<std::string>{"admin.example.test"});
+  TempDir dir;
+  std::string file = dir.write("c.yml", "certificates:\n  - name: from-file\n    domains: f.test\n");
+  auto wins = loadSettings(file, {{"SIDECERT_CERTIFICATES", "env=e.test"}}, "h");
+  ASSERT_TRUE(wins) << errorOf(wins);
+  EXPECT_EQ(wins->certificates.size(), 1u);
+  EXPECT_EQ(wins->certificates[0].name, "env");
+  auto empty = fromEnv({{"SIDECERT_CERTIFICATES", " "}, {"SIDECERT_DOMAINS", "d.test"}});  // compose's ${VAR:-}
+  ASSERT_TRUE(empty) << errorOf(empty);
+  EXPECT_EQ(empty->certificates.size(), 1u);
+}
+
+TEST(Config, TheSingleCertificateSettingsBesideAListAreItsFirstLineage) {
+  auto s = fromEnv({{"AIOTES_HOSTNAME", "gw.example.test"}, {"SIDECERT_CERTIFICATES", "admin=admin.example.test"}});
+  ASSERT_TRUE(s) << errorOf(s);
+  ASSERT_EQ(s->certificates.size(), 2u);
+  EXPECT_EQ(s->certificates[0].name, "aiotes");
+  EXPECT_EQ(s->certificates[0].domains, std::vector<std::string>{"gw.example.test"});
+  EXPECT_EQ(s->certificates[1].name, "admin");
+  EXPECT_EQ(s->name, "aiotes");
+}
+
+TEST(Config, ABadCertificatesListNamesTheEntryAndTheKey) {
+  TempDir dir;
+  auto bad = [&](const std::string& yaml, Environment env = {}) {
+    auto r = loadSettings(dir.write("c.yml", yaml), env, "h");
+    return r ? std::string("accepted") : r.error().message;
+  };
+  const std::string f = dir.path("c.yml");
+  EXPECT_EQ(bad("certificates:\n  - name: a\n    domains: a.test\n  - name: a\n    domains: b.test\n"),
+            f + ":4: certificates: the name 'a' is given twice; each has its own folder");
+  EXPECT_EQ(bad("certificates:\n  - name: a\n"), f + ":2: certificates: an entry without domains");
+  EXPECT_EQ(bad("certificates:\n  - domains: a.test\n"), f + ":2: certificates: an entry without a name");
+  EXPECT_EQ(bad("certificates:\n  - name: a\n    domains: a.test\n    key_type: dsa\n"),
+            f + ":4: key_type: unknown key type 'dsa' (expected ec256, ec384, rsa2048, rsa3072 or rsa4096)");
+  EXPECT_EQ(bad("certificates:\n  - name: ../up\n    domains: a.test\n"),
+            f + ":2: name: '../up' is not a usable folder name (letters, digits, '.', '-', '_'; at most 64)");
+  EXPECT_NE(bad("certificates:\n  - name: a\n    domains: a.test\n    email: x@a.test\n").find(
+                f + ":4: email: not a setting of one certificate"),
+            std::string::npos);
+  EXPECT_NE(bad("certificates: a.test\n").find("expects a list of certificates"), std::string::npos);
+  EXPECT_NE(bad("certificates:\n  - a.test\n").find("each certificate is a mapping"), std::string::npos);
+  EXPECT_NE(bad("name: x\ncertificates:\n  - name: a\n    domains: a.test\n").find(f + ":1: name: names the certificate"),
+            std::string::npos);
+  EXPECT_EQ(bad("certificates:\n  - name: aiotes\n    domains: a.test\n", {{"AIOTES_HOSTNAME", "gw.example.test"}}),
+            f + ":2: certificates: the name 'aiotes' is also the name of AIOTES_HOSTNAME's certificate; each has its own folder");
+  EXPECT_EQ(errorOf(fromEnv({{"SIDECERT_CERTIFICATES", "api.example.test"}})),
+            "SIDECERT_CERTIFICATES: 'api.example.test' is not NAME=DOMAINS (such as api=api.example.com,www.example.com)");
+  EXPECT_EQ(errorOf(fromEnv({{"SIDECERT_CERTIFICATES", "a=10.0.0.1"}})).rfind("SIDECERT_CERTIFICATES: ", 0), 0u);
+}
