@@ -3,22 +3,23 @@
 # GoogleTest units through ctest, the Bats suites against the real binary, the
 # fuzz targets (libFuzzer, FUZZ_SECONDS each, 60 by default, from the corpora in
 # tests/fuzz/corpus), the units and Bats suites again on an AddressSanitizer +
-# UBSan build, then the end-to-end suites with Docker (images built here, Pebble,
-# the gateways). Exits non-zero on any failure. `./test.sh TIER` runs one tier.
+# UBSan build, the Bats suites whose passes run at once on a ThreadSanitizer build,
+# then the end-to-end suites with Docker (images built here, Pebble, the gateways).
+# Exits non-zero on any failure. `./test.sh TIER` runs one tier.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
 source scripts/docker.sh
 
 tier="${1:-all}"
-case "$tier" in all | unit | bats | fuzz | asan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|e2e]" >&2; exit 2 ;; esac
+case "$tier" in all | unit | bats | fuzz | asan | tsan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|tsan|e2e]" >&2; exit 2 ;; esac
 runs() { [ "$tier" = all ] || [ "$tier" = "$1" ]; }
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_sidecert build
 
 unit_passed=0 unit_failed=0 bats_passed=0 bats_failed=0 e2e_passed=0 e2e_failed=0 rc=0
-fuzz_passed=0 fuzz_failed=0 asan_passed=0 asan_failed=0
+fuzz_passed=0 fuzz_failed=0 asan_passed=0 asan_failed=0 tsan_passed=0 tsan_failed=0
 
 ctest_counts() { # CTEST_OUTPUT -> "passed failed"
   local total
@@ -91,6 +92,24 @@ if runs asan; then
   fi
 fi
 
+if runs tsan; then
+  build_tsan build-tsan
+  reports="$PWD/build-tsan/sanitizer"
+  rm -rf "$reports" && mkdir -p "$reports"
+  export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=1"
+  SIDECERT="$PWD/build-tsan/sidecert" bats --formatter tap tests/bats/lineages.bats tests/bats/supervisor.bats \
+    | tee build-tsan/bats.out || rc=1
+  unset TSAN_OPTIONS
+  tsan_passed=$(grep -c '^ok ' build-tsan/bats.out || true)
+  tsan_failed=$(grep -c '^not ok ' build-tsan/bats.out || true)
+  findings=$(grep -l "WARNING: ThreadSanitizer" "$reports"/* 2>/dev/null || true)
+  if [ -n "$findings" ]; then
+    head -n 60 $findings >&2
+    echo "tsan: data races in $(echo "$findings" | wc -l) process(es), reports in $reports" >&2
+    tsan_failed=$((tsan_failed + 1)) rc=1
+  fi
+fi
+
 if runs e2e; then
   ensure_packages "${E2E_PACKAGES[@]}"
   if ensure_docker && ensure_base_image && build_images; then
@@ -105,7 +124,7 @@ fi
 
 echo "unit: $unit_passed passed, $unit_failed failed; bats: $bats_passed passed, $bats_failed failed;" \
   "fuzz: $fuzz_passed passed, $fuzz_failed failed; asan: $asan_passed passed, $asan_failed failed;" \
-  "e2e: $e2e_passed passed, $e2e_failed failed"
-echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + e2e_passed)) passed," \
-  "$((unit_failed + bats_failed + fuzz_failed + asan_failed + e2e_failed)) failed"
+  "tsan: $tsan_passed passed, $tsan_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + tsan_passed + e2e_passed)) passed," \
+  "$((unit_failed + bats_failed + fuzz_failed + asan_failed + tsan_failed + e2e_failed)) failed"
 exit "$rc"

@@ -33,6 +33,11 @@ build_sanitized() { # BUILD_DIR
   cmake --build "$1" -j"$(nproc)"
 }
 
+build_tsan() { # BUILD_DIR: the binary only
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDECERT_TSAN=ON -DSIDECERT_TESTS=OFF >/dev/null
+  cmake --build "$1" -j"$(nproc)" --target sidecert
+}
+
 FUZZ_TARGETS=(http01_request acme_reply pem_set)
 build_fuzzers() { # BUILD_DIR
   CC=clang-16 CXX=clang++-16 cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDECERT_FUZZ=ON \

@@ -203,13 +203,17 @@ std::optional<Lineage::LoadedSet> Lineage::load(const std::optional<store::SetRe
     c.problem = parsed.error().message;
     return c;
   }
-  // Our own sets must cover every name we issue for; a user's, the configured ones.
-  const auto& names = record->source == store::Source::User ? policy_.requiredNames : policy_.names;
-  auto skew = record->source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
-  c.problem = volume_.isRevoked(record->id) ? "the certificate was revoked"
-                                            : sources::unusableReason(*parsed, names, now, skew);
   c.parsed = std::move(*parsed);
+  c.problem = problemOf(c.record, *c.parsed, now);
   return c;
+}
+
+// Our own sets must cover every name we issue for; a user's, the configured ones.
+std::string Lineage::problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now) {
+  const auto& names = record.source == store::Source::User ? policy_.requiredNames : policy_.names;
+  auto skew = record.source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
+  return volume_.isRevoked(record.id) ? "the certificate was revoked"
+                                      : sources::unusableReason(parsed, names, now, skew);
 }
 
 std::optional<Lineage::LoadedSet> Lineage::loadHeld(TimePoint now) {
@@ -355,12 +359,15 @@ void Lineage::report(const decide::Decision& d, Pass& p) {
   }
 }
 
-void Lineage::publishAndLoad(const store::CertFiles& files, store::Source source, const std::string& why, Pass& p) {
-  auto record = publish(files, source, why, p.now);
+void Lineage::publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p) {
+  auto record = publish(set.files, source, why, p.now);
   if (!record) return;
   p.changed = true;
   p.linkIsOurs = true;
-  p.current = load(*record, p.now);
+  // What was just written, as it was parsed: not read back.
+  LoadedSet c{*record, std::move(set.files), std::move(set.parsed), ""};
+  c.problem = problemOf(c.record, *c.parsed, p.now);
+  p.current = std::move(c);
 }
 
 void Lineage::adoptUserSet(Pass& p) {
@@ -371,12 +378,10 @@ void Lineage::adoptUserSet(Pass& p) {
   auto verdict = std::move(*p.drop);
   p.drop.reset();
   lastDropAt_.reset();
-  auto record = publish(verdict.files, store::Source::User, "a valid user certificate was dropped in", p.now);
-  if (!record) return;  // the files stay in pending/ for the next pass
-  p.changed = true;
-  p.linkIsOurs = true;
-  p.current = load(*record, p.now);
-  const auto& leaf = verdict.set->leaf;
+  const auto leaf = verdict.set->parsed.leaf;
+  bool before = p.changed;
+  publishAndLoad(std::move(*verdict.set), store::Source::User, "a valid user certificate was dropped in", p);
+  if (p.changed == before) return;  // the files stay in pending/ for the next pass
   auto aside = volume_.movePendingAside("accepted", p.now);
   log::info("user_cert_accepted", {{"name", volume_.name()},
                                    {"names", sources::joinNames(leaf.dnsNames())},
@@ -436,12 +441,13 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
     return;
   }
   renew::recordSuccess(ledger);
+  const auto& leaf = obtained->parsed.leaf;
   log::info("cert_issued", {{"name", volume_.name()},
                             {"source", store::sourceName(issuer.kind())},
                             {"names", sources::joinNames(policy_.names)},
-                            {"serial", obtained->serial},
-                            {"issuer", obtained->issuer},
-                            {"not_after", formatTime(obtained->notAfter)}});
+                            {"serial", leaf.serialHex()},
+                            {"issuer", leaf.issuer()},
+                            {"not_after", formatTime(leaf.notAfter())}});
   if (d.hold) {
     if (auto ok = volume_.hold(obtained->files, issuer.kind()); !ok) {
       log::error("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
@@ -450,13 +456,13 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
     p.held = loadHeld(p.now);
     log::info("cert_held", {{"name", volume_.name()},
                             {"source", store::sourceName(issuer.kind())},
-                            {"serial", obtained->serial},
+                            {"serial", leaf.serialHex()},
                             {"until", p.current ? formatTime(p.facts.live->notAfter) : "now"},
                             {"reason", d.why}});
     return;
   }
   bool before = p.changed;
-  publishAndLoad(obtained->files, issuer.kind(), d.why, p);
+  publishAndLoad(std::move(*obtained), issuer.kind(), d.why, p);
   if (p.changed == before)  // not published: the volume refuses writes; nothing more this pass
     for (auto* other : issuers_) p.facts.attempted.insert(other->id());
 }
@@ -471,16 +477,21 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
       refuseUserSet(d.why, p);
       break;
     case Action::RestoreLink:
-      if (p.current && p.current->files)
-        publishAndLoad(*p.current->files, p.current->record.source,
-                       "live/" + volume_.name() + " was not our set; restored it", p);
+      if (p.current && p.current->files) {
+        auto source = p.current->record.source;
+        if (auto record = publish(*p.current->files, source,
+                                  "live/" + volume_.name() + " was not our set; restored it", p.now)) {
+          p.changed = true;
+          p.current = load(*record, p.now);  // the same files, maybe damaged: judged again
+        }
+      }
       p.linkIsOurs = true;  // put back, or could not be: not again this pass
       break;
     case Action::UseHeld: {
       auto held = std::move(*p.held);
       p.held.reset();
       bool before = p.changed;
-      publishAndLoad(*held.files, held.record.source, d.why, p);
+      publishAndLoad({std::move(*held.files), std::move(*held.parsed)}, held.record.source, d.why, p);
       if (p.changed != before)
         if (auto ok = volume_.releaseHeld(); !ok)
           log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
@@ -494,10 +505,10 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
   }
 }
 
-Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const sources::Request& request,
+Result<sources::CertSet> Lineage::attempt(sources::CertSource& issuer, const sources::Request& request,
                                            TimePoint now, const std::function<TimePoint()>& attemptTime,
                                            TimePoint& end) {
-  Result<sources::Obtained> obtained = [&]() -> Result<sources::Obtained> {
+  Result<sources::CertSet> obtained = [&]() -> Result<sources::CertSet> {
     try {
       return issuer.obtain(request, now);
     } catch (const std::exception& e) {  // a bug or a reply nobody foresaw: a failed attempt, never a crash
@@ -507,9 +518,7 @@ Result<sources::Obtained> Lineage::attempt(sources::CertSource& issuer, const so
   end = attemptTime();
   if (!obtained) return obtained;
   // The check every set passes, whoever made it: nothing unusable reaches the gateway.
-  auto parsed = sources::parseFiles(obtained->files);
-  std::string problem = parsed ? sources::unusableReason(*parsed, policy_.names, end, sources::kIssuedClockSkew)
-                               : parsed.error().message;
+  std::string problem = sources::unusableReason(obtained->parsed, policy_.names, end, sources::kIssuedClockSkew);
   if (problem.empty()) return obtained;
   auto aside = volume_.keepAside(obtained->files, "unusable", end);
   log::error("cert_unusable", {{"name", volume_.name()},

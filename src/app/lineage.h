@@ -93,9 +93,10 @@ class Lineage {
   void carryOut(const decide::Decision& d, Pass& p);
   void adoptUserSet(Pass& p);
   void refuseUserSet(const std::string& reason, Pass& p);
-  void publishAndLoad(const store::CertFiles& files, store::Source source, const std::string& why, Pass& p);
+  void publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
+  std::string problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now);
   void obtain(const decide::Decision& d, Pass& p);
-  Result<sources::Obtained> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
+  Result<sources::CertSet> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
                                     const std::function<TimePoint()>& attemptTime, TimePoint& end);
   decide::Policy decidePolicy() const;
   // The order budget a source answers to: a CA's, or none for the fallback.

@@ -165,7 +165,7 @@ Result<std::optional<acme::Order>> AcmeSource::resumable(const Request& request)
   return std::optional<acme::Order>(*order);
 }
 
-Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
+Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
   // A client kept from an earlier pass counts on; a new one starts at zero.
   int before = client_ ? client_->requestCount() : 0, badNoncesBefore = client_ ? client_->badNonceCount() : 0;
   std::optional<crypto::PrivateKey> key;
@@ -186,7 +186,10 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
       // The CA lost the account (a test CA restarted, one deactivated elsewhere).
       // Same key, new account: a CA that still knew the key would have said so.
       log::warn("account_missing", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"error", placed.error().message}});
-      if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
+      {
+        std::lock_guard hold(accounts_.guard());  // other lineages may be connecting
+        if (auto ok = accounts_.forgetAccountUrl(options_.directoryUrl); !ok) return std::unexpected(ok.error());
+      }
       client_.reset();
       before = badNoncesBefore = 0;
       placed = placeOrder(request);
@@ -211,7 +214,7 @@ Result<Obtained> AcmeSource::obtain(const Request& request, TimePoint) {
   return obtained;
 }
 
-Result<Obtained> AcmeSource::complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
+Result<CertSet> AcmeSource::complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
                                       const Request& request) {
   if (order.status == "pending")
     if (auto ok = authorize(c, order); !ok) return std::unexpected(ok.error());
@@ -233,8 +236,9 @@ Result<Obtained> AcmeSource::complete(acme::Client& c, const acme::Order& order,
   if (!certs) return failAs(ErrorKind::Protocol, "the certificate from " + options_.directoryUrl + ": " + certs.error().message);
   if (!certs->front().matches(key)) return failAs(ErrorKind::Unusable, "the CA returned a certificate for another key");
   std::vector<crypto::Certificate> chain(certs->begin() + 1, certs->end());
-  return Obtained{assembleFiles(key, certs->front(), chain), certs->front().serialHex(), certs->front().issuer(),
-                  certs->front().notAfter()};
+  auto set = certSetOf(assembleFiles(key, certs->front(), chain));
+  if (!set) return failAs(ErrorKind::Protocol, "the certificate from " + options_.directoryUrl + ": " + set.error().message);
+  return set;
 }
 
 std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& current, TimePoint now) {

@@ -25,7 +25,7 @@ class AcmeSource final : public CertSource {
 
   store::Source kind() const override { return store::Source::Acme; }
   std::string id() const override { return options_.directoryUrl; }
-  Result<Obtained> obtain(const Request& request, TimePoint now) override;
+  Result<CertSet> obtain(const Request& request, TimePoint now) override;
   std::optional<RenewalHint> renewalHint(const store::CertFiles& current, TimePoint now) override;
   Status revoke(const store::CertFiles& current, int reason);
 
@@ -34,7 +34,7 @@ class AcmeSource final : public CertSource {
   Result<acme::Client*> connect();
   Result<acme::Order> placeOrder(const Request& request);
   Result<std::optional<acme::Order>> resumable(const Request& request);
-  Result<Obtained> complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
+  Result<CertSet> complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
                             const Request& request);
   Status authorize(acme::Client& client, const acme::Order& order);
 

@@ -21,6 +21,12 @@ store::CertFiles assembleFiles(const crypto::PrivateKey& key, const crypto::Cert
   return files;
 }
 
+Result<CertSet> certSetOf(store::CertFiles files) {
+  auto parsed = parseFiles(files);
+  if (!parsed) return std::unexpected(parsed.error());
+  return CertSet{std::move(files), std::move(*parsed)};
+}
+
 Result<ParsedSet> parseFiles(const store::CertFiles& files) {
   auto key = crypto::PrivateKey::fromPem(files.privkey);
   if (!key) return wrap("privkey.pem", key.error());

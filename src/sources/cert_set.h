@@ -24,6 +24,14 @@ store::CertFiles assembleFiles(const crypto::PrivateKey& key, const crypto::Cert
 
 Result<ParsedSet> parseFiles(const store::CertFiles& files);
 
+// One certificate set from source to store: its four files as they are written,
+// and what they say, parsed once.
+struct CertSet {
+  store::CertFiles files;
+  ParsedSet parsed;
+};
+Result<CertSet> certSetOf(store::CertFiles files);
+
 // Why this set cannot serve `names` at `now`, or "" when it can. `skew` forgives a
 // notBefore slightly ahead of our clock: a CA's clock, or a pass that started
 // before a slow order finished.

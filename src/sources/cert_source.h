@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/key_type.h"
 #include "core/result.h"
+#include "sources/cert_set.h"
 #include "store/cert_files.h"
 #include "store/state.h"
 
@@ -36,12 +37,6 @@ struct Request {
   std::optional<store::PendingOrder> resume;  // an order of this source that a crash left open
 };
 
-struct Obtained {
-  store::CertFiles files;
-  std::string serial;
-  std::string issuer;
-  TimePoint notAfter;
-};
 
 // When the CA would like a certificate renewed (ARI, RFC 9773).
 struct RenewalHint {
@@ -55,7 +50,7 @@ class CertSource {
   virtual store::Source kind() const = 0;
   // Names this source in logs and in the retry schedule (a CA's directory URL).
   virtual std::string id() const { return store::sourceName(kind()); }
-  virtual Result<Obtained> obtain(const Request& request, TimePoint now) = 0;
+  virtual Result<CertSet> obtain(const Request& request, TimePoint now) = 0;
   virtual std::optional<RenewalHint> renewalHint(const store::CertFiles&, TimePoint) { return std::nullopt; }
 };
 

@@ -5,12 +5,12 @@
 
 namespace sc::sources {
 
-Result<Obtained> SelfSignedSource::obtain(const Request& request, TimePoint now) {
+Result<CertSet> SelfSignedSource::obtain(const Request& request, TimePoint now) {
   auto key = crypto::PrivateKey::generate(request.keyType);
   if (!key) return std::unexpected(key.error());
   auto cert = crypto::selfSign(*key, request.names, now, kLifetime);
   if (!cert) return std::unexpected(cert.error());
-  return Obtained{assembleFiles(*key, *cert, {}), cert->serialHex(), cert->issuer(), cert->notAfter()};
+  return certSetOf(assembleFiles(*key, *cert, {}));
 }
 
 }  // namespace sc::sources

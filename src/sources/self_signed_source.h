@@ -10,7 +10,7 @@ class SelfSignedSource final : public CertSource {
   static constexpr std::chrono::seconds kLifetime = std::chrono::hours(24 * 90);
 
   store::Source kind() const override { return store::Source::SelfSigned; }
-  Result<Obtained> obtain(const Request& request, TimePoint now) override;
+  Result<CertSet> obtain(const Request& request, TimePoint now) override;
 };
 
 }  // namespace sc::sources

@@ -3,7 +3,7 @@
 namespace sc::sources {
 namespace {
 
-UserVerdict refuse(std::string reason) { return UserVerdict{UserVerdict::Kind::Refuse, std::move(reason), "", {}, {}}; }
+UserVerdict refuse(std::string reason) { return UserVerdict{UserVerdict::Kind::Refuse, std::move(reason), "", {}}; }
 
 const std::string* find(const std::map<std::string, std::string>& files, const char* name) {
   auto it = files.find(name);
@@ -70,15 +70,15 @@ UserVerdict judgeUserFiles(const std::map<std::string, std::string>& dropped,
       return UserVerdict{UserVerdict::Kind::Incomplete,
                          "the dropped " + std::string(keyDropped ? "privkey.pem" : certName) +
                              " does not match the " + missing + " in place",
-                         missing, {}, {}};
+                         missing, {}};
     }
     return refuse(why);
   }
   UserVerdict ok;
   ok.kind = UserVerdict::Kind::Accept;
-  ok.files = assembleFiles(set.key, set.leaf, set.chain);
-  ok.files.privkey = *keyPem;  // the user's key bytes as given
-  ok.set = std::move(set);
+  store::CertFiles files = assembleFiles(set.key, set.leaf, set.chain);
+  files.privkey = *keyPem;  // the user's key bytes as given
+  ok.set = CertSet{std::move(files), std::move(set)};
   return ok;
 }
 

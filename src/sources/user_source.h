@@ -16,9 +16,8 @@ struct UserVerdict {
   enum class Kind { Accept, Incomplete, Refuse };
   Kind kind = Kind::Refuse;
   std::string reason;            // Refuse, Incomplete: one sentence a person can act on
-  std::string awaited;           // Incomplete: the file that would complete the set
-  store::CertFiles files;        // Accept: the set to publish
-  std::optional<ParsedSet> set;  // Accept
+  std::string awaited;          // Incomplete: the file that would complete the set
+  std::optional<CertSet> set;   // Accept: the set to publish
 };
 
 // `dropped` holds the user's files by name; files the user did not drop are taken

@@ -27,7 +27,7 @@ class FakeIssuer : public sources::CertSource {
  public:
   explicit FakeIssuer(store::Source kind) : kind_(kind) {}
   store::Source kind() const override { return kind_; }
-  Result<sources::Obtained> obtain(const sources::Request& req, TimePoint now) override {
+  Result<sources::CertSet> obtain(const sources::Request& req, TimePoint now) override {
     if (kind_ == store::Source::Acme) {  // as AcmeSource does before every order
       if (!req.journal) return fail("no journal");
       if (auto ok = req.journal->beforeOrder(); !ok) return std::unexpected(ok.error());
@@ -37,8 +37,7 @@ class FakeIssuer : public sources::CertSource {
     if (failing) return fail("CA unreachable");
     auto key = crypto::PrivateKey::generate(req.keyType);
     auto cert = crypto::selfSign(*key, issuedNames.empty() ? req.names : issuedNames, now, lifetime);
-    return sources::Obtained{sources::assembleFiles(*key, *cert, {}), cert->serialHex(), cert->issuer(),
-                             cert->notAfter()};
+    return sources::certSetOf(sources::assembleFiles(*key, *cert, {}));
   }
   std::optional<sources::RenewalHint> renewalHint(const store::CertFiles&, TimePoint) override { return hint; }
   std::vector<TimePoint> calls;

@@ -35,9 +35,9 @@ TEST(UserSource, AcceptsAValidSetAndKeepsTheKeyBytes) {
   auto m = make(kNames);
   auto v = judge({{"privkey.pem", m.key}, {"cert.pem", m.cert}});
   ASSERT_EQ(v.kind, Kind::Accept) << v.reason;
-  EXPECT_EQ(v.files.privkey, m.key);
-  EXPECT_EQ(v.files.cert, m.cert);
-  EXPECT_EQ(v.files.chain, m.cert);  // no intermediates: chain.pem is the certificate
+  EXPECT_EQ(v.set->files.privkey, m.key);
+  EXPECT_EQ(v.set->files.cert, m.cert);
+  EXPECT_EQ(v.set->files.chain, m.cert);  // no intermediates: chain.pem is the certificate
 }
 
 TEST(UserSource, RefusesEachKindOfBadInputWithItsReason) {
@@ -90,12 +90,12 @@ TEST(UserSource, ARenewedCertificateAloneForTheSameKeyIsAWholeSet) {
   store::CertFiles current{key->toPem(), old->toPem(), old->toPem(), old->toPem()};
   auto v = judge({{"cert.pem", renewed->toPem()}}, current);
   ASSERT_EQ(v.kind, Kind::Accept) << v.reason;
-  EXPECT_EQ(v.files.cert, renewed->toPem());
+  EXPECT_EQ(v.set->files.cert, renewed->toPem());
 }
 
 TEST(UserSource, FullchainAloneGivesLeafAndChain) {
   auto m = make(kNames);
   auto v = judge({{"privkey.pem", m.key}, {"fullchain.pem", m.cert}});
   ASSERT_EQ(v.kind, Kind::Accept) << v.reason;
-  EXPECT_EQ(v.files.cert, m.cert);
+  EXPECT_EQ(v.set->files.cert, m.cert);
 }
