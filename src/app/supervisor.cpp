@@ -57,7 +57,7 @@ namespace {
 
 // One lineage as the supervisor schedules it.
 struct Slot {
-  LineageRuntime* lineage;
+  LineageRuntime* lineage = nullptr;
   TimePoint nextCheck{};                // its next pass is due
   std::optional<TimePoint> settleAt;    // someone else changed live/<name>: a pass once quiet
   TimePoint firstChange{};
@@ -123,8 +123,10 @@ int Supervisor::run() {
                           {"names", sources::joinNames(l->spec.domains)},
                           {"volume", rt_.settings.volume.string()},
                           {"reload", l->reloader->describe()}});
-    slots.push_back({l.get()});
-    slots.back().nextCheck = time_.now();
+    Slot slot;
+    slot.lineage = l.get();
+    slot.nextCheck = time_.now();
+    slots.push_back(slot);
   }
   auto pool = PassPool::start(std::min(kConcurrentPasses, slots.size()), time_);
   if (!pool) {
