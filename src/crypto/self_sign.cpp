@@ -32,7 +32,9 @@ Status addExtension(X509* cert, int nid, const std::string& value) {
 Status setRandomSerial(X509* cert) {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return fail("self-signed certificate: serial: " + opensslError());
-  bytes[0] &= 0x7f;  // positive, as RFC 5280 4.1.2.2 requires
+  // Positive, as RFC 5280 4.1.2.2 requires, and never with a leading zero byte, which
+  // DER drops: every serial is 16 bytes (126 random bits).
+  bytes[0] = static_cast<unsigned char>((bytes[0] & 0x3f) | 0x40);
   BIGNUM* bn = BN_bin2bn(bytes, sizeof bytes, nullptr);
   bool set = bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != nullptr;
   BN_free(bn);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "crypto/cert.h"
 #include "crypto/key.h"
 #include "crypto/self_sign.h"
@@ -101,4 +103,18 @@ TEST(Crypto, ValidityUntilTheLastSecondOf9999RoundTrips) {
   EXPECT_EQ(formatTime(read->front().notAfter()), "9999-12-31T23:59:59Z");
   // Arithmetic the renewal policy does on it stays in range.
   EXPECT_GT(read->front().notAfter() + hours(24 * 365 * 100), last);
+}
+
+// A leading zero byte would be dropped by DER: 1 serial in 128 came out shorter.
+TEST(Crypto, SelfSignedSerialsAreDistinctAndAlwaysSixteenBytes) {
+  auto key = PrivateKey::generate(KeyType::Ec256);
+  ASSERT_TRUE(key);
+  std::set<std::string> seen;
+  for (int i = 0; i < 500; ++i) {
+    auto cert = selfSign(*key, {"a.test"}, fromUnixSeconds(1'800'000'000), hours(1));
+    ASSERT_TRUE(cert) << cert.error().message;
+    ASSERT_EQ(cert->serialHex().size(), 32u) << cert->serialHex();
+    seen.insert(cert->serialHex());
+  }
+  EXPECT_EQ(seen.size(), 500u);
 }
