@@ -359,15 +359,16 @@ void Lineage::report(const decide::Decision& d, Pass& p) {
   }
 }
 
-void Lineage::publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p) {
+bool Lineage::publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p) {
   auto record = publish(set.files, source, why, p.now);
-  if (!record) return;
+  if (!record) return false;
   p.changed = true;
   p.linkIsOurs = true;
   // What was just written, as it was parsed: not read back.
   LoadedSet c{*record, std::move(set.files), std::move(set.parsed), ""};
   c.problem = problemOf(c.record, *c.parsed, p.now);
   p.current = std::move(c);
+  return true;
 }
 
 void Lineage::adoptUserSet(Pass& p) {
@@ -379,9 +380,8 @@ void Lineage::adoptUserSet(Pass& p) {
   p.drop.reset();
   lastDropAt_.reset();
   const auto leaf = verdict.set->parsed.leaf;
-  bool before = p.changed;
-  publishAndLoad(std::move(*verdict.set), store::Source::User, "a valid user certificate was dropped in", p);
-  if (p.changed == before) return;  // the files stay in pending/ for the next pass
+  if (!publishAndLoad(std::move(*verdict.set), store::Source::User, "a valid user certificate was dropped in", p))
+    return;  // the files stay in pending/ for the next pass
   auto aside = volume_.movePendingAside("accepted", p.now);
   log::info("user_cert_accepted", {{"name", volume_.name()},
                                    {"names", sources::joinNames(leaf.dnsNames())},
@@ -461,10 +461,8 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
                             {"reason", d.why}});
     return;
   }
-  bool before = p.changed;
-  publishAndLoad(std::move(*obtained), issuer.kind(), d.why, p);
-  if (p.changed == before)  // not published: the volume refuses writes; nothing more this pass
-    for (auto* other : issuers_) p.facts.attempted.insert(other->id());
+  if (!publishAndLoad(std::move(*obtained), issuer.kind(), d.why, p))  // the volume refuses writes
+    for (auto* other : issuers_) p.facts.attempted.insert(other->id());       // nothing more this pass
 }
 
 void Lineage::carryOut(const decide::Decision& d, Pass& p) {
@@ -490,9 +488,7 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
     case Action::UseHeld: {
       auto held = std::move(*p.held);
       p.held.reset();
-      bool before = p.changed;
-      publishAndLoad({std::move(*held.files), std::move(*held.parsed)}, held.record.source, d.why, p);
-      if (p.changed != before)
+      if (publishAndLoad({std::move(*held.files), std::move(*held.parsed)}, held.record.source, d.why, p))
         if (auto ok = volume_.releaseHeld(); !ok)
           log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
       break;

@@ -93,7 +93,8 @@ class Lineage {
   void carryOut(const decide::Decision& d, Pass& p);
   void adoptUserSet(Pass& p);
   void refuseUserSet(const std::string& reason, Pass& p);
-  void publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
+  // True when it was published.
+  bool publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
   std::string problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now);
   void obtain(const decide::Decision& d, Pass& p);
   Result<sources::CertSet> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,

@@ -372,3 +372,14 @@ TEST_F(LineageTest, ARetryCountsFromTheEndOfAnAttemptThatTookLong) {
   slow.pass(t0 + minutes(5));
   EXPECT_EQ(acme.calls.size(), 1u);
 }
+
+TEST_F(LineageTest, AHeldSetThatTookOverLeavesTheReserveEvenAfterOtherChangesInThePass) {
+  lineage->pass(t0);  // ACME
+  dropUserSet(t0, hours(24 * 10));
+  ASSERT_EQ(lineage->pass(t0 + seconds(1)).live->source, "user");
+  ASSERT_TRUE(fs.kind(dir.path("state/held/gw/meta.json")).value() == store::EntryKind::File);
+  std::filesystem::remove(dir.path("live/gw"));  // the link gone too: put back first, in the same pass
+  auto r = lineage->pass(t0 + 10 * kDay);
+  EXPECT_EQ(r.live->source, "acme");
+  EXPECT_EQ(fs.kind(dir.path("state/held/gw/meta.json")).value(), store::EntryKind::Missing);
+}
