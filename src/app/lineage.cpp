@@ -198,14 +198,19 @@ std::optional<Lineage::LoadedSet> Lineage::load(const std::optional<store::SetRe
     return c;
   }
   c.files = *files;
-  auto parsed = sources::parseFiles(*files);
+  judge(c, now);
+  return c;
+}
+
+// Parses a set's files and says why it cannot serve, or "".
+void Lineage::judge(LoadedSet& c, TimePoint now) {
+  auto parsed = sources::parseFiles(*c.files);
   if (!parsed) {
     c.problem = parsed.error().message;
-    return c;
+    return;
   }
   c.parsed = std::move(*parsed);
   c.problem = problemOf(c.record, *c.parsed, now);
-  return c;
 }
 
 // Our own sets must cover every name we issue for; a user's, the configured ones.
@@ -225,10 +230,7 @@ std::optional<Lineage::LoadedSet> Lineage::loadHeld(TimePoint now) {
   if (!*held) return std::nullopt;
   auto& [source, files] = **held;
   LoadedSet h{{"held", source}, files, std::nullopt, ""};
-  auto parsed = sources::parseFiles(files);
-  h.problem = parsed ? sources::unusableReason(*parsed, policy_.names, now, sources::kIssuedClockSkew)
-                     : parsed.error().message;
-  if (parsed) h.parsed = std::move(*parsed);
+  judge(h, now);
   if (!h.problem.empty()) {  // expired in reserve, or for names no longer configured
     log::info("held_set_dropped", {{"name", volume_.name()}, {"reason", h.problem}});
     if (auto ok = volume_.releaseHeld(); !ok)
@@ -300,7 +302,7 @@ void Lineage::askAri(Pass& p) {
 }
 
 // The facts decide() reads, from what the pass holds now.
-void Lineage::refreshFacts(Pass& p) {
+void Lineage::refreshFacts(Pass& p, const decide::Policy& policy) {
   askAri(p);
   auto& f = p.facts;
   f.linkIsOurs = p.linkIsOurs;
@@ -318,14 +320,14 @@ void Lineage::refreshFacts(Pass& p) {
   }
   f.ledgers = p.state.ledgers;
   f.lastExpiryWarning = p.state.lastExpiryWarning;
-  if (f.live && f.live->readable && decide::marginTooLong(*f.live, decidePolicy()) &&
+  if (f.live && f.live->readable && decide::marginTooLong(*f.live, policy) &&
       marginWarnedFor_ != f.live->id) {
     // A margin at or past the lifetime would make every new certificate due at once.
     log::warn("renew_before_too_long", {{"name", volume_.name()},
                                         {"renew_before", formatDuration(*policy_.renewBefore)},
                                         {"lifetime", formatDuration(std::chrono::duration_cast<std::chrono::seconds>(
                                                          f.live->notAfter - f.live->notBefore))},
-                                        {"used", formatDuration(decide::marginFor(*f.live, decidePolicy()))},
+                                        {"used", formatDuration(decide::marginFor(*f.live, policy))},
                                         {"advice", "set SIDECERT_RENEW_BEFORE below the certificate's lifetime"}});
     marginWarnedFor_ = f.live->id;
   }
@@ -577,7 +579,7 @@ PassResult Lineage::pass(TimePoint now) {
   const std::size_t maxSteps = 4 + 2 * issuers_.size();
   decide::Decision d;
   for (std::size_t step = 0; step < maxSteps; ++step) {
-    refreshFacts(p);
+    refreshFacts(p, policy);
     d = decide::decide(p.facts, policy, now);
     report(d, p);
     if (d.action == decide::Action::Done) break;

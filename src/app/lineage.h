@@ -87,7 +87,7 @@ class Lineage {
   std::optional<sources::UserVerdict> judgeDrop(const std::optional<LoadedSet>& current, TimePoint now);
   std::optional<LoadedSet> load(const std::optional<store::SetRecord>& record, TimePoint now);
   std::optional<LoadedSet> loadHeld(TimePoint now);
-  void refreshFacts(Pass& p);
+  void refreshFacts(Pass& p, const decide::Policy& policy);
   void askAri(Pass& p);
   void report(const decide::Decision& d, Pass& p);
   void carryOut(const decide::Decision& d, Pass& p);
@@ -95,6 +95,7 @@ class Lineage {
   void refuseUserSet(const std::string& reason, Pass& p);
   // True when it was published.
   bool publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
+  void judge(LoadedSet& set, TimePoint now);
   std::string problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now);
   void obtain(const decide::Decision& d, Pass& p);
   Result<sources::CertSet> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
