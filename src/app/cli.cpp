@@ -14,13 +14,16 @@ const char* usage() {
          "  check-config        validate the settings and say what would be done: 0 valid, 2 invalid\n"
          "  revoke [--reason N] [--name NAME]\n"
          "                      revoke the current ACME certificate (of NAME, where there are several)\n"
+         "  test-alert          send one test alert through every configured channel: 0 all delivered,\n"
+         "                      1 one failed (named)\n"
          "  version             version and library versions\n"
          "\n"
          "Settings come from --config FILE (YAML) and SIDECERT_* environment variables; see README.md.\n";
 }
 
 Result<CommandLine> parseCommandLine(int argc, char** argv) {
-  static const std::set<std::string> commands = {"run", "once", "status", "check-config", "revoke", "version", "help"};
+  static const std::set<std::string> commands = {"run",    "once",    "status", "check-config",
+                                                    "revoke", "version", "help",   "test-alert"};
   CommandLine cl;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -7,7 +7,7 @@
 namespace sc::app {
 
 struct CommandLine {
-  std::string command;  // run, once, status, check-config, revoke, version, help
+  std::string command;  // run, once, status, check-config, revoke, test-alert, version, help
   std::optional<std::string> configFile;
   bool json = false;
   std::optional<std::string> reason;  // revoke

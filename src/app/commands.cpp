@@ -11,11 +11,13 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/URI.h>
 #include <Poco/Version.h>
 #include <openssl/crypto.h>
 #include <spdlog/version.h>
 #include <yaml-cpp/yaml.h>
 
+#include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/supervisor.h"
 #include "app/wiring.h"
@@ -31,12 +33,6 @@ namespace {
 
 // How long `once` waits for a running supervisor's pass to finish.
 constexpr std::chrono::seconds kOnceLockWait{10};
-
-std::string hostName() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
 
 Result<Settings> settingsFor(const CommandLine& cl) {
   auto env = processEnvironment();
@@ -57,6 +53,26 @@ int version() {
             << ((POCO_VERSION >> 8) & 0xff) << "\n"
             << "  spdlog " << SPDLOG_VER_MAJOR << "." << SPDLOG_VER_MINOR << "." << SPDLOG_VER_PATCH << "\n";
   return kExitOk;
+}
+
+// Where alerts go, without the secrets: the relay's host, never the webhook's URL.
+std::string describeAlerts(const AlertSettings& a) {
+  if (!a.any()) return "off (no SIDECERT_SMTP_URL nor SIDECERT_ALERT_WEBHOOK)";
+  std::string out;
+  if (a.mail()) {
+    std::string to;
+    for (const auto& t : a.to) to += (to.empty() ? "" : ", ") + t;
+    const char* tls = a.smtpTls == AlertSettings::SmtpTls::Implicit ? "tls"
+                      : a.smtpTls == AlertSettings::SmtpTls::StartTls ? "starttls"
+                                                                      : "none";
+    out += "mail to " + to + " through " + Poco::URI(a.smtpUrl).getHost() + ":" + std::to_string(Poco::URI(a.smtpUrl).getPort()) + " (" + tls + ")";
+  }
+  if (!a.webhook.empty())
+    out += std::string(out.empty() ? "" : "; ") + "webhook (" +
+           (a.webhookFormat == AlertSettings::WebhookFormat::Ntfy ? "ntfy" : "json") + ") to " +
+           Poco::URI(a.webhook).getHost();
+  return out + "; after " + formatDuration(a.after) + " without a valid certificate, reminders every " +
+         formatDuration(a.remind);
 }
 
 int checkConfig(const Settings& s) {
@@ -83,7 +99,10 @@ int checkConfig(const Settings& s) {
             << "  http-01      " << describeListen(s) << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
             << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
-            << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n";
+            << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n"
+            << "  alerts       " << describeAlerts(s.alerts) << "\n"
+            << "  metrics      " << (s.metricsListen ? s.metricsListen->describe() + "/metrics" : std::string("off"))
+            << "\n";
   return kExitOk;
 }
 
@@ -337,6 +356,32 @@ int revoke(Runtime& rt, LineageRuntime& l, int reason) {
   return kExitNoCertificate;
 }
 
+// One test message through every configured channel, each tried even when one fails.
+int testAlert(const Settings& settings) {
+  auto channels = alertChannels(settings, -1);
+  if (!channels) return usageError(channels.error().message);
+  if (channels->empty())
+    return usageError("test-alert: no alert channel is configured (SIDECERT_SMTP_URL, SIDECERT_ALERT_WEBHOOK)");
+  auto message = alert::testMessage(hostName(), wallClockNow());
+  std::vector<std::string> failed;
+  for (auto& c : *channels) {
+    auto sent = c->send(message);
+    if (sent) {
+      std::cout << c->name() << ": delivered\n";
+      log::info("alert_sent", {{"channel", c->name()}, {"notice", "test"}});
+    } else {
+      std::cout << c->name() << ": FAILED: " << sent.error().message << "\n";
+      log::error("alert_not_delivered", {{"channel", c->name()}, {"notice", "test"}, {"error", sent.error().message}});
+      failed.push_back(c->name());
+    }
+  }
+  if (failed.empty()) return kExitOk;
+  std::string names;
+  for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+  std::cerr << "sidecert: test-alert: not delivered through " << names << "\n";
+  return kExitNoCertificate;
+}
+
 }  // namespace
 
 int runCommand(const CommandLine& cl) {
@@ -352,6 +397,7 @@ int runCommand(const CommandLine& cl) {
     if (auto gid = resolveGroup(settings->fileGroup); !gid) return usageError(gid.error().message);
     return checkConfig(*settings);
   }
+  if (cl.command == "test-alert") return testAlert(*settings);
   auto specs = chosen(*settings, cl.name);
   if (!specs) return usageError(specs.error().message);
   if (cl.command == "status") return status(*settings, *specs, cl.json);

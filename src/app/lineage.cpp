@@ -145,6 +145,8 @@ struct Lineage::Pass {
   decide::Facts facts;
   bool changed = false;
   std::string lastError;  // the last source that failed, for the fallback's warning
+  int failedAttempts = 0;
+  bool fellBack = false;  // the fallback was published over a CA's set
 };
 
 namespace {
@@ -366,6 +368,8 @@ bool Lineage::publishAndLoad(sources::CertSet set, store::Source source, const s
   if (!record) return false;
   p.changed = true;
   p.linkIsOurs = true;
+  if (source == store::Source::SelfSigned && p.current && p.current->record.source != store::Source::SelfSigned)
+    p.fellBack = true;
   // What was just written, as it was parsed: not read back.
   LoadedSet c{*record, std::move(set.files), std::move(set.parsed), ""};
   c.problem = problemOf(c.record, *c.parsed, p.now);
@@ -435,6 +439,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
   if (!obtained) {
     renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
     p.lastError = obtained.error().message;
+    if (issuer.kind() == store::Source::Acme) ++p.failedAttempts;
     log::warn("issue_failed", {{"name", volume_.name()},
                                {"source", issuer.id()},
                                {"error", obtained.error().message},
@@ -443,6 +448,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
     return;
   }
   renew::recordSuccess(ledger);
+  if (issuer.kind() == store::Source::Acme) p.state.lastIssuance = end;
   const auto& leaf = obtained->parsed.leaf;
   log::info("cert_issued", {{"name", volume_.name()},
                             {"source", store::sourceName(issuer.kind())},
@@ -526,16 +532,16 @@ Result<sources::CertSet> Lineage::attempt(sources::CertSource& issuer, const sou
   return failAs(ErrorKind::Unusable, "the certificate from " + issuer.id() + " is unusable: " + problem);
 }
 
-bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<LoadedSet>& current, TimePoint now,
-                             PassResult& result) {
-  if (!changed && !pending) return false;
+bool Lineage::reloadIfNeeded(Pass& p, PassResult& result) {
+  if (!p.changed && !p.state.reloadPending) return false;
   reload::ReloadEvent event{volume_.name(), (volume_.root() / volume_.liveRelative()).string(),
-                            current ? store::sourceName(current->record.source) : "none"};
+                            p.current ? store::sourceName(p.current->record.source) : "none"};
   auto ok = reloader_.reload(event);
   if (ok && reloader_.describe() == "none") {
     log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});
   } else if (ok) {
     log::info("reload_done", {{"name", volume_.name()}, {"action", reloader_.describe()}});
+    result.reloaded = true;
   } else if (ok.error().is(ErrorKind::Cancelled)) {  // SIGTERM: the next start reloads
     log::info("reload_stopped", {{"name", volume_.name()}, {"action", reloader_.describe()}});
   } else {
@@ -543,9 +549,40 @@ bool Lineage::reloadIfNeeded(bool changed, bool pending, const std::optional<Loa
                                  {"action", reloader_.describe()},
                                  {"error", ok.error().message},
                                  {"retry_in", formatDuration(kReloadRetry)}});
-    result.nextCheck = std::min(result.nextCheck, now + kReloadRetry);
+    result.nextCheck = std::min(result.nextCheck, p.now + kReloadRetry);
+    result.reloadFailed = true;
+    ++p.state.reloadFailures;
+    p.state.lastReloadError = ok.error().message;
+  }
+  if (ok) {
+    p.state.reloadFailures = 0;
+    p.state.lastReloadError.clear();
   }
   return !ok;
+}
+
+void Lineage::reportFacts(const Pass& p, const decide::Policy& policy, PassResult& result) const {
+  if (p.facts.live && p.facts.live->readable) result.margin = decide::marginFor(*p.facts.live, policy);
+  result.heldReady = p.held && p.held->problem.empty();
+  result.fellBack = p.fellBack;
+  result.failedAttempts = p.failedAttempts;
+  result.lastIssuance = p.state.lastIssuance;
+  std::optional<TimePoint> lastFailure;
+  for (const auto* issuer : issuers_) {
+    if (issuer->kind() != store::Source::Acme) continue;
+    auto it = p.state.ledgers.find(issuer->id());
+    if (it == p.state.ledgers.end()) continue;
+    const auto& ledger = it->second;
+    if (!ledger.orders.empty())
+      result.lastAttempt = std::max(result.lastAttempt.value_or(ledger.orders.back()), ledger.orders.back());
+    result.caFailures = std::max(result.caFailures, ledger.failures);
+    if (ledger.failures > 0 && ledger.retryAt && (!lastFailure || *ledger.retryAt > *lastFailure)) {
+      lastFailure = ledger.retryAt;
+      result.caLastError = ledger.lastError;
+    }
+  }
+  result.reloadFailures = p.state.reloadFailures;
+  result.reloadError = p.state.lastReloadError;
 }
 
 PassResult Lineage::pass(TimePoint now) {
@@ -593,7 +630,8 @@ PassResult Lineage::pass(TimePoint now) {
   if (!result.healthy())
     log::error("no_valid_certificate", {{"name", volume_.name()},
                                         {"reason", p.current ? p.current->problem : "nothing could be put in place"}});
-  bool reloadPending = reloadIfNeeded(p.changed, p.state.reloadPending, p.current, now, result);
+  bool reloadPending = reloadIfNeeded(p, result);
+  reportFacts(p, policy, result);
   if (p.changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});
   else

@@ -48,6 +48,20 @@ struct PassResult {
   std::optional<LiveStatus> live;
   TimePoint nextCheck;
   bool healthy() const { return live && live->problem.empty(); }
+
+  // What alerts and metrics are told of the pass.
+  std::chrono::seconds margin{0};  // the renewal margin in force for the live set
+  bool heldReady = false;          // an ACME set waits to take over from the user's
+  bool fellBack = false;           // the fallback was put over a CA's set
+  int caFailures = 0;              // attempts at the CAs that failed in a row
+  std::string caLastError;
+  std::optional<TimePoint> lastAttempt;   // an order was last placed
+  std::optional<TimePoint> lastIssuance;  // a CA last issued a certificate
+  int failedAttempts = 0;                 // in this pass
+  bool reloaded = false;                  // in this pass
+  bool reloadFailed = false;              // in this pass
+  int reloadFailures = 0;                 // in a row
+  std::string reloadError;
 };
 
 // A pass that fails to write waits this long before trying again.
@@ -106,8 +120,8 @@ class Lineage {
   std::optional<store::SetRecord> publish(const store::CertFiles& files, store::Source source,
                                           const std::string& reason, TimePoint now);
   // True when the gateway still has to be told.
-  bool reloadIfNeeded(bool changed, bool pending, const std::optional<LoadedSet>& current, TimePoint now,
-                      PassResult& result);
+  bool reloadIfNeeded(Pass& p, PassResult& result);
+  void reportFacts(const Pass& p, const decide::Policy& policy, PassResult& result) const;
 
   Policy policy_;
   store::Volume& volume_;

@@ -1,5 +1,6 @@
 #include "app/supervisor.h"
 
+#include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/signal_thread.h"
 
@@ -100,6 +101,11 @@ int Supervisor::run() {
   }
   const auto liveDir = rt_.settings.volume / "live";
   auto responder = rt_.bindResponder();
+  auto monitor = Monitor::create(rt_, time_);
+  if (!monitor) {
+    log::error("startup_failed", {{"error", monitor.error().message}});
+    return 1;
+  }
   if (auto ok = rt_.dropPrivileges(); !ok) {
     log::error("startup_failed", {{"error", ok.error().message}});
     return 1;
@@ -113,6 +119,7 @@ int Supervisor::run() {
     log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
     return 0;
   };
+  (*monitor)->start();
   if (responder) responder = rt_.startResponder();
   if (!responder)
     log::error("responder_failed", {{"error", responder.error().message},
@@ -190,6 +197,7 @@ int Supervisor::run() {
         Slot& slot = slots[i];
         slot.running = false;
         slot.nextCheck = result.nextCheck;
+        (*monitor)->passEnded(*slot.lineage, result);
         if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
         watchAgain(slot);
       }

@@ -123,6 +123,12 @@ Status Runtime::startResponder() {
   return {};
 }
 
+std::string hostName() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
   auto gid = resolveGroup(settings.fileGroup);
   if (!gid) return std::unexpected(gid.error());

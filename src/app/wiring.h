@@ -71,6 +71,7 @@ struct Runtime {
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+std::string hostName();
 Policy policyFrom(const Settings& settings, const CertificateSpec& certificate);
 Result<std::optional<gid_t>> resolveGroup(const std::string& group);
 

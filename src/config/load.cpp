@@ -8,8 +8,11 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include <Poco/Exception.h>
@@ -73,15 +76,17 @@ Status applyDomains(Settings& s, const RawValue& v) {
 
 // LOCAL@DOMAIN: a plain local part (no quoting, no spaces, no control characters)
 // and a domain name; what a CA accepts as a contact (RFC 8555 7.3: mailto).
+bool isEmailAddress(const std::string& e) {
+  auto at = e.rfind('@');
+  auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("!#$%&'*+-/=?^_`{|}~.", c); };
+  return e.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
+         std::all_of(e.begin(), e.begin() + static_cast<long>(at), plain) && validateDomain(e.substr(at + 1));
+}
+
 Status applyEmail(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
   const std::string& e = scalar(v);
-  auto at = e.rfind('@');
-  auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("!#$%&'*+-/=?^_`{|}~.", c); };
-  bool ok = e.empty() || (e.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
-                          std::all_of(e.begin(), e.begin() + static_cast<long>(at), plain) &&
-                          validateDomain(e.substr(at + 1)));
-  if (!ok) return fail("'" + e + "' is not an email address (LOCAL@DOMAIN)");
+  if (!e.empty() && !isEmailAddress(e)) return fail("'" + e + "' is not an email address (LOCAL@DOMAIN)");
   s.email = e;
   return {};
 }
@@ -170,8 +175,8 @@ Status applyKeyType(Settings& s, const RawValue& v) {
   return {};
 }
 
-Status applyListen(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
+Result<Listen> parseListen(const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
   const std::string& text = scalar(v);
   auto colon = text.rfind(':');
   if (colon == std::string::npos) return fail("'" + text + "' is not ADDRESS:PORT (e.g. :80, 127.0.0.1:5002, [::]:80)");
@@ -185,8 +190,25 @@ Status applyListen(Settings& s, const RawValue& v) {
   bool literal = ::inet_pton(AF_INET, host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, host.c_str(), &any) == 1;
   if (!host.empty() && !literal && host != "localhost")
     return fail("'" + text + "': the address is not an IPv4 or [IPv6] address, localhost or empty (every address)");
-  s.http01Host = host;
-  s.http01Port = p;
+  return Listen{host, p};
+}
+
+Status applyListen(Settings& s, const RawValue& v) {
+  auto listen = parseListen(v);
+  if (!listen) return std::unexpected(listen.error());
+  s.http01Host = listen->host;
+  s.http01Port = listen->port;
+  return {};
+}
+
+Status applyMetricsListen(Settings& s, const RawValue& v) {
+  if (v.items.size() == 1 && scalar(v).empty()) {  // compose's ${VAR:-}: off
+    s.metricsListen.reset();
+    return {};
+  }
+  auto listen = parseListen(v);
+  if (!listen) return std::unexpected(listen.error());
+  s.metricsListen = *listen;
   return {};
 }
 
@@ -266,6 +288,137 @@ Status applyDockerSocket(Settings& s, const RawValue& v) {
   return {};
 }
 
+// A URL of at most 2 KiB with the given schemes, a host and nothing a URL may not
+// hold (spaces, control characters, a fragment).
+bool isUrl(const std::string& url, std::initializer_list<const char*> schemes, bool pathAllowed) {
+  if (url.size() > 2048) return false;
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return false;
+  try {
+    Poco::URI uri(url);
+    bool scheme = std::any_of(schemes.begin(), schemes.end(), [&](const char* s) { return uri.getScheme() == s; });
+    bool path = pathAllowed || ((uri.getPath().empty() || uri.getPath() == "/") && uri.getRawQuery().empty());
+    return scheme && path && !uri.getHost().empty() && uri.getFragment().empty();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+// What a secret's file holds, without the newline an editor or `echo` ends it with.
+Result<std::string> readSecretFile(const std::string& path) {
+  if (path.empty() || path.front() != '/') return fail("'" + path + "' is not an absolute path");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot read '" + path + "': " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > 4096) return fail("'" + path + "' is larger than 4 KiB: not a secret");
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return fail("'" + path + "' is empty");
+  return text;
+}
+
+Status checkWebhook(const std::string& url) {
+  if (url.empty() || isUrl(url, {"http", "https"}, true)) return {};
+  // the URL may carry a token: it is not repeated in the message
+  return fail("is not an http:// or https:// URL with a host");
+}
+
+Status applyWebhook(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (auto ok = checkWebhook(scalar(v)); !ok) return ok;
+  s.alerts.webhook = scalar(v);
+  return {};
+}
+
+Status applyWebhookFile(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto url = readSecretFile(scalar(v));
+  if (!url) return std::unexpected(url.error());
+  if (auto ok = checkWebhook(*url); !ok) return fail("'" + scalar(v) + "' holds what " + ok.error().message);
+  s.alerts.webhook = *url;
+  return {};
+}
+
+Status applyWebhookFormat(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (scalar(v) == "json") s.alerts.webhookFormat = AlertSettings::WebhookFormat::Json;
+  else if (scalar(v) == "ntfy") s.alerts.webhookFormat = AlertSettings::WebhookFormat::Ntfy;
+  else return fail("'" + scalar(v) + "' is not a webhook format (expected json or ntfy)");
+  return {};
+}
+
+Status applySmtpUrl(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& url = scalar(v);
+  if (!url.empty() && !isUrl(url, {"smtp", "smtps"}, false))
+    return fail("'" + url + "' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]");
+  s.alerts.smtpUrl = url;
+  return {};
+}
+
+Status applySmtpTls(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  const std::string& mode = scalar(v);
+  if (mode == "starttls") s.alerts.smtpTls = AlertSettings::SmtpTls::StartTls;
+  else if (mode == "tls") s.alerts.smtpTls = AlertSettings::SmtpTls::Implicit;
+  else if (mode == "none") s.alerts.smtpTls = AlertSettings::SmtpTls::None;
+  else return fail("'" + mode + "' is not a TLS mode (expected starttls, tls or none)");
+  return {};
+}
+
+Status applySmtpPasswordFile(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto password = readSecretFile(scalar(v));
+  if (!password) return std::unexpected(password.error());
+  s.alerts.smtpPassword = *password;
+  return {};
+}
+
+Status applyAlertEmail(Settings& s, const RawValue& v) {
+  s.alerts.to.clear();
+  for (const auto& e : splitCommas(v)) {
+    if (!isEmailAddress(e)) return fail("'" + e + "' is not an email address (LOCAL@DOMAIN)");
+    s.alerts.to.push_back(e);
+  }
+  return {};
+}
+
+Status applyAlertFrom(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (!scalar(v).empty() && !isEmailAddress(scalar(v)))
+    return fail("'" + scalar(v) + "' is not an email address (LOCAL@DOMAIN)");
+  s.alerts.from = scalar(v);
+  return {};
+}
+
+Status applyAlertCaBundle(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (access(scalar(v).c_str(), R_OK) != 0) return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
+  s.alerts.caBundle = scalar(v);
+  return {};
+}
+
+Status applyAlertDuration(Settings& s, const RawValue& v, std::chrono::seconds AlertSettings::*field) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto d = parseDuration(scalar(v));
+  if (!d) return std::unexpected(d.error());
+  if (d->count() == 0) return fail("must be longer than 0s");
+  s.alerts.*field = *d;
+  return {};
+}
+
+Status applyExpiryWithin(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  auto d = parseDuration(scalar(v));
+  if (!d) return std::unexpected(d.error());
+  s.alerts.expiryWithin = *d;
+  return {};
+}
+
+Status applyAlertString(std::string AlertSettings::*field, Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  s.alerts.*field = scalar(v);
+  return {};
+}
+
 const std::vector<Setting>& settingsTable() {
   using namespace std::placeholders;
   static const std::vector<Setting> table = {
@@ -294,6 +447,21 @@ const std::vector<Setting>& settingsTable() {
       {"user_grace", "SIDECERT_USER_GRACE", std::bind(applyDuration, _1, _2, &Settings::userGrace, true)},
       {"file_group", "SIDECERT_FILE_GROUP", applyFileGroup},
       {"docker_socket", "SIDECERT_DOCKER_SOCKET", applyDockerSocket},
+      {"metrics_listen", "SIDECERT_METRICS_LISTEN", applyMetricsListen},
+      {"alert_webhook", "SIDECERT_ALERT_WEBHOOK", applyWebhook},
+      {"alert_webhook_file", "SIDECERT_ALERT_WEBHOOK_FILE", applyWebhookFile},
+      {"alert_webhook_format", "SIDECERT_ALERT_WEBHOOK_FORMAT", applyWebhookFormat},
+      {"alert_email", "SIDECERT_ALERT_EMAIL", applyAlertEmail},
+      {"alert_from", "SIDECERT_ALERT_FROM", applyAlertFrom},
+      {"smtp_url", "SIDECERT_SMTP_URL", applySmtpUrl},
+      {"smtp_tls", "SIDECERT_SMTP_TLS", applySmtpTls},
+      {"smtp_user", "SIDECERT_SMTP_USER", std::bind(applyAlertString, &AlertSettings::smtpUser, _1, _2)},
+      {"smtp_password", "SIDECERT_SMTP_PASSWORD", std::bind(applyAlertString, &AlertSettings::smtpPassword, _1, _2)},
+      {"smtp_password_file", "SIDECERT_SMTP_PASSWORD_FILE", applySmtpPasswordFile},
+      {"alert_ca_bundle", "SIDECERT_ALERT_CA_BUNDLE", applyAlertCaBundle},
+      {"alert_after", "SIDECERT_ALERT_AFTER", std::bind(applyAlertDuration, _1, _2, &AlertSettings::after)},
+      {"alert_expiry_within", "SIDECERT_ALERT_EXPIRY_WITHIN", applyExpiryWithin},
+      {"alert_remind", "SIDECERT_ALERT_REMIND", std::bind(applyAlertDuration, _1, _2, &AlertSettings::remind)},
   };
   return table;
 }
@@ -522,6 +690,36 @@ Status singleCertificate(Settings& s, bool viaAiotes, const std::string& hostnam
   return {};
 }
 
+std::string labelOf(const RawValues& raw, const std::string& key, const char* envName) {
+  auto it = raw.find(key);
+  if (it == raw.end()) return envName;
+  return it->second.origin.rfind("SIDECERT_", 0) == 0 ? it->second.origin : it->second.origin + ": " + key;
+}
+
+// What the alert settings mean together: one source per secret, a TLS mode the
+// URL allows, someone to mail and someone to mail from.
+Status checkAlerts(Settings& s, const RawValues& raw) {
+  for (auto [plain, file, env] : {std::tuple{"alert_webhook", "alert_webhook_file", "SIDECERT_ALERT_WEBHOOK_FILE"},
+                                  std::tuple{"smtp_password", "smtp_password_file", "SIDECERT_SMTP_PASSWORD_FILE"}})
+    if (raw.count(plain) && raw.count(file))
+      return fail(labelOf(raw, file, env) + ": given beside " + raw.at(plain).origin + "; give one of the two");
+  auto& a = s.alerts;
+  if (!a.mail()) return {};
+  bool implicitScheme = a.smtpUrl.rfind("smtps://", 0) == 0;
+  if (!raw.count("smtp_tls")) a.smtpTls = implicitScheme ? AlertSettings::SmtpTls::Implicit : AlertSettings::SmtpTls::StartTls;
+  else if (implicitScheme && a.smtpTls != AlertSettings::SmtpTls::Implicit)
+    return fail(labelOf(raw, "smtp_tls", "SIDECERT_SMTP_TLS") + ": smtps:// is TLS from the first byte; use smtp:// for starttls or none");
+  if (a.smtpPassword.empty() != a.smtpUser.empty())
+    return fail(labelOf(raw, a.smtpUser.empty() ? "smtp_password" : "smtp_user",
+                        a.smtpUser.empty() ? "SIDECERT_SMTP_PASSWORD" : "SIDECERT_SMTP_USER") +
+                ": SMTP authentication needs both SIDECERT_SMTP_USER and a password");
+  if (a.to.empty() && !s.email.empty()) a.to = {s.email};
+  if (a.to.empty())
+    return fail(labelOf(raw, "smtp_url", "SIDECERT_SMTP_URL") +
+                ": mail has no recipient: set SIDECERT_ALERT_EMAIL or the account contact SIDECERT_EMAIL");
+  return {};
+}
+
 }  // namespace
 
 Result<Settings> loadSettings(const std::optional<std::string>& configFile, const Environment& env,
@@ -549,6 +747,7 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
       return fail(keyLabel(setting, it->second) + ": " + ok.error().message);
     s.origins[setting.yamlKey] = it->second.origin;
   }
+  if (auto ok = checkAlerts(s, raw); !ok) return std::unexpected(ok.error());
   if (s.eabKid.empty() != s.eabHmacKey.empty())
     return fail(std::string(s.eabKid.empty() ? "SIDECERT_EAB_KID" : "SIDECERT_EAB_HMAC_KEY") +
                 ": External Account Binding needs both SIDECERT_EAB_KID and SIDECERT_EAB_HMAC_KEY");
@@ -581,6 +780,7 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
   } else if (auto ok = singleCertificate(s, viaAiotes, hostname); !ok) {
     return std::unexpected(ok.error());
   }
+  if (s.alerts.from.empty()) s.alerts.from = "sidecert@" + s.certificates.front().domains.front();
   return s;
 }
 

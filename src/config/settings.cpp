@@ -36,11 +36,12 @@ std::optional<int> signalNumber(std::string name) {
   return std::nullopt;
 }
 
-std::string describeListen(const Settings& s) {
-  if (s.http01Host.empty()) return ":" + std::to_string(s.http01Port);
-  if (s.http01Host.find(':') != std::string::npos)
-    return "[" + s.http01Host + "]:" + std::to_string(s.http01Port);
-  return s.http01Host + ":" + std::to_string(s.http01Port);
+std::string Listen::describe() const {
+  if (host.empty()) return ":" + std::to_string(port);
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
 }
+
+std::string describeListen(const Settings& s) { return Listen{s.http01Host, s.http01Port}.describe(); }
 
 }  // namespace sc

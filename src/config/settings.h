@@ -32,6 +32,34 @@ struct CertificateSpec {
   std::string origin;  // "sidecert.yml:12", "SIDECERT_CERTIFICATES", or the single-certificate settings
 };
 
+// Where operators hear of trouble: mail through an SMTP relay, a webhook, or both.
+struct AlertSettings {
+  enum class WebhookFormat { Json, Ntfy };
+  enum class SmtpTls { StartTls, Implicit, None };
+  std::string webhook;  // http(s) URL; empty: no webhook. A secret: never logged
+  WebhookFormat webhookFormat = WebhookFormat::Json;
+  std::string smtpUrl;  // smtp://HOST[:PORT] or smtps://HOST[:PORT]; empty: no mail
+  SmtpTls smtpTls = SmtpTls::StartTls;
+  std::string smtpUser;
+  std::string smtpPassword;  // a secret: never logged
+  std::string from;          // empty: sidecert@<first domain>
+  std::vector<std::string> to;  // empty: the account contact (email)
+  std::string caBundle;         // the relay's and the webhook's roots; empty: the system's
+  // A lineage without a valid certificate for this long is alerted on.
+  std::chrono::seconds after = std::chrono::hours(1);
+  // A failing renewal is alerted on once this little is left; unset: half the margin.
+  std::optional<std::chrono::seconds> expiryWithin;
+  std::chrono::seconds remind = std::chrono::hours(24);
+  bool mail() const { return !smtpUrl.empty(); }
+  bool any() const { return mail() || !webhook.empty(); }
+};
+
+struct Listen {
+  std::string host;  // empty: every address, IPv4 and IPv6
+  int port = 0;
+  std::string describe() const;
+};
+
 struct Settings {
   std::vector<std::string> domains;   // validated, lower case; first is the subject
   bool domainsFromHostname = false;   // nothing configured: the host's own name
@@ -65,6 +93,8 @@ struct Settings {
   std::chrono::seconds userGrace = std::chrono::seconds(60);
   std::string fileGroup;              // group that may read the key (0640)
   std::filesystem::path dockerSocket = "/var/run/docker.sock";  // docker-restart, docker-service
+  AlertSettings alerts;
+  std::optional<Listen> metricsListen;  // /metrics for Prometheus; unset: off
 
   // Every lineage, in the order given: the `certificates:` list, or else one made
   // of the single-certificate settings above (name, domains, key_type, ...).

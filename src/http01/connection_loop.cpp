@@ -57,7 +57,10 @@ void Responder::Loop::onAcceptable(const Poco::AutoPtr<ReadableNotification>&) {
     if (!connections_.empty()) close(connections_.begin());
     return;
   }
-  if (connections_.size() >= limits_.maxConnections) close(connections_.begin());
+  if (connections_.size() >= limits_.maxConnections) {
+    tokens_->count(TokenStore::Answer::Dropped);
+    close(connections_.begin());
+  }
   connections_.push_back({socket, {}, Clock::now() + std::chrono::seconds(limits_.timeoutSeconds)});
   bySocket_[socket] = std::prev(connections_.end());
   addEventHandler(socket, Poco::NObserver<Loop, ReadableNotification>(*this, &Loop::onReadable));
@@ -81,6 +84,7 @@ void Responder::Loop::read(Connections::iterator c) {
   c->head.append(buffer, static_cast<std::size_t>(got));
   bool complete = c->head.find("\r\n\r\n") != std::string::npos;
   if (!complete && c->head.size() <= limits_.maxRequestHead) return;
+  if (!complete) tokens_->count(TokenStore::Answer::TooLarge);
   std::string reply = complete ? replyTo(c->head, *tokens_, limits_.maxUri, peerOf(c->socket))
                                : "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
                                  "Content-Length: 0\r\n\r\n";
@@ -103,7 +107,10 @@ void Responder::Loop::close(Connections::iterator c) {
 
 void Responder::Loop::dropExpired() {
   auto now = Clock::now();
-  while (!connections_.empty() && connections_.front().deadline <= now) close(connections_.begin());
+  while (!connections_.empty() && connections_.front().deadline <= now) {
+    tokens_->count(TokenStore::Answer::Dropped);
+    close(connections_.begin());
+  }
 }
 
 void Responder::Loop::onBusy() {

@@ -38,6 +38,7 @@ std::string replyTo(const std::string& head, TokenStore& tokens, std::size_t max
     std::istringstream in(head);
     req.read(in);
   } catch (const Poco::Exception&) {
+    tokens.count(TokenStore::Answer::BadRequest);
     return render(HTTPResponse::HTTP_BAD_REQUEST, "bad request\n", true);
   }
   const std::string& uri = req.getURI();
@@ -48,9 +49,11 @@ std::string replyTo(const std::string& head, TokenStore& tokens, std::size_t max
       if (auto keyAuth = tokens.find(token)) {
         log::info("challenge_served", {{"token_prefix", token.substr(0, 8)}, {"from", peer}});
         tokens.noteServed();
+        tokens.count(TokenStore::Answer::Served);
         return render(HTTPResponse::HTTP_OK, *keyAuth, get);
       }
   }
+  tokens.count(TokenStore::Answer::NotFound);
   return render(HTTPResponse::HTTP_NOT_FOUND, "not found\n", !isHead);
 }
 

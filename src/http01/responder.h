@@ -1,4 +1,6 @@
 #pragma once
+#include <array>
+#include <atomic>
 // The HTTP-01 responder: answers GET and HEAD of
 // /.well-known/acme-challenge/<token> for tokens of orders in flight, 404 for
 // anything else. It faces the internet, so everything about a request is bounded.
@@ -32,6 +34,16 @@ class TokenStore final : public acme::ChallengePublisher {
   void withdraw(const std::string& token) override;
   std::optional<std::string> find(const std::string& token) const;
 
+  // What the responder answered, for /metrics: a token served, a path it does not
+  // know, a request it could not read, a request head too large, a connection cut
+  // off (idle past the timeout, or the oldest when too many were open).
+  enum class Answer { Served, NotFound, BadRequest, TooLarge, Dropped };
+  static constexpr std::size_t kAnswers = 5;
+  void count(Answer a) { answers_[static_cast<std::size_t>(a)].fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t answered(Answer a) const {
+    return answers_[static_cast<std::size_t>(a)].load(std::memory_order_relaxed);
+  }
+
   // How many times a token has been served; the responder counts each answer.
   void noteServed();
   std::uint64_t servedCount() const;
@@ -43,6 +55,7 @@ class TokenStore final : public acme::ChallengePublisher {
   mutable std::condition_variable served_;
   std::map<std::string, std::string> tokens_;
   std::uint64_t servedCount_ = 0;
+  std::array<std::atomic<std::uint64_t>, kAnswers> answers_{};
 };
 
 // Polls of a pending authorization wait for the CA's fetch of a token instead of

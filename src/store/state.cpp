@@ -93,6 +93,11 @@ LineageState StateStore::load() {
         state.pendingOrder = order;
     }
     state.lastExpiryWarning = timeField(obj, "last_expiry_warning");
+    state.lastIssuance = timeField(obj, "last_issuance");
+    if (obj->has("reload_failures") && obj->get("reload_failures").isInteger())
+      state.reloadFailures =
+          static_cast<int>(std::clamp<Poco::Int64>(obj->get("reload_failures").convert<Poco::Int64>(), 0, 1000000));
+    state.lastReloadError = stringField(obj, "last_reload_error");
     if (obj->isObject("ari")) {
       auto a = obj->getObject("ari");
       if (auto ask = timeField(a, "ask_again_at"))
@@ -128,14 +133,21 @@ Status StateStore::save(const LineageState& state) {
     obj.set("ari", a);
   }
   if (state.lastExpiryWarning) obj.set("last_expiry_warning", formatTime(*state.lastExpiryWarning));
+  if (state.lastIssuance) obj.set("last_issuance", formatTime(*state.lastIssuance));
+  obj.set("reload_failures", state.reloadFailures);
+  if (!state.lastReloadError.empty()) obj.set("last_reload_error", state.lastReloadError);
   std::ostringstream out;
   obj.stringify(out);
-  Path tmp = file();
+  return replaceFile(fs_, file(), out.str(), "save state");
+}
+
+Status replaceFile(FileSystem& fs, const Path& file, const std::string& data, const std::string& what) {
+  Path tmp = file;
   tmp += ".tmp";
-  if (auto ok = fs_.remove(tmp); !ok) return ok;
-  if (auto ok = fs_.writeNew(tmp, out.str(), 0600, std::nullopt); !ok) return wrap("save state", ok.error());
-  if (auto ok = fs_.rename(tmp, file()); !ok) return wrap("save state", ok.error());
-  return fs_.syncDir(file().parent_path());
+  if (auto ok = fs.remove(tmp); !ok) return ok;
+  if (auto ok = fs.writeNew(tmp, data, 0600, std::nullopt); !ok) return wrap(what, ok.error());
+  if (auto ok = fs.rename(tmp, file); !ok) return wrap(what, ok.error());
+  return fs.syncDir(file.parent_path());
 }
 
 Result<VolumeLock> VolumeLock::tryAcquire(FileSystem& fs, const Path& root) {

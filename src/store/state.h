@@ -36,7 +36,13 @@ struct LineageState {
   std::optional<PendingOrder> pendingOrder;
   std::optional<AriMemory> ari;
   std::optional<TimePoint> lastExpiryWarning;  // an expiring user certificate is warned of once a day
+  std::optional<TimePoint> lastIssuance;       // a CA last issued a certificate for this lineage
+  int reloadFailures = 0;                      // the gateway reload failed this many times in a row
+  std::string lastReloadError;
 };
+
+// Writes `file` whole or not at all: a new file beside it, fsynced, renamed over it.
+Status replaceFile(FileSystem& fs, const Path& file, const std::string& data, const std::string& what);
 
 class StateStore {
  public:

@@ -1,0 +1,56 @@
+#pragma once
+// What /metrics shows: per lineage what its last pass saw and counts since start,
+// the responder's answers, the build. Filled by the supervisor after each pass,
+// read by the metrics server's thread.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+
+namespace sc::metrics {
+
+struct LineageSample {
+  std::string name;
+  std::string source;  // user, acme, self-signed; empty: nothing is live
+  bool valid = false;
+  std::optional<TimePoint> notBefore, notAfter;
+  std::optional<TimePoint> lastIssuance;  // a CA last issued a certificate for it
+  std::optional<TimePoint> lastAttempt;   // an order was last placed
+  int consecutiveFailures = 0;
+  TimePoint nextCheck{};
+  // What this pass added to the counters.
+  int failedAttempts = 0;
+  int reloads = 0;
+  int reloadFailures = 0;
+};
+
+struct ResponderCounts {
+  std::uint64_t served = 0, notFound = 0, badRequest = 0, tooLarge = 0, dropped = 0;
+};
+
+class Registry {
+ public:
+  Registry(std::string version, std::function<ResponderCounts()> responder)
+      : version_(std::move(version)), responder_(std::move(responder)) {}
+  void passEnded(const LineageSample& sample);
+  void alertDelivery(const std::string& channel, bool delivered);
+  // The Prometheus text format (0.0.4).
+  std::string render() const;
+
+ private:
+  struct Lineage {
+    LineageSample last;
+    std::uint64_t failures = 0, reloads = 0, reloadFailures = 0;
+  };
+  std::string version_;
+  std::function<ResponderCounts()> responder_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Lineage> lineages_;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> alerts_;  // channel: delivered, failed
+};
+
+}  // namespace sc::metrics
