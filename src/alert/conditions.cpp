@@ -71,7 +71,7 @@ Observation renewalFailing(const LineageFacts& f, TimePoint now) {
               " in a row; the certificate " + expiresIn(f.notAfter, now);
   o.lastError = f.caLastError;
   o.advice = "fix what the CA's last error below names; sidecert retries on its own after 1m, 10m, 1h, 6h, then "
-             "daily (SIGHUP retries now), " + orCopyYourOwn(f);
+             "daily (a restart does not skip the wait), " + orCopyYourOwn(f);
   return o;
 }
 

@@ -126,12 +126,12 @@ Result<std::unique_ptr<Responder>> Responder::bind(const std::string& host, int 
                      true, false, false);
       } catch (const Poco::Exception&) {
         socket = Poco::Net::ServerSocket();
-        socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), static_cast<Poco::UInt16>(port)), true);
+        socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), static_cast<Poco::UInt16>(port)), true, false);
       }
     } else if (host.find(':') != std::string::npos) {
       socket.bind6(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false, true);
     } else {
-      socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true);
+      socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
     }
     socket.listen(1024);  // the kernel queues bursts; the loop accepts them at once
   } catch (const Poco::Exception& e) {

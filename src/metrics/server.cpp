@@ -69,10 +69,10 @@ Result<std::unique_ptr<Server>> Server::bind(const Listen& listen, std::shared_p
                            true, false, false);
       } catch (const Poco::Exception&) {
         impl->socket = Poco::Net::ServerSocket();
-        impl->socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), port), true);
+        impl->socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), port), true, false);
       }
     } else {
-      impl->socket.bind(Poco::Net::SocketAddress(listen.host, port), true);
+      impl->socket.bind(Poco::Net::SocketAddress(listen.host, port), true, false);
     }
     impl->socket.listen(64);
   } catch (const Poco::Exception& e) {

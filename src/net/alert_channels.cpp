@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <sstream>
 
 #include <Poco/JSON/Object.h>
@@ -97,7 +98,12 @@ class MailChannel final : public alert::Channel {
     curl_easy_setopt(c, CURLOPT_READFUNCTION, readUpload);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);
     std::string where = "mail through " + hostOf(url);
-    return finish(transferUntilStopped(h.multi, c, stopFd_, where), errbuf, where);
+    auto sent = finish(transferUntilStopped(h.multi, c, stopFd_, where), errbuf, where);
+    long reply = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
+    if (!sent && !sent.error().is(ErrorKind::Cancelled) && reply >= 400)
+      return fail(sent.error().message + " (the relay's last answer: " + std::to_string(reply) + ")");
+    return sent;
   }
 
  private:
@@ -171,9 +177,9 @@ std::string mailText(const alert::Message& message, const std::string& from, con
   mail.setSubject(Poco::Net::MailMessage::encodeWord(message.subject()));
   mail.setDate(Poco::Timestamp::fromEpochTime(toUnixSeconds(message.at)));
   // unique per message: the time in ms and the notice; the host after the @
-  mail.set("Message-ID", "<" + std::to_string(toUnixSeconds(message.at)) + "." +
-                             std::to_string(reinterpret_cast<std::uintptr_t>(&message) & 0xffffff) + "." +
-                             alert::noticeKindName(message.kind) + "@" + from.substr(from.rfind('@') + 1) + ">");
+  std::random_device random;
+  mail.set("Message-ID", "<" + std::to_string(toUnixSeconds(message.at)) + "." + std::to_string(random()) +
+                             std::to_string(random()) + "@" + from.substr(from.rfind('@') + 1) + ">");
   mail.set("X-Sidecert-Condition", message.condition.empty() ? "test" : message.condition);
   mail.set("X-Sidecert-Notice", alert::noticeKindName(message.kind));
   mail.setContentType("text/plain; charset=utf-8");

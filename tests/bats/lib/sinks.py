@@ -41,12 +41,14 @@ def smtp(args):
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
+            open(os.path.join(args.dir, "receiving"), "w").close()
             if args.delay:
                 await asyncio.sleep(args.delay)
             if args.refuse:
                 return "451 4.3.0 try again later"
             head = f"X-Envelope-From: {envelope.mail_from}\r\nX-Envelope-To: {','.join(envelope.rcpt_tos)}\r\n"
-            head += f"X-Session-TLS: {'yes' if session.ssl else 'no'}\r\n"
+            tls = session.ssl or server.transport.get_extra_info("sslcontext") is not None
+            head += f"X-Session-TLS: {'yes' if tls else 'no'}\r\n"
             head += f"X-Session-Auth: {'yes' if session.authenticated else 'no'}\r\n"
             write_next(args.dir, ".eml", head.encode() + envelope.original_content)
             return "250 OK"

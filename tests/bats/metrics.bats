@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# /metrics on its own port, scraped by a real Prometheus (Debian's), and the
+# alerting rules in deploy/prometheus checked with promtool.
+load lib/helpers
+load lib/pebble
+bats_require_minimum_version 1.5.0
+
+METRICS_PORT=19464
+PROM_PORT=19099
+
+setup() {
+  fresh_env
+  export SIDECERT_METRICS_LISTEN="127.0.0.1:$METRICS_PORT"
+}
+
+teardown() {
+  stop_supervisor
+  [ -z "${PROM_PID:-}" ] || { kill "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null || true; }
+  stop_pebble
+  stop_dns
+}
+
+metrics() { curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics"; }
+metric() { metrics | awk -v m="$1" '$1 == m {print $2}'; }   # NAME{LABELS} exactly as printed
+
+start_prometheus() {
+  local dir="$BATS_TEST_TMPDIR/prometheus"
+  mkdir -p "$dir"
+  cp "$ROOT/deploy/prometheus/sidecert-rules.yml" "$dir/"
+  cat >"$dir/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [sidecert-rules.yml]
+scrape_configs:
+  - job_name: sidecert
+    static_configs: [{targets: ["127.0.0.1:$METRICS_PORT"]}]
+YAML
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" >"$dir/log" 2>&1 &
+  PROM_PID=$!
+}
+
+prom_query() { # PROMQL: the first result's value, or nothing
+  curl -fsS --get "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
+    jq -r '.data.result[0].value[1] // empty'
+}
+prom_has() { [ -n "$(prom_query "$1")" ]; }
+
+@test "Prometheus scrapes sidecert and its API answers the certificate's expiry" {
+  start_pebble
+  start_supervisor
+  [ "$(status_field source)" = acme ]
+  promtool check metrics < <(metrics)
+  not_after=$(date -d "$(openssl x509 -in "$LIVE/cert.pem" -noout -enddate | cut -d= -f2)" +%s)
+  start_prometheus
+  wait_until 60 prom_has 'sidecert_certificate_expiry_timestamp_seconds{lineage="example.test"}' ||
+    { cat "$BATS_TEST_TMPDIR/prometheus/log" >&2; false; }
+  [ "$(prom_query 'sidecert_certificate_expiry_timestamp_seconds{lineage="example.test"}')" = "$not_after" ]
+  [ "$(prom_query 'sidecert_certificate_source{lineage="example.test",source="acme"}')" = 1 ]
+  [ "$(prom_query 'up{job="sidecert"}')" = 1 ]
+  # the rules loaded, and none fires for a fresh ACME certificate
+  curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/rules" | jq -e '[.data.groups[].rules[]] | length == 6'
+  [ "$(curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/alerts" | jq '.data.alerts | length')" -eq 0 ]
+}
+
+@test "/metrics: each lineage's figures, the responder's answers; the port-80 responder serves none of it" {
+  start_pebble
+  start_supervisor
+  issued=$(metric 'sidecert_last_issuance_timestamp_seconds{lineage="example.test"}')
+  [ -n "$issued" ] && [ "$issued" -le "$(date +%s)" ]
+  [ -n "$(metric 'sidecert_last_renewal_attempt_timestamp_seconds{lineage="example.test"}')" ]
+  [ "$(metric 'sidecert_certificate_valid{lineage="example.test"}')" = 1 ]
+  [ "$(metric 'sidecert_renewal_consecutive_failures{lineage="example.test"}')" = 0 ]
+  next=$(metric 'sidecert_next_check_timestamp_seconds{lineage="example.test"}')
+  [ "$next" -gt "$(date +%s)" ]
+  # Pebble fetched the challenge tokens: served, counted
+  [ "$(metric 'sidecert_http01_requests_total{result="served"}')" -ge 2 ]
+  before=$(metric 'sidecert_http01_requests_total{result="not_found"}')
+  run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:5002/metrics"
+  [ "$output" = 404 ]
+  [ "$(metric 'sidecert_http01_requests_total{result="not_found"}')" -eq $((before + 1)) ]
+  # and the metrics port serves nothing else
+  run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/.well-known/acme-challenge/x"
+  [ "$output" = 404 ]
+  run curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$METRICS_PORT/metrics"
+  [ "$output" = 405 ]
+}
+
+@test "/metrics counts failed attempts and reloads; a port in use is logged and certificates go on" {
+  export SIDECERT_ACME_DIRECTORY="https://127.0.0.1:9/dir"   # nothing listens: every attempt fails
+  printf '#!/bin/sh\nexit 0\n' >"$BATS_TEST_TMPDIR/reload.sh" && chmod +x "$BATS_TEST_TMPDIR/reload.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh"
+  start_supervisor
+  [ "$(metric 'sidecert_renewal_failures_total{lineage="example.test"}')" = 1 ]
+  [ "$(metric 'sidecert_renewal_consecutive_failures{lineage="example.test"}')" = 1 ]
+  [ "$(metric 'sidecert_certificate_source{lineage="example.test",source="self-signed"}')" = 1 ]
+  [ "$(metric 'sidecert_reloads_total{lineage="example.test"}')" = 1 ]
+  # a second sidecert (another state folder) finds the port taken: it says so and serves its set anyway
+  SIDECERT_STATE_DIR="$BATS_TEST_TMPDIR/state2" SIDECERT_VOLUME="$BATS_TEST_TMPDIR/vol2" \
+    SIDECERT_ACME_DIRECTORY=none "$SIDECERT" run 2>"$BATS_TEST_TMPDIR/second.log" &
+  second=$!
+  wait_until 10 grep -q renewal_scheduled "$BATS_TEST_TMPDIR/second.log"
+  kill -TERM "$second"; wait "$second"
+  grep -q "metrics_failed.*127.0.0.1:$METRICS_PORT" "$BATS_TEST_TMPDIR/second.log"
+}
+
+@test "the alerting rules in deploy/prometheus pass promtool's checks and unit tests" {
+  cd "$ROOT/deploy/prometheus"
+  run promtool check rules sidecert-rules.yml
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"6 rules found"* ]]
+  run promtool test rules sidecert-rules.test.yml
+  [ "$status" -eq 0 ]
+  [[ "$output" == *SUCCESS* ]]
+}
