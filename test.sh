@@ -98,6 +98,7 @@ if runs tsan; then
   rm -rf "$reports" && mkdir -p "$reports"
   export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=1"
   SIDECERT="$PWD/build-tsan/sidecert" bats --formatter tap tests/bats/lineages.bats tests/bats/supervisor.bats \
+    tests/bats/alerts.bats tests/bats/metrics.bats \
     | tee build-tsan/bats.out || rc=1
   unset TSAN_OPTIONS
   tsan_passed=$(grep -c '^ok ' build-tsan/bats.out || true)

@@ -51,7 +51,11 @@ void merge(std::vector<Record>& records, const std::string& lineage, const std::
       continue;
     }
     if (!it->active && it->notified.empty()) it->since = std::min(o.since.value_or(now), now);
+    // A fallback over a CA's set is told at once; the passes after it, which see
+    // only the fallback, must not push that back to the threshold.
+    auto fireAfter = std::min(it->latest.fireAfter, o.fireAfter);
     it->latest = o;
+    it->latest.fireAfter = fireAfter;
     it->active = true;  // back before its clear reached everyone: a flap, not a new start
     it->clearedAt.reset();
   }

@@ -159,11 +159,17 @@ Status applyString(std::string Settings::*field, Settings& s, const RawValue& v)
   return {};
 }
 
+// A file sidecert must be able to read, such as a CA bundle.
+Result<std::string> readablePath(const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
+  if (access(scalar(v).c_str(), R_OK) != 0) return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
+  return scalar(v);
+}
+
 Status applyCaBundle(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (access(scalar(v).c_str(), R_OK) != 0)
-    return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
-  s.acmeCaBundle = scalar(v);
+  auto path = readablePath(v);
+  if (!path) return std::unexpected(path.error());
+  s.acmeCaBundle = *path;
   return {};
 }
 
@@ -212,18 +218,22 @@ Status applyMetricsListen(Settings& s, const RawValue& v) {
   return {};
 }
 
-Status applyDuration(Settings& s, const RawValue& v, std::chrono::seconds Settings::*field, bool allowZero) {
-  if (auto ok = needScalar(v); !ok) return ok;
+Result<std::chrono::seconds> durationOf(const RawValue& v, bool allowZero) {
+  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
   auto d = parseDuration(scalar(v));
+  if (d && !allowZero && d->count() == 0) return fail("must be longer than 0s");
+  return d;
+}
+
+Status applyDuration(Settings& s, const RawValue& v, std::chrono::seconds Settings::*field, bool allowZero) {
+  auto d = durationOf(v, allowZero);
   if (!d) return std::unexpected(d.error());
-  if (!allowZero && d->count() == 0) return fail("must be longer than 0s");
   s.*field = *d;
   return {};
 }
 
 Status applyRenewBefore(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  auto d = parseDuration(scalar(v));
+  auto d = durationOf(v, true);
   if (!d) return std::unexpected(d.error());
   s.renewBefore = *d;
   return {};
@@ -390,24 +400,21 @@ Status applyAlertFrom(Settings& s, const RawValue& v) {
 }
 
 Status applyAlertCaBundle(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (access(scalar(v).c_str(), R_OK) != 0) return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
-  s.alerts.caBundle = scalar(v);
+  auto path = readablePath(v);
+  if (!path) return std::unexpected(path.error());
+  s.alerts.caBundle = *path;
   return {};
 }
 
 Status applyAlertDuration(Settings& s, const RawValue& v, std::chrono::seconds AlertSettings::*field) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  auto d = parseDuration(scalar(v));
+  auto d = durationOf(v, false);
   if (!d) return std::unexpected(d.error());
-  if (d->count() == 0) return fail("must be longer than 0s");
   s.alerts.*field = *d;
   return {};
 }
 
 Status applyExpiryWithin(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  auto d = parseDuration(scalar(v));
+  auto d = durationOf(v, true);
   if (!d) return std::unexpected(d.error());
   s.alerts.expiryWithin = *d;
   return {};

@@ -3,10 +3,10 @@
 # alerting rules in deploy/prometheus checked with promtool.
 load lib/helpers
 load lib/pebble
+load lib/prometheus
 bats_require_minimum_version 1.5.0
 
 METRICS_PORT=19464
-PROM_PORT=19099
 
 setup() {
   fresh_env
@@ -15,7 +15,7 @@ setup() {
 
 teardown() {
   stop_supervisor
-  [ -z "${PROM_PID:-}" ] || { kill "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null || true; }
+  prometheus_stop
   stop_pebble
   stop_dns
 }
@@ -23,27 +23,6 @@ teardown() {
 metrics() { curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics"; }
 metric() { metrics | awk -v m="$1" '$1 == m {print $2}'; }   # NAME{LABELS} exactly as printed
 
-start_prometheus() {
-  local dir="$BATS_TEST_TMPDIR/prometheus"
-  mkdir -p "$dir"
-  cp "$ROOT/deploy/prometheus/sidecert-rules.yml" "$dir/"
-  cat >"$dir/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [sidecert-rules.yml]
-scrape_configs:
-  - job_name: sidecert
-    static_configs: [{targets: ["127.0.0.1:$METRICS_PORT"]}]
-YAML
-  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" >"$dir/log" 2>&1 &
-  PROM_PID=$!
-}
-
-prom_query() { # PROMQL: the first result's value, or nothing
-  curl -fsS --get "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
-    jq -r '.data.result[0].value[1] // empty'
-}
-prom_has() { [ -n "$(prom_query "$1")" ]; }
 
 @test "Prometheus scrapes sidecert and its API answers the certificate's expiry" {
   start_pebble
@@ -51,9 +30,9 @@ prom_has() { [ -n "$(prom_query "$1")" ]; }
   [ "$(status_field source)" = acme ]
   promtool check metrics < <(metrics)
   not_after=$(date -d "$(openssl x509 -in "$LIVE/cert.pem" -noout -enddate | cut -d= -f2)" +%s)
-  start_prometheus
+  prometheus_start "$BATS_TEST_TMPDIR/prometheus" "127.0.0.1:$METRICS_PORT"
   wait_until 60 prom_has 'sidecert_certificate_expiry_timestamp_seconds{lineage="example.test"}' ||
-    { cat "$BATS_TEST_TMPDIR/prometheus/log" >&2; false; }
+    { cat "$PROM_LOG" >&2; false; }
   [ "$(prom_query 'sidecert_certificate_expiry_timestamp_seconds{lineage="example.test"}')" = "$not_after" ]
   [ "$(prom_query 'sidecert_certificate_source{lineage="example.test",source="acme"}')" = 1 ]
   [ "$(prom_query 'up{job="sidecert"}')" = 1 ]

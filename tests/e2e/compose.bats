@@ -3,10 +3,14 @@
 # real gateways (Express Gateway, nginx). Each test has its own compose project:
 # its own network and volume, removed after.
 load lib/e2e
+load ../bats/lib/prometheus
 bats_require_minimum_version 1.5.0
 
 setup() { e2e_setup compose; }
-teardown() { e2e_teardown; }
+teardown() {
+  prometheus_stop
+  e2e_teardown
+}
 
 user_set() { # NAME NAMES: DIR/NAME.{key,pem} under a user CA, key 0600 owned by uid 1000
   make_ca "$BATS_TEST_TMPDIR" userca
@@ -29,11 +33,21 @@ logged() { # EVENT [JQ_CONDITION]: some line of the JSON log is that event (and 
 
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
-@test "compose with Pebble: Express Gateway serves a certificate that verifies against Pebble's root; JSON logs; healthy" {
-  export SIDECERT_LOG_FORMAT=json
+@test "compose with Pebble: Express Gateway serves a certificate that verifies against Pebble's root; JSON logs; healthy; Prometheus scrapes it" {
+  export SIDECERT_LOG_FORMAT=json SIDECERT_METRICS_LISTEN=:9464
   compose up -d
   wait_until 120 served_issuer_has "Pebble Intermediate"
   served_chain_verifies
+  # A real Prometheus on the host scrapes the container's /metrics; its API gives
+  # the expiry of the certificate the gateway serves.
+  local ip not_after
+  ip="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container_of sidecert)")"
+  prometheus_start "$BATS_TEST_TMPDIR/prometheus" "$ip:9464"
+  wait_until 60 prom_has 'sidecert_certificate_expiry_timestamp_seconds{lineage="aiotes"}' || { cat "$PROM_LOG" >&2; false; }
+  not_after="$(date -d "$(served_cert | openssl x509 -noout -enddate | cut -d= -f2)" +%s)"
+  [ "$(prom_query 'sidecert_certificate_expiry_timestamp_seconds{lineage="aiotes"}')" = "$not_after" ]
+  [ "$(prom_query 'sidecert_certificate_source{lineage="aiotes",source="acme"}')" = 1 ]
+  prometheus_stop
   wait_until 90 sidecert_logged reload_done   # the gateway may have come up after the certificate
   sidecert_logs >"$BATS_TEST_TMPDIR/logs"
   # every line is one JSON object

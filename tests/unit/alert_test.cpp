@@ -116,6 +116,17 @@ TEST(AlertSchedule, StartAfterItsThresholdThenRemindersThenOneClear) {
   EXPECT_TRUE(records.empty());
 }
 
+TEST(AlertSchedule, AFallbackToldAtOnceStaysDueWhenLaterPassesSeeOnlyTheFallback) {
+  std::vector<Record> records;
+  Observation o;
+  o.condition = Condition::SelfSigned;
+  o.fireAfter = 0s;  // this pass put it over a CA's certificate
+  merge(records, "api", {o}, T0);
+  o.fireAfter = 1h;  // the next pass sees a fallback, no more
+  merge(records, "api", {o}, T0 + 1min);
+  EXPECT_EQ(kinds(dueNotices(records, {"mail"}, {}, {}, T0 + 1min)), std::vector<std::string>{"mail:start"});
+}
+
 TEST(AlertSchedule, AConditionGoneBeforeItsThresholdIsNeverTold) {
   std::vector<Record> records;
   Observation o;

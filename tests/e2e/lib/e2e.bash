@@ -49,11 +49,12 @@ container_of() { docker ps -q --filter "label=com.docker.compose.project=$PROJEC
 # Runs a command in a throwaway container on the project's network.
 on_network() { docker run --rm --network "${PROJECT}_default" --entrypoint "" "$PEBBLE_IMAGE" "$@"; }
 
-# "serial issuer" of the certificate the gateway serves on its TLS port for $HOST.
-served() {
+# The certificate the gateway serves on its TLS port for $HOST (PEM), and its "serial issuer".
+served_cert() {
   on_network sh -c "openssl s_client -connect gateway:$GW_TLS_PORT -servername $HOST </dev/null 2>/dev/null |
-    openssl x509 -noout -serial -issuer" 2>/dev/null | tr '\n' ' '
+    openssl x509" 2>/dev/null
 }
+served() { served_cert | openssl x509 -noout -serial -issuer 2>/dev/null | tr '\n' ' '; }
 served_serial() { served | grep -o 'serial=[0-9A-F]*' | cut -d= -f2; }
 served_issuer_has() { served | grep "$1" >/dev/null; }
 serves_serial() { [ "$(served_serial)" = "$1" ]; }
