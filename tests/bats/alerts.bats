@@ -104,6 +104,19 @@ subject_of() { grep -m1 '^Subject: ' "$MAIL/$1.eml" | cut -d' ' -f2- | tr -d '\r
   [[ "$stderr" == *"no alert channel is configured"* ]]
 }
 
+@test "test-alert in ntfy's form: the text as the body, title, priority and tags as headers" {
+  start_hook
+  export SIDECERT_ALERT_WEBHOOK="http://127.0.0.1:$HOOK_PORT/sidecert-topic" SIDECERT_ALERT_WEBHOOK_FORMAT=ntfy
+  run "$SIDECERT" test-alert
+  [ "$status" -eq 0 ]
+  grep -qi '^Content-Type: text/plain' "$HOOK/1.headers"
+  grep -qi '^Title: \[sidecert\] test alert from ' "$HOOK/1.headers"
+  grep -qi '^Priority: default' "$HOOK/1.headers"
+  grep -qi '^Tags: sidecert,test' "$HOOK/1.headers"
+  grep -q 'this channel works' "$HOOK/1.json"   # the body, whatever the sink names it
+  ! jq -e . "$HOOK/1.json" >/dev/null 2>&1 || false
+}
+
 @test "bad alert and metrics settings exit 2 naming the key" {
   for bad in "SIDECERT_SMTP_URL=http://relay.example.test" "SIDECERT_SMTP_URL=smtp//relay" \
     "SIDECERT_SMTP_TLS=ssl" "SIDECERT_ALERT_WEBHOOK=ftp://hooks.example.test/x" \
