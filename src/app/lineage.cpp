@@ -50,6 +50,21 @@ Lineage::Lineage(Policy policy, store::Volume& volume, store::StateStore& state,
       reloader_(reloader),
       clock_(clock) {}
 
+// combined.pem is made from the four files, never taken from a user: one written
+// over ours goes aside (ourRecord puts ours back), and the rest is judged as a drop.
+void Lineage::setAsideForeignCombined(store::LiveView& view, TimePoint now) {
+  auto it = std::find(view.foreign.begin(), view.foreign.end(), store::kCombinedFile);
+  if (it == view.foreign.end() || view.link != store::LiveView::Link::Ours) return;
+  auto aside = volume_.moveLiveAside(view, {store::kCombinedFile}, "ignored", now);
+  log::warn("user_file_ignored",
+            {{"name", volume_.name()},
+             {"file", store::kCombinedFile},
+             {"reason", "sidecert makes combined.pem from privkey.pem, cert.pem and chain.pem: copy in those"},
+             {"aside", aside ? *aside : "not moved: " + aside.error().message}});
+  view.foreign.erase(it);
+  view.missing.push_back(store::kCombinedFile);
+}
+
 void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
   std::vector<std::pair<std::string, std::string>> read;
   for (const auto& file : view.foreign) {
@@ -593,6 +608,7 @@ PassResult Lineage::pass(TimePoint now) {
     result.nextCheck = now + kRetryAfterError;
     return result;
   }
+  setAsideForeignCombined(*view, now);
   if (!view->foreign.empty()) takeUserFiles(*view, now);
 
   Pass p;

@@ -96,6 +96,7 @@ class Lineage {
   };
   struct Pass;
 
+  void setAsideForeignCombined(store::LiveView& view, TimePoint now);
   void takeUserFiles(const store::LiveView& view, TimePoint now);
   std::optional<store::SetRecord> ourRecord(const store::LiveView& view);
   std::optional<sources::UserVerdict> judgeDrop(const std::optional<LoadedSet>& current, TimePoint now);

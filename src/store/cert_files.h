@@ -34,6 +34,17 @@ struct CertFiles {
 
 inline constexpr std::array<const char*, 4> kSetFiles = {"privkey.pem", "cert.pem", "chain.pem", "fullchain.pem"};
 
+// Key, leaf and intermediates in one file, as HAProxy's `crt` reads it: written in
+// every set beside the four, from them. A reader that opens one file can never
+// see a key beside the wrong certificate.
+inline constexpr const char* kCombinedFile = "combined.pem";
+// What a published set holds: the four files, then the combined one.
+inline constexpr std::array<const char*, 5> kPublishedFiles = {"privkey.pem", "cert.pem", "chain.pem", "fullchain.pem",
+                                                               kCombinedFile};
+inline std::string combinedOf(const CertFiles& f) { return f.privkey + f.fullchain; }
+// The key's bytes are in these: they get the key's mode and group.
+inline bool holdsKey(const std::string& file) { return file == "privkey.pem" || file == kCombinedFile; }
+
 inline std::string& fileOf(CertFiles& f, const std::string& name) {
   if (name == "privkey.pem") return f.privkey;
   if (name == "cert.pem") return f.cert;

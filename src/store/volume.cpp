@@ -23,8 +23,13 @@ const std::regex kSetId("set-[0-9]{6,9}");
 constexpr long kLastSetNumber = 999'999'999;
 
 mode_t fileMode(const std::string& file, bool groupReadable) {
-  if (file == "privkey.pem") return groupReadable ? 0640 : 0600;
+  if (holdsKey(file)) return groupReadable ? 0640 : 0600;
   return 0644;
+}
+
+// A published file's bytes: one of the four, or the combined file made of them.
+std::string bytesOf(const CertFiles& files, const std::string& file) {
+  return file == kCombinedFile ? combinedOf(files) : fileOf(files, file);
 }
 
 std::string metaJson(Source source, TimePoint now) {
@@ -139,7 +144,7 @@ Result<LiveView> Volume::inspect() {
     if (source) {
       view.link = LiveView::Link::Ours;
       view.set = SetRecord{id, *source};
-      for (const char* file : kSetFiles) {
+      for (const char* file : kPublishedFiles) {
         auto k = fs_.kind(archive() / id / file);
         if (!k) return std::unexpected(k.error());
         if (*k == EntryKind::Missing) {
@@ -216,10 +221,9 @@ Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t 
   tmp += ".tmp";
   if (auto ok = fs_.removeTree(tmp); !ok) return ok;  // left by a writer that was killed
   if (auto ok = fs_.makeDir(tmp, dirMode); !ok) return ok;
-  for (const char* file : kSetFiles) {
-    bool isKey = std::string(file) == "privkey.pem";
-    auto ok = fs_.writeNew(tmp / file, fileOf(files, file), fileMode(file, keyGroup_.has_value()),
-                           isKey ? keyGroup_ : std::nullopt);
+  for (const char* file : kPublishedFiles) {
+    auto ok = fs_.writeNew(tmp / file, bytesOf(files, file), fileMode(file, keyGroup_.has_value()),
+                           holdsKey(file) ? keyGroup_ : std::nullopt);
     if (!ok) return ok;
   }
   if (meta)
@@ -264,8 +268,7 @@ Result<SetRecord> Volume::publish(const CertFiles& files, Source source, TimePoi
 Status Volume::replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode) {
   Path tmp = dir / ("." + file + ".tmp");
   if (auto ok = fs_.remove(tmp); !ok) return ok;
-  bool isKey = file == "privkey.pem";
-  if (auto ok = fs_.writeNew(tmp, bytes, mode, isKey ? keyGroup_ : std::nullopt); !ok) return ok;
+  if (auto ok = fs_.writeNew(tmp, bytes, mode, holdsKey(file) ? keyGroup_ : std::nullopt); !ok) return ok;
   if (auto ok = fs_.rename(tmp, dir / file); !ok) return ok;
   return fs_.syncDir(dir);
 }
@@ -273,6 +276,14 @@ Status Volume::replaceFile(const Path& dir, const std::string& file, const std::
 Status Volume::restoreFiles(const SetRecord& set, const std::vector<std::string>& files) {
   for (const auto& file : files) {
     auto bytes = fs_.readFile(canonical() / set.id / file);
+    if (!bytes && file == kCombinedFile) {
+      // A set published before sets had a combined file: made from its four, and
+      // kept in our copy too, so that it is ours from now on.
+      auto four = readSet(set.id);
+      if (!four) return wrap("restore " + file, four.error());
+      bytes = combinedOf(*four);
+      if (auto ok = replaceFile(canonical() / set.id, file, *bytes, 0600); !ok) return wrap("restore " + file, ok.error());
+    }
     if (!bytes) return wrap("restore " + file, bytes.error());
     if (auto ok = replaceFile(archive() / set.id, file, *bytes, fileMode(file, keyGroup_.has_value())); !ok)
       return wrap("restore " + liveRelative() + "/" + file, ok.error());

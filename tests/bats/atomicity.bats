@@ -23,6 +23,11 @@ reader_loop() { # LIMIT OUT
     key="$(openssl pkey -in "$dir/privkey.pem" -pubout 2>/dev/null)" || { bad=$((bad + 1)); echo "unreadable key in $dir" >>"$2.err"; break; }
     crt="$(openssl x509 -in "$dir/cert.pem" -noout -pubkey 2>/dev/null)" || { bad=$((bad + 1)); echo "unreadable cert in $dir" >>"$2.err"; break; }
     if [ "$key" != "$crt" ]; then bad=$((bad + 1)); echo "mismatch in $dir" >>"$2.err"; break; fi
+    # a single-file reader (HAProxy's crt): one open of live/<name>/combined.pem
+    both="$(cat "$LIVE/combined.pem" 2>/dev/null)" || continue
+    key="$(openssl pkey -pubout 2>/dev/null <<<"$both")" || { bad=$((bad + 1)); echo "no key in combined.pem" >>"$2.err"; break; }
+    crt="$(openssl x509 -noout -pubkey 2>/dev/null <<<"$both")" || { bad=$((bad + 1)); echo "no cert in combined.pem" >>"$2.err"; break; }
+    if [ "$key" != "$crt" ]; then bad=$((bad + 1)); echo "mismatch in combined.pem" >>"$2.err"; break; fi
     n=$((n + 1))
   done
   echo "$n $bad" >"$2"
@@ -79,8 +84,9 @@ volume_on_tmpfs() { # SIZE
   "$SIDECERT" once 2>/dev/null
   [ -z "$(ls -d "$VOL"/archive/example.test/*.tmp "$STATE"/sets/example.test/*.tmp "$VOL"/live/.*.tmp 2>/dev/null)" ]
   for set in "$VOL"/archive/example.test/set-*; do
-    [ "$(ls "$set" | wc -l)" -eq 4 ]
+    [ "$(ls "$set" | wc -l)" -eq 5 ]   # the four, and combined.pem
     live_pair_matches "$set"
+    cmp "$set/combined.pem" <(cat "$set/privkey.pem" "$set/fullchain.pem")
   done
   [ -z "$(ls -A "$STATE/pending/example.test" 2>/dev/null)" ]
   [ -z "$(ls -A "$VOL/aside" 2>/dev/null)" ]

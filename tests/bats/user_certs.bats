@@ -214,6 +214,32 @@ expect_refusal_keeps_previous() { # REASON
   [ "$(live_serial)" = "$serial" ]
 }
 
+@test "combined.pem: key, leaf and chain in one file with the key's mode; one written over ours goes aside" {
+  start_supervisor
+  cmp "$LIVE/combined.pem" <(cat "$LIVE/privkey.pem" "$LIVE/fullchain.pem")
+  [ "$(stat -L -c %a "$LIVE/combined.pem")" = 600 ]
+  drop_set "$CERTS/good.key" "$CERTS/good.pem" "$CERTS/inter.pem"
+  wait_until 5 log_has user_cert_accepted
+  cat "$CERTS/good.key" "$CERTS/good.pem" "$CERTS/inter.pem" >"$BATS_TEST_TMPDIR/expected"
+  cmp "$LIVE/combined.pem" "$BATS_TEST_TMPDIR/expected"
+  # someone's own combined file is not a drop: it goes aside, ours comes back
+  echo "not ours" >"$BATS_TEST_TMPDIR/combined" && drop "$BATS_TEST_TMPDIR/combined" combined.pem
+  wait_until 5 log_has user_file_ignored
+  wait_until 5 cmp -s "$LIVE/combined.pem" "$BATS_TEST_TMPDIR/expected"
+  grep -qx "not ours" "$(ls -d "$VOL"/aside/*-ignored-example.test)/combined.pem"
+}
+
+@test "a set published before combined files existed gets one at the next start" {
+  "$SIDECERT" once 2>/dev/null
+  set_id="$(basename "$(readlink "$LIVE")")"
+  rm "$VOL/archive/example.test/$set_id/combined.pem" "$STATE/sets/example.test/$set_id/combined.pem"
+  [ ! -e "$LIVE/combined.pem" ]
+  start_supervisor
+  wait_until 5 test -f "$LIVE/combined.pem"
+  cmp "$LIVE/combined.pem" <(cat "$LIVE/privkey.pem" "$LIVE/fullchain.pem")
+  [ "$(basename "$(readlink "$LIVE")")" = "$set_id" ]   # the same set: no new one was published
+}
+
 @test "a user set present before the first start is adopted from a real folder" {
   mkdir -p "$LIVE"
   cp "$CERTS/good.key" "$LIVE/privkey.pem"

@@ -179,3 +179,48 @@ TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
   ASSERT_TRUE(latest && *latest);
   EXPECT_EQ((*latest)->id, "set-000004");
 }
+
+TEST(Volume, EverySetHoldsTheCombinedFileWithTheKeysMode) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw", gid_t{0});
+  ASSERT_TRUE(v.prepare());
+  auto set = makeSet("a.test");
+  ASSERT_TRUE(v.publish(set, store::Source::Acme, t0));
+  auto combined = fs.readBeneath(dir.path(), "live/gw/combined.pem");
+  ASSERT_TRUE(combined);
+  EXPECT_EQ(*combined, set.privkey + set.cert) << "key, then the leaf and its intermediates (none here)";
+  EXPECT_EQ(std::filesystem::status(dir.path("live/gw/combined.pem")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms(0640));
+  EXPECT_EQ(std::filesystem::status(dir.path("live/gw/cert.pem")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms(0644));
+  // a user who changed it is told apart, as for the four
+  dir.write("live/gw/combined.pem", "edited");
+  auto view = v.inspect();
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->foreign, std::vector<std::string>{"combined.pem"});
+  ASSERT_TRUE(v.restoreFiles(*view->set, view->foreign));
+  EXPECT_EQ(*fs.readBeneath(dir.path(), "live/gw/combined.pem"), set.privkey + set.cert);
+}
+
+TEST(Volume, ASetPublishedBeforeCombinedFilesGetsOneMadeFromItsFour) {
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
+  ASSERT_TRUE(v.prepare());
+  auto set = makeSet("a.test");
+  auto rec = v.publish(set, store::Source::Acme, t0);
+  ASSERT_TRUE(rec);
+  // as an older sidecert left it: no combined file, in the volume or in its own copy
+  std::filesystem::remove(dir.path("archive/gw/set-000001/combined.pem"));
+  std::filesystem::remove(dir.path("state/sets/gw/set-000001/combined.pem"));
+  auto view = v.inspect();
+  ASSERT_TRUE(view);
+  EXPECT_TRUE(view->foreign.empty());
+  EXPECT_EQ(view->missing, std::vector<std::string>{"combined.pem"});
+  ASSERT_TRUE(v.restoreFiles(*rec, view->missing));
+  EXPECT_EQ(*fs.readBeneath(dir.path(), "live/gw/combined.pem"), set.privkey + set.fullchain);
+  auto after = v.inspect();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->missing.empty() && after->foreign.empty()) << "ours from now on";
+}
