@@ -55,6 +55,20 @@ int version() {
   return kExitOk;
 }
 
+std::string octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
+
+// Who owns the published files and their modes, as the gateway will find them.
+std::string describeFiles(const Settings& s) {
+  unsigned keyMode = s.keyMode.value_or(s.fileGroup.empty() ? 0600 : 0640);
+  return "owner " + (s.fileOwner.empty() ? std::string("sidecert's (root)") : s.fileOwner) + "; privkey.pem and " +
+         "combined.pem " + octal(keyMode) + (s.fileGroup.empty() ? "" : " group " + s.fileGroup) +
+         "; cert.pem, chain.pem, fullchain.pem " + octal(s.certMode);
+}
+
 // Where alerts go, without the secrets: the relay's host, never the webhook's URL.
 std::string describeAlerts(const AlertSettings& a) {
   if (!a.any()) return "off (no SIDECERT_SMTP_URL nor SIDECERT_ALERT_WEBHOOK)";
@@ -99,6 +113,7 @@ int checkConfig(const Settings& s) {
             << "  http-01      " << describeListen(s) << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
             << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
+            << "  files        " << describeFiles(s) << "\n"
             << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n"
             << "  alerts       " << describeAlerts(s.alerts) << "\n"
             << "  metrics      " << (s.metricsListen ? s.metricsListen->describe() + "/metrics" : std::string("off"))
@@ -394,7 +409,7 @@ int runCommand(const CommandLine& cl) {
   if (!settings) return usageError(settings.error().message);
   log::setup(settings->logFormat, settings->logLevel);
   if (cl.command == "check-config") {
-    if (auto gid = resolveGroup(settings->fileGroup); !gid) return usageError(gid.error().message);
+    if (auto p = publishingFrom(*settings); !p) return usageError(p.error().message);
     return checkConfig(*settings);
   }
   if (cl.command == "test-alert") return testAlert(*settings);

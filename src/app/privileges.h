@@ -14,7 +14,7 @@ namespace sc::app {
 
 struct Needs {
   bool readOthersFiles = true;  // CAP_DAC_READ_SEARCH: a key `docker cp` left 0600 for another owner
-  bool chownToGroup = false;    // CAP_CHOWN: SIDECERT_FILE_GROUP
+  bool chownToGroup = false;    // CAP_CHOWN: SIDECERT_FILE_GROUP, SIDECERT_FILE_OWNER
   bool signalOthers = false;    // CAP_KILL: signal:PROCESS, a gateway of another user
 };
 

@@ -1,6 +1,7 @@
 #include "app/wiring.h"
 
 #include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +38,18 @@ Result<std::optional<gid_t>> resolveGroup(const std::string& group) {
   return std::optional<gid_t>(g->gr_gid);
 }
 
+Result<std::optional<uid_t>> resolveOwner(const std::string& user) {
+  if (user.empty()) return std::optional<uid_t>();
+  if (std::all_of(user.begin(), user.end(), ::isdigit)) {
+    auto uid = numericGroup(user);  // the same range: 0 to 2^32-2
+    if (!uid) return fail("SIDECERT_FILE_OWNER: '" + user + "' is not a user number");
+    return std::optional<uid_t>(static_cast<uid_t>(*uid));
+  }
+  struct passwd* p = ::getpwnam(user.c_str());
+  if (!p) return fail("SIDECERT_FILE_OWNER: no user named '" + user + "' on this system; give its number");
+  return std::optional<uid_t>(p->pw_uid);
+}
+
 Runtime::Runtime(Settings s, StopSignal stopSignal)
     : settings(std::move(s)),
       stop(std::move(stopSignal)),
@@ -44,10 +57,10 @@ Runtime::Runtime(Settings s, StopSignal stopSignal)
       accounts(fs, settings.stateDir),
       tokens(std::make_shared<http01::TokenStore>()) {}
 
-LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, std::optional<gid_t> keyGroup,
+LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing,
                                std::unique_ptr<net::CurlTransport> http)
     : spec(std::move(c)),
-      volume(rt.fs, rt.settings.volume, rt.settings.stateDir, spec.name, keyGroup),
+      volume(rt.fs, rt.settings.volume, rt.settings.stateDir, spec.name, publishing),
       state(rt.fs, rt.settings.stateDir, spec.name),
       transport(std::move(http)),
       sleeper(rt.stop),
@@ -100,7 +113,7 @@ Status Runtime::bindResponder() {
 
 Status Runtime::dropPrivileges() {
   Needs needs;
-  needs.chownToGroup = !settings.fileGroup.empty();
+  needs.chownToGroup = !settings.fileGroup.empty() || !settings.fileOwner.empty();
   needs.signalOthers = std::any_of(settings.certificates.begin(), settings.certificates.end(),
                                    [](const CertificateSpec& c) { return c.reload.kind == ReloadSpec::Kind::Signal; });
   auto dropped = app::dropPrivileges(needs);
@@ -129,9 +142,22 @@ std::string hostName() {
   return buf;
 }
 
-Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
+Result<store::Publishing> publishingFrom(const Settings& settings) {
   auto gid = resolveGroup(settings.fileGroup);
   if (!gid) return std::unexpected(gid.error());
+  auto uid = resolveOwner(settings.fileOwner);
+  if (!uid) return std::unexpected(uid.error());
+  store::Publishing p;
+  p.owner = *uid;
+  p.keyGroup = *gid;
+  if (settings.keyMode) p.keyMode = static_cast<mode_t>(*settings.keyMode);
+  p.certMode = static_cast<mode_t>(settings.certMode);
+  return p;
+}
+
+Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
+  auto publishing = publishingFrom(settings);
+  if (!publishing) return std::unexpected(publishing.error());
   auto stop = StopSignal::create();
   if (!stop) return std::unexpected(stop.error());
   auto rt = std::make_unique<Runtime>(settings, std::move(*stop));
@@ -139,7 +165,7 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
     auto transport = net::CurlTransport::create(
         {settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt->stop.fd()});
     if (!transport) return std::unexpected(transport.error());
-    rt->lineages.push_back(std::make_unique<LineageRuntime>(*rt, spec, *gid, std::move(*transport)));
+    rt->lineages.push_back(std::make_unique<LineageRuntime>(*rt, spec, *publishing, std::move(*transport)));
   }
   return rt;
 }

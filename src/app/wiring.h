@@ -24,7 +24,7 @@ struct Runtime;
 // clients of its own (a transfer handle and nonces serve one pass at a time, and
 // lineages run at once). The account, the responder and the lock are shared.
 struct LineageRuntime {
-  LineageRuntime(Runtime& rt, CertificateSpec spec, std::optional<gid_t> keyGroup,
+  LineageRuntime(Runtime& rt, CertificateSpec spec, store::Publishing publishing,
                  std::unique_ptr<net::CurlTransport> transport);
   const std::string& name() const { return spec.name; }
 
@@ -74,5 +74,8 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
 std::string hostName();
 Policy policyFrom(const Settings& settings, const CertificateSpec& certificate);
 Result<std::optional<gid_t>> resolveGroup(const std::string& group);
+Result<std::optional<uid_t>> resolveOwner(const std::string& user);
+// Owner, group and modes of the published files, from the settings.
+Result<store::Publishing> publishingFrom(const Settings& settings);
 
 }  // namespace sc::app

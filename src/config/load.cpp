@@ -279,15 +279,59 @@ Status applyReload(Settings& s, const RawValue& v) {
   return {};
 }
 
+Status checkIdentity(const std::string& id, const char* what);
+
 Status applyFileGroup(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
-  const std::string& g = scalar(v);
-  bool ok = !g.empty() && g.size() <= 32 &&
-            std::all_of(g.begin(), g.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
-  if (!ok) return fail("'" + g + "' is not a group name or number");
-  if (std::all_of(g.begin(), g.end(), ::isdigit) && !numericGroup(g))
-    return fail("'" + g + "' is not a group number (0 to 4294967294)");
-  s.fileGroup = g;
+  if (auto ok = checkIdentity(scalar(v), "group"); !ok) return ok;
+  s.fileGroup = scalar(v);
+  return {};
+}
+
+// A user or group name of the safe characters, or a number below 2^32-1.
+Status checkIdentity(const std::string& id, const char* what) {
+  bool ok = !id.empty() && id.size() <= 32 &&
+            std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  if (!ok) return fail("'" + id + "' is not a " + what + " name or number");
+  if (std::all_of(id.begin(), id.end(), ::isdigit) && !numericGroup(id))
+    return fail("'" + id + "' is not a " + what + " number (0 to 4294967294)");
+  return {};
+}
+
+Status applyFileOwner(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (auto ok = checkIdentity(scalar(v), "user"); !ok) return ok;
+  s.fileOwner = scalar(v);
+  return {};
+}
+
+// An octal mode of 3 or 4 digits, with no write bit for group or others: a file the
+// gateway reads is never one someone else may change.
+Result<unsigned> parseMode(const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
+  const std::string& text = scalar(v);
+  bool octal = (text.size() == 3 || text.size() == 4) &&
+               std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+  unsigned mode = octal ? static_cast<unsigned>(std::stoul(text, nullptr, 8)) : 0u;
+  if (!octal || mode > 0777) return fail("'" + text + "' is not a file mode (octal, such as 0640)");
+  if (mode & 022) return fail("'" + text + "' lets others than the owner change the file");
+  return mode;
+}
+
+Status applyKeyMode(Settings& s, const RawValue& v) {
+  auto mode = parseMode(v);
+  if (!mode) return std::unexpected(mode.error());
+  if (*mode & 07)
+    return fail("'" + scalar(v) + "' lets every user of the host read the key: give the gateway's group "
+                "(SIDECERT_FILE_GROUP) or user (SIDECERT_FILE_OWNER) instead");
+  s.keyMode = *mode;
+  return {};
+}
+
+Status applyCertMode(Settings& s, const RawValue& v) {
+  auto mode = parseMode(v);
+  if (!mode) return std::unexpected(mode.error());
+  s.certMode = *mode;
   return {};
 }
 
@@ -453,6 +497,9 @@ const std::vector<Setting>& settingsTable() {
        std::bind(applyDuration, _1, _2, &Settings::reloadTimeout, false)},
       {"user_grace", "SIDECERT_USER_GRACE", std::bind(applyDuration, _1, _2, &Settings::userGrace, true)},
       {"file_group", "SIDECERT_FILE_GROUP", applyFileGroup},
+      {"file_owner", "SIDECERT_FILE_OWNER", applyFileOwner},
+      {"key_mode", "SIDECERT_KEY_MODE", applyKeyMode},
+      {"cert_mode", "SIDECERT_CERT_MODE", applyCertMode},
       {"docker_socket", "SIDECERT_DOCKER_SOCKET", applyDockerSocket},
       {"metrics_listen", "SIDECERT_METRICS_LISTEN", applyMetricsListen},
       {"alert_webhook", "SIDECERT_ALERT_WEBHOOK", applyWebhook},

@@ -92,6 +92,9 @@ struct Settings {
   // half-replaced set for a while; this is how long sidecert waits for the rest.
   std::chrono::seconds userGrace = std::chrono::seconds(60);
   std::string fileGroup;              // group that may read the key (0640)
+  std::string fileOwner;              // user (name or number) who owns the published files
+  std::optional<unsigned> keyMode;    // privkey.pem and combined.pem; unset: 0600, 0640 with fileGroup
+  unsigned certMode = 0644;           // cert.pem, chain.pem, fullchain.pem
   std::filesystem::path dockerSocket = "/var/run/docker.sock";  // docker-restart, docker-service
   AlertSettings alerts;
   std::optional<Listen> metricsListen;  // /metrics for Prometheus; unset: off

@@ -25,7 +25,7 @@ Status AccountStore::replace(const Path& file, const std::string& bytes, mode_t 
   Path tmp = file;
   tmp += ".tmp";
   if (auto ok = fs_.remove(tmp); !ok) return ok;
-  if (auto ok = fs_.writeNew(tmp, bytes, mode, std::nullopt); !ok) return ok;
+  if (auto ok = fs_.writeNew(tmp, bytes, mode); !ok) return ok;
   if (auto ok = fs_.rename(tmp, file); !ok) return ok;
   return fs_.syncDir(file.parent_path());
 }

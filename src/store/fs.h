@@ -19,6 +19,12 @@ enum class EntryKind { Missing, File, Directory, Symlink, Other };
 // Small files only: certificates and keys are a few KiB.
 constexpr std::size_t kMaxFileBytes = 1 << 20;
 
+// Who a new file belongs to: none changes nothing (sidecert's own uid and gid).
+struct FileOwner {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -30,8 +36,8 @@ class FileSystem {
   virtual Result<std::vector<std::string>> list(const Path& dir) = 0;
 
   virtual Status makeDir(const Path& p, mode_t mode) = 0;  // an existing folder is fine
-  // A new file, created exclusively, written, given `mode` (and `gid` if set), fsynced.
-  virtual Status writeNew(const Path& p, const std::string& data, mode_t mode, std::optional<gid_t> gid) = 0;
+  // A new file, created exclusively, written, given `owner` and `mode`, fsynced.
+  virtual Status writeNew(const Path& p, const std::string& data, mode_t mode, FileOwner owner = {}) = 0;
   virtual Status rename(const Path& from, const Path& to) = 0;
   // Swaps two entries in one step (renameat2 RENAME_EXCHANGE): a folder a user
   // made at live/<name> becomes our link with no moment where neither is there.

@@ -13,7 +13,7 @@ Status copyTree(FileSystem& fs, const Path& from, const Path& to, int depth) {
   if (*kind == EntryKind::File) {
     auto bytes = fs.readFile(from);
     if (!bytes) return std::unexpected(bytes.error());
-    return fs.writeNew(to, *bytes, 0600, std::nullopt);
+    return fs.writeNew(to, *bytes, 0600);
   }
   if (*kind != EntryKind::Directory) return {};
   if (depth >= kMaxDepth) return fail(from.string() + ": deeper than sidecert ever wrote");

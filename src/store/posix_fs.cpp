@@ -297,7 +297,7 @@ Status PosixFileSystem::makeDir(const Path& p, mode_t mode) {
   return {};
 }
 
-Status PosixFileSystem::writeNew(const Path& p, const std::string& data, mode_t mode, std::optional<gid_t> gid) {
+Status PosixFileSystem::writeNew(const Path& p, const std::string& data, mode_t mode, FileOwner owner) {
   auto parent = parentOf(p);
   if (!parent) return std::unexpected(parent.error());
   const char* leaf = parent->leaf.c_str();
@@ -315,8 +315,11 @@ Status PosixFileSystem::writeNew(const Path& p, const std::string& data, mode_t 
     if (n < 0) return undo(failErrno("write", p.string()).error());
     done += static_cast<std::size_t>(n);
   }
-  if (gid && ::fchown(fd.fd, static_cast<uid_t>(-1), *gid) != 0) return undo(failErrno("chgrp", p.string()).error());
+  // The mode first: once the file is another user's, changing it would need CAP_FOWNER.
   if (::fchmod(fd.fd, mode) != 0) return undo(failErrno("chmod", p.string()).error());
+  if ((owner.uid || owner.gid) &&
+      ::fchown(fd.fd, owner.uid.value_or(static_cast<uid_t>(-1)), owner.gid.value_or(static_cast<gid_t>(-1))) != 0)
+    return undo(failErrno("chown", p.string()).error());
   if (::fsync(fd.fd) != 0) return undo(failErrno("fsync", p.string()).error());
   return {};
 }

@@ -25,7 +25,7 @@ class PosixFileSystem final : public FileSystem {
   Result<std::string> readLink(const Path& p) override;
   Result<std::vector<std::string>> list(const Path& dir) override;
   Status makeDir(const Path& p, mode_t mode) override;
-  Status writeNew(const Path& p, const std::string& data, mode_t mode, std::optional<gid_t> gid) override;
+  Status writeNew(const Path& p, const std::string& data, mode_t mode, FileOwner owner = {}) override;
   Status rename(const Path& from, const Path& to) override;
   Status exchange(const Path& a, const Path& b) override;
   Status symlink(const std::string& target, const Path& at) override;

@@ -145,7 +145,7 @@ Status replaceFile(FileSystem& fs, const Path& file, const std::string& data, co
   Path tmp = file;
   tmp += ".tmp";
   if (auto ok = fs.remove(tmp); !ok) return ok;
-  if (auto ok = fs.writeNew(tmp, data, 0600, std::nullopt); !ok) return wrap(what, ok.error());
+  if (auto ok = fs.writeNew(tmp, data, 0600); !ok) return wrap(what, ok.error());
   if (auto ok = fs.rename(tmp, file); !ok) return wrap(what, ok.error());
   return fs.syncDir(file.parent_path());
 }

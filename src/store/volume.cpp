@@ -22,11 +22,6 @@ namespace {
 const std::regex kSetId("set-[0-9]{6,9}");
 constexpr long kLastSetNumber = 999'999'999;
 
-mode_t fileMode(const std::string& file, bool groupReadable) {
-  if (holdsKey(file)) return groupReadable ? 0640 : 0600;
-  return 0644;
-}
-
 // A published file's bytes: one of the four, or the combined file made of them.
 std::string bytesOf(const CertFiles& files, const std::string& file) {
   return file == kCombinedFile ? combinedOf(files) : fileOf(files, file);
@@ -59,8 +54,18 @@ std::optional<Source> sourceFromMeta(const std::string& json) { return parseMeta
 
 }  // namespace
 
-Volume::Volume(FileSystem& fs, Path root, Path stateDir, std::string name, std::optional<gid_t> keyGroup)
-    : fs_(fs), root_(std::move(root)), stateDir_(std::move(stateDir)), name_(std::move(name)), keyGroup_(keyGroup) {}
+mode_t Publishing::modeOf(const std::string& file) const {
+  if (holdsKey(file)) return keyMode.value_or(keyGroup ? 0640 : 0600);
+  return certMode;
+}
+
+Volume::Volume(FileSystem& fs, Path root, Path stateDir, std::string name, Publishing publishing)
+    : fs_(fs), root_(std::move(root)), stateDir_(std::move(stateDir)), name_(std::move(name)),
+      publishing_(publishing) {}
+
+FileOwner Volume::ownerOf(const std::string& file, bool inVolume) const {
+  return {inVolume ? publishing_.owner : std::nullopt, holdsKey(file) ? publishing_.keyGroup : std::nullopt};
+}
 
 Status Volume::prepare() {
   for (const Path& top : {root_, stateDir_}) {
@@ -186,7 +191,7 @@ Result<CertFiles> Volume::readSet(const std::string& id) {
 Status Volume::markRevoked(const std::string& id, TimePoint now) {
   Path marker = canonical() / id / "revoked";
   if (auto ok = fs_.remove(marker); !ok) return ok;
-  if (auto ok = fs_.writeNew(marker, formatTime(now) + "\n", 0600, std::nullopt); !ok) return wrap("mark " + id + " revoked", ok.error());
+  if (auto ok = fs_.writeNew(marker, formatTime(now) + "\n", 0600); !ok) return wrap("mark " + id + " revoked", ok.error());
   return fs_.syncDir(canonical() / id);
 }
 
@@ -216,18 +221,18 @@ Result<std::string> Volume::nextId() {
   return fail("no set id is left after set-" + std::to_string(highest));
 }
 
-Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta) {
+Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta,
+                              bool inVolume) {
   Path tmp = final;
   tmp += ".tmp";
   if (auto ok = fs_.removeTree(tmp); !ok) return ok;  // left by a writer that was killed
   if (auto ok = fs_.makeDir(tmp, dirMode); !ok) return ok;
   for (const char* file : kPublishedFiles) {
-    auto ok = fs_.writeNew(tmp / file, bytesOf(files, file), fileMode(file, keyGroup_.has_value()),
-                           holdsKey(file) ? keyGroup_ : std::nullopt);
+    auto ok = fs_.writeNew(tmp / file, bytesOf(files, file), publishing_.modeOf(file), ownerOf(file, inVolume));
     if (!ok) return ok;
   }
   if (meta)
-    if (auto ok = fs_.writeNew(tmp / "meta.json", *meta, 0600, std::nullopt); !ok) return ok;
+    if (auto ok = fs_.writeNew(tmp / "meta.json", *meta, 0600); !ok) return ok;
   if (auto ok = fs_.syncDir(tmp); !ok) return ok;
   if (auto ok = fs_.rename(tmp, final); !ok) return ok;
   return fs_.syncDir(final.parent_path());
@@ -256,19 +261,19 @@ Result<SetRecord> Volume::publish(const CertFiles& files, Source source, TimePoi
   if (!id) return wrap("publish a new set in " + liveRelative(), id.error());
   std::string meta = metaJson(source, now);
   // Our copy first: once the link points at a set, the copy that proves it is ours exists.
-  if (auto ok = writeSetFolder(canonical() / *id, files, 0700, &meta); !ok)
+  if (auto ok = writeSetFolder(canonical() / *id, files, 0700, &meta, false); !ok)
     return wrap("publish " + *id + " for " + liveRelative(), ok.error());
-  if (auto ok = writeSetFolder(archive() / *id, files, 0755, nullptr); !ok)
+  if (auto ok = writeSetFolder(archive() / *id, files, 0755, nullptr, true); !ok)
     return wrap("publish " + *id + " for " + liveRelative(), ok.error());
   if (auto ok = swapLink(*id, now); !ok) return wrap("switch " + liveRelative() + " to " + *id, ok.error());
   if (auto ok = collectGarbage(now); !ok) return wrap("tidy old sets of " + name_, ok.error());
   return SetRecord{*id, source};
 }
 
-Status Volume::replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode) {
+Status Volume::replaceFile(const Path& dir, const std::string& file, const std::string& bytes, bool inVolume) {
   Path tmp = dir / ("." + file + ".tmp");
   if (auto ok = fs_.remove(tmp); !ok) return ok;
-  if (auto ok = fs_.writeNew(tmp, bytes, mode, holdsKey(file) ? keyGroup_ : std::nullopt); !ok) return ok;
+  if (auto ok = fs_.writeNew(tmp, bytes, publishing_.modeOf(file), ownerOf(file, inVolume)); !ok) return ok;
   if (auto ok = fs_.rename(tmp, dir / file); !ok) return ok;
   return fs_.syncDir(dir);
 }
@@ -282,10 +287,10 @@ Status Volume::restoreFiles(const SetRecord& set, const std::vector<std::string>
       auto four = readSet(set.id);
       if (!four) return wrap("restore " + file, four.error());
       bytes = combinedOf(*four);
-      if (auto ok = replaceFile(canonical() / set.id, file, *bytes, 0600); !ok) return wrap("restore " + file, ok.error());
+      if (auto ok = replaceFile(canonical() / set.id, file, *bytes, false); !ok) return wrap("restore " + file, ok.error());
     }
     if (!bytes) return wrap("restore " + file, bytes.error());
-    if (auto ok = replaceFile(archive() / set.id, file, *bytes, fileMode(file, keyGroup_.has_value())); !ok)
+    if (auto ok = replaceFile(archive() / set.id, file, *bytes, true); !ok)
       return wrap("restore " + liveRelative() + "/" + file, ok.error());
   }
   return {};
@@ -365,7 +370,7 @@ Status Volume::takeIntoPending(const std::string& file, const std::string& bytes
     if (auto ok = moveEntry(fs_, pendingDir() / file, *aside / file); !ok) return ok;
   }
   if (auto ok = fs_.makeDir(pendingDir(), 0700); !ok) return ok;
-  if (auto ok = fs_.writeNew(pendingDir() / file, bytes, 0600, std::nullopt); !ok) return ok;
+  if (auto ok = fs_.writeNew(pendingDir() / file, bytes, 0600); !ok) return ok;
   if (auto ok = fs_.syncDir(pendingDir()); !ok) return ok;
   return removeOriginal ? fs_.remove(liveEntry(file)) : Status{};
 }
@@ -422,7 +427,8 @@ Status Volume::hold(const CertFiles& files, Source source) {
   std::string meta = metaJson(source, TimePoint{});
   // The folder is replaced whole: a crash in between loses only the reserve.
   if (auto ok = fs_.removeTree(heldDir()); !ok) return wrap("replace the set held for " + name_, ok.error());
-  if (auto ok = writeSetFolder(heldDir(), files, 0700, &meta); !ok) return wrap("hold a set for " + name_, ok.error());
+  if (auto ok = writeSetFolder(heldDir(), files, 0700, &meta, false); !ok)
+    return wrap("hold a set for " + name_, ok.error());
   return {};
 }
 
@@ -445,7 +451,7 @@ Result<std::string> Volume::keepAside(const CertFiles& files, const std::string&
   auto aside = newAsideFolder(why, now);
   if (!aside) return std::unexpected(aside.error());
   for (const char* file : kSetFiles)
-    if (auto ok = fs_.writeNew(*aside / file, fileOf(files, file), 0600, std::nullopt); !ok)
+    if (auto ok = fs_.writeNew(*aside / file, fileOf(files, file), 0600); !ok)
       return std::unexpected(ok.error());
   return aside->lexically_relative(root_).string();
 }

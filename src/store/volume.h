@@ -23,6 +23,16 @@
 
 namespace sc::store {
 
+// Who owns the files a set publishes in the volume, and their modes (settable for
+// a gateway that runs as another user). The key is never more open than asked.
+struct Publishing {
+  std::optional<uid_t> owner;     // every published file
+  std::optional<gid_t> keyGroup;  // the key's (and combined.pem's) group
+  std::optional<mode_t> keyMode;  // unset: 0600, or 0640 with a key group
+  mode_t certMode = 0644;         // cert.pem, chain.pem, fullchain.pem
+  mode_t modeOf(const std::string& file) const;
+};
+
 struct SetRecord {
   std::string id;  // set-000042
   Source source = Source::SelfSigned;
@@ -41,7 +51,7 @@ class Volume {
  public:
   // root: the shared volume; stateDir: sidecert's own folder (SIDECERT_STATE_DIR),
   // which holds what sidecert wrote (sets/) and user files waiting (pending/).
-  Volume(FileSystem& fs, Path root, Path stateDir, std::string name, std::optional<gid_t> keyGroup = std::nullopt);
+  Volume(FileSystem& fs, Path root, Path stateDir, std::string name, Publishing publishing = {});
 
   const Path& root() const { return root_; }
   const std::string& name() const { return name_; }
@@ -91,19 +101,22 @@ class Volume {
   std::string setIdOfLink(const std::string& target) const;
   Result<std::string> nextId();
   Result<CertFiles> readSetFolder(const Path& dir);
-  Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta);
+  // inVolume: a set the gateway reads, whose files get the owner; our own copies keep ours.
+  Status writeSetFolder(const Path& final, const CertFiles& files, mode_t dirMode, const std::string* meta,
+                        bool inVolume);
   Status swapLink(const std::string& id, TimePoint now);
   Status collectGarbage(TimePoint now);
   Status removeLeftovers();
   Status retireArchiveFolder(const std::string& id, TimePoint now);
   Result<std::vector<std::string>> setIds(const Path& dir);
-  Status replaceFile(const Path& dir, const std::string& file, const std::string& bytes, mode_t mode);
+  Status replaceFile(const Path& dir, const std::string& file, const std::string& bytes, bool inVolume);
+  FileOwner ownerOf(const std::string& file, bool inVolume) const;
 
   FileSystem& fs_;
   Path root_;
   Path stateDir_;
   std::string name_;
-  std::optional<gid_t> keyGroup_;
+  Publishing publishing_;
 };
 
 // Old sets stay on disk for readers that resolved the link just before a swap:

@@ -229,6 +229,24 @@ expect_refusal_keeps_previous() { # REASON
   grep -qx "not ours" "$(ls -d "$VOL"/aside/*-ignored-example.test)/combined.pem"
 }
 
+@test "owner and modes of the published files are as asked, also for a user's set; chown is the one capability added" {
+  export SIDECERT_FILE_OWNER=1000 SIDECERT_FILE_GROUP=1001 SIDECERT_KEY_MODE=0440 SIDECERT_CERT_MODE=0444
+  run "$SIDECERT" check-config
+  [[ "$output" == *"owner 1000; privkey.pem and combined.pem 0440 group 1001; cert.pem, chain.pem, fullchain.pem 0444"* ]]
+  start_supervisor
+  grep privileges_dropped "$LOG" | grep -q "kept=dac_read_search,chown "
+  drop_set "$CERTS/good.key" "$CERTS/good.pem" "$CERTS/inter.pem"
+  wait_until 5 log_has user_cert_accepted
+  for f in privkey.pem combined.pem; do [ "$(stat -L -c '%u %g %a' "$LIVE/$f")" = "1000 1001 440" ]; done
+  for f in cert.pem chain.pem fullchain.pem; do [ "$(stat -L -c '%u %a' "$LIVE/$f")" = "1000 444" ]; done
+  # what sidecert keeps for itself stays its own
+  [ "$(stat -c %u "$STATE"/sets/example.test/set-*/privkey.pem | sort -u)" = 0 ]
+  # a key mode that would let every user read the key is refused, naming the key
+  run --separate-stderr env SIDECERT_KEY_MODE=0644 "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"SIDECERT_KEY_MODE: '0644' lets every user of the host read the key"* ]]
+}
+
 @test "a set published before combined files existed gets one at the next start" {
   "$SIDECERT" once 2>/dev/null
   set_id="$(basename "$(readlink "$LIVE")")"

@@ -138,3 +138,25 @@ TEST(AlertConfig, YamlKeysAndTheirLines) {
   ASSERT_FALSE(bad);
   EXPECT_TRUE(startsWith(bad.error().message, dir.path("d.yml") + ":2: smtp_tls: ")) << bad.error().message;
 }
+
+TEST(FileOwnershipConfig, ModesAndOwnerAreCheckedNamingTheKey) {
+  auto s = fromEnv({{"SIDECERT_FILE_OWNER", "1000"}, {"SIDECERT_KEY_MODE", "0440"}, {"SIDECERT_CERT_MODE", "644"}});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->fileOwner, "1000");
+  EXPECT_EQ(s->keyMode, 0440u);
+  EXPECT_EQ(s->certMode, 0644u);
+  EXPECT_FALSE(fromEnv({})->keyMode.has_value());
+  const std::pair<Environment, std::string> cases[] = {
+      {{{"SIDECERT_KEY_MODE", "0644"}}, "SIDECERT_KEY_MODE: '0644' lets every user of the host read the key"},
+      {{{"SIDECERT_KEY_MODE", "0660"}}, "SIDECERT_KEY_MODE: '0660' lets others than the owner change the file"},
+      {{{"SIDECERT_CERT_MODE", "0666"}}, "SIDECERT_CERT_MODE: '0666' lets others"},
+      {{{"SIDECERT_CERT_MODE", "rw-r--r--"}}, "SIDECERT_CERT_MODE: 'rw-r--r--' is not a file mode"},
+      {{{"SIDECERT_CERT_MODE", "04755"}}, "SIDECERT_CERT_MODE: '04755' is not a file mode"},
+      {{{"SIDECERT_FILE_OWNER", "www data"}}, "SIDECERT_FILE_OWNER: 'www data' is not a user name or number"},
+      {{{"SIDECERT_FILE_OWNER", "4294967295"}}, "SIDECERT_FILE_OWNER: '4294967295' is not a user number"},
+  };
+  for (const auto& [env, prefix] : cases) {
+    std::string e = errorOf(env);
+    EXPECT_TRUE(startsWith(e, prefix)) << "expected '" << prefix << "', got '" << e << "'";
+  }
+}

@@ -18,7 +18,7 @@ class FaultyFs final : public sc::store::FileSystem {
   sc::Result<std::vector<std::string>> list(const Path& d) override { return real_.list(d); }
 
   sc::Status makeDir(const Path& p, mode_t m) override { return change([&] { return real_.makeDir(p, m); }); }
-  sc::Status writeNew(const Path& p, const std::string& d, mode_t m, std::optional<gid_t> g) override {
+  sc::Status writeNew(const Path& p, const std::string& d, mode_t m, sc::store::FileOwner g = {}) override {
     return change([&] { return real_.writeNew(p, d, m, g); });
   }
   sc::Status rename(const Path& a, const Path& b) override { return change([&] { return real_.rename(a, b); }); }

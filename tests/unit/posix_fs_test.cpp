@@ -40,7 +40,7 @@ struct Anchored : ::testing::Test {
 
 TEST_F(Anchored, NoWriteGoesThroughALinkedFolder) {
   linkOut("gone");
-  EXPECT_FALSE(files.writeNew(vol + "/gone/privkey.pem", "key", 0600, std::nullopt));
+  EXPECT_FALSE(files.writeNew(vol + "/gone/privkey.pem", "key", 0600));
   EXPECT_FALSE(files.makeDir(vol + "/gone/set-000001", 0755));
   EXPECT_FALSE(files.symlink("x", vol + "/gone/link"));
   EXPECT_FALSE(files.rename(vol + "/real/sub", vol + "/gone/sub"));
@@ -52,7 +52,7 @@ TEST_F(Anchored, NoWriteGoesThroughALinkedFolder) {
   EXPECT_FALSE(files.syncDir(vol + "/gone"));
   EXPECT_EQ(outsideEntries(), std::vector<std::string>{"decoy"});
   EXPECT_TRUE(fs::exists(vol + "/real/sub"));
-  auto refused = files.writeNew(vol + "/gone/x", "", 0600, std::nullopt);
+  auto refused = files.writeNew(vol + "/gone/x", "", 0600);
   EXPECT_NE(refused.error().message.find("a symbolic link is in the way"), std::string::npos) << refused.error().message;
 }
 
@@ -60,7 +60,7 @@ TEST_F(Anchored, ALinkDeeperInThePathIsRefusedToo) {
   fs::create_directories(vol + "/a/b");
   fs::remove_all(vol + "/a/b");
   fs::create_directory_symlink(outside, vol + "/a/b");
-  EXPECT_FALSE(files.writeNew(vol + "/a/b/c", "x", 0600, std::nullopt));
+  EXPECT_FALSE(files.writeNew(vol + "/a/b/c", "x", 0600));
   EXPECT_FALSE(files.makeDir(vol + "/a/b/c", 0700));
   EXPECT_EQ(outsideEntries(), std::vector<std::string>{"decoy"});
 }
@@ -84,7 +84,7 @@ TEST_F(Anchored, RemoveTreeTakesLinksInsideAsLinks) {
 }
 
 TEST_F(Anchored, PathsOutsideTheRootsAreRefused) {
-  auto r = files.writeNew(outside + "/new", "x", 0600, std::nullopt);
+  auto r = files.writeNew(outside + "/new", "x", 0600);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("outside the folders sidecert writes to"), std::string::npos);
   EXPECT_FALSE(files.remove(vol + "/../outside/decoy"));
@@ -93,7 +93,7 @@ TEST_F(Anchored, PathsOutsideTheRootsAreRefused) {
 
 TEST_F(Anchored, AHardLinkIsNeverWrittenNorTakenForTheLock) {
   ASSERT_EQ(::link((outside + "/decoy").c_str(), (vol + "/real/lock").c_str()), 0);
-  EXPECT_FALSE(files.writeNew(vol + "/real/lock", "pid", 0600, std::nullopt));  // exclusive: never an existing file
+  EXPECT_FALSE(files.writeNew(vol + "/real/lock", "pid", 0600));  // exclusive: never an existing file
   auto fd = files.openLock(vol + "/real/lock");
   ASSERT_TRUE(fd) << fd.error().message;
   ASSERT_EQ(::write(*fd, "4242\n", 5), 5);

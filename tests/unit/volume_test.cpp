@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include "core/time_format.h"
 #include "store/volume.h"
 
@@ -183,7 +184,7 @@ TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
 TEST(Volume, EverySetHoldsTheCombinedFileWithTheKeysMode) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw", gid_t{0});
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw", store::Publishing{std::nullopt, gid_t{0}});
   ASSERT_TRUE(v.prepare());
   auto set = makeSet("a.test");
   ASSERT_TRUE(v.publish(set, store::Source::Acme, t0));
@@ -223,4 +224,31 @@ TEST(Volume, ASetPublishedBeforeCombinedFilesGetsOneMadeFromItsFour) {
   auto after = v.inspect();
   ASSERT_TRUE(after);
   EXPECT_TRUE(after->missing.empty() && after->foreign.empty()) << "ours from now on";
+}
+
+TEST(Volume, PublishedFilesGetTheOwnerAndModesAskedForOurCopiesDoNot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  TempDir dir;
+  store::PosixFileSystem fs;
+  store::Publishing asked{uid_t{1000}, gid_t{1001}, mode_t{0440}, mode_t{0444}};
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw", asked);
+  ASSERT_TRUE(v.prepare());
+  ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::Acme, t0));
+  auto info = [&](const std::string& rel) {
+    struct stat st{};
+    EXPECT_EQ(::stat(dir.path(rel).c_str(), &st), 0) << rel;
+    return st;
+  };
+  for (const char* f : store::kPublishedFiles) {
+    auto st = info(std::string("live/gw/") + f);
+    EXPECT_EQ(st.st_uid, 1000u) << f;
+    EXPECT_EQ(st.st_mode & 07777, store::holdsKey(f) ? 0440u : 0444u) << f;
+    EXPECT_EQ(st.st_gid, store::holdsKey(f) ? 1001u : 0u) << f;
+    EXPECT_EQ(info(std::string("state/sets/gw/set-000001/") + f).st_uid, 0u) << "our own copy stays ours: " << f;
+  }
+  // a restored file gets them too
+  std::filesystem::remove(dir.path("live/gw/privkey.pem"));
+  ASSERT_TRUE(v.restoreFiles({"set-000001", store::Source::Acme}, {"privkey.pem"}));
+  EXPECT_EQ(info("live/gw/privkey.pem").st_uid, 1000u);
+  EXPECT_EQ(info("live/gw/privkey.pem").st_mode & 07777, 0440u);
 }
