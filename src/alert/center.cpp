@@ -16,7 +16,6 @@ std::chrono::seconds deliveryBackoff(int failures) {
 Center::Center(Policy policy, std::vector<std::unique_ptr<Channel>> channels, RecordFile file,
                const std::vector<std::string>& lineages, std::string host, const TimeSource& clock)
     : policy_(policy), channels_(std::move(channels)), file_(std::move(file)), host_(std::move(host)), clock_(clock) {
-  for (const auto& c : channels_) channelNames_.push_back(c->name());
   records_ = file_.load();
   auto before = records_.size();
   keepOnly(records_, lineages);

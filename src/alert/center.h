@@ -33,13 +33,11 @@ class Center {
   void onDelivery(std::function<void(const std::string& channel, bool delivered)> f) { onDelivery_ = std::move(f); }
 
  private:
-  struct Sender;
   void runSender(Channel& channel);
   void save();
 
   Policy policy_;
   std::vector<std::unique_ptr<Channel>> channels_;
-  std::vector<std::string> channelNames_;
   RecordFile file_;
   std::string host_;
   const TimeSource& clock_;

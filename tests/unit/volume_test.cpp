@@ -184,7 +184,9 @@ TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
 TEST(Volume, EverySetHoldsTheCombinedFileWithTheKeysMode) {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw", store::Publishing{std::nullopt, gid_t{0}});
+  store::Publishing withGroup;
+  withGroup.keyGroup = gid_t{0};
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw", withGroup);
   ASSERT_TRUE(v.prepare());
   auto set = makeSet("a.test");
   ASSERT_TRUE(v.publish(set, store::Source::Acme, t0));
