@@ -7,6 +7,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/time_format.h"
+#include "store/json_fields.h"
 #include "store/state.h"
 
 namespace sc::alert {
@@ -18,21 +19,13 @@ using Poco::JSON::Object;
 constexpr std::size_t kMaxRecords = 1000;
 constexpr std::size_t kMaxText = 4096;
 
-std::string text(const Object::Ptr& o, const std::string& key) {
-  if (!o->has(key) || !o->get(key).isString()) return "";
-  auto s = o->get(key).extract<std::string>();
-  return s.size() > kMaxText ? s.substr(0, kMaxText) : s;
-}
-
-std::optional<TimePoint> time(const Object::Ptr& o, const std::string& key) {
-  return o->has(key) && o->get(key).isString() ? parseTime(o->get(key).extract<std::string>()) : std::nullopt;
-}
+std::string text(const Object::Ptr& o, const std::string& key) { return store::stringField(o, key, kMaxText); }
 
 std::optional<Record> recordFrom(const Object::Ptr& o) {
   auto condition = conditionFrom(text(o, "condition"));
-  auto since = time(o, "since");
+  auto since = store::timeField(o, "since");
   if (!condition || !since || text(o, "lineage").empty()) return std::nullopt;
-  Record r{text(o, "lineage"), *condition, *since, {}, true, time(o, "cleared_at"), {}};
+  Record r{text(o, "lineage"), *condition, *since, {}, true, store::timeField(o, "cleared_at"), {}};
   r.active = !(o->has("active") && o->get("active").isBoolean() && !o->get("active").extract<bool>());
   r.latest.condition = *condition;
   r.latest.severity = text(o, "severity") == "critical" ? Severity::Critical : Severity::Warning;
@@ -45,7 +38,7 @@ std::optional<Record> recordFrom(const Object::Ptr& o) {
   if (o->isObject("notified")) {
     auto told = o->getObject("notified");
     for (const auto& [channel, _] : *told)
-      if (auto at = time(told, channel)) r.notified[channel] = *at;
+      if (auto at = store::timeField(told, channel)) r.notified[channel] = *at;
   }
   return r;
 }

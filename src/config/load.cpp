@@ -126,17 +126,33 @@ std::string expandDirectory(const std::string& d) {
   return d;
 }
 
-// https://HOST[:PORT][/PATH], at most 2 KiB, with a host and nothing a URL may
-// not hold (spaces, control characters, user info).
-bool isHttpsUrl(const std::string& url) {
-  if (url.rfind("https://", 0) != 0 || url.size() > 2048) return false;
-  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return false;
+// A URL of at most 2 KiB with a host and nothing a URL may not hold (spaces,
+// control characters, a fragment), parsed; none when it is not one.
+std::optional<Poco::URI> parsedUrl(const std::string& url) {
+  if (url.size() > 2048) return std::nullopt;
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return std::nullopt;
   try {
     Poco::URI uri(url);
-    return !uri.getHost().empty() && uri.getUserInfo().empty() && uri.getFragment().empty();
+    if (uri.getHost().empty() || !uri.getFragment().empty()) return std::nullopt;
+    return uri;
   } catch (const Poco::Exception&) {
-    return false;
+    return std::nullopt;
   }
+}
+
+// https://HOST[:PORT][/PATH], without user info.
+bool isHttpsUrl(const std::string& url) {
+  auto uri = parsedUrl(url);
+  return uri && url.rfind("https://", 0) == 0 && uri->getUserInfo().empty();
+}
+
+// One of `schemes`; without a path or query unless `pathAllowed`.
+bool isUrl(const std::string& url, std::initializer_list<const char*> schemes, bool pathAllowed) {
+  auto uri = parsedUrl(url);
+  if (!uri) return false;
+  bool scheme = std::any_of(schemes.begin(), schemes.end(), [&](const char* s) { return uri->getScheme() == s; });
+  bool path = pathAllowed || ((uri->getPath().empty() || uri->getPath() == "/") && uri->getRawQuery().empty());
+  return scheme && path;
 }
 
 Status applyDirectory(Settings& s, const RawValue& v) {
@@ -279,15 +295,6 @@ Status applyReload(Settings& s, const RawValue& v) {
   return {};
 }
 
-Status checkIdentity(const std::string& id, const char* what);
-
-Status applyFileGroup(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (auto ok = checkIdentity(scalar(v), "group"); !ok) return ok;
-  s.fileGroup = scalar(v);
-  return {};
-}
-
 // A user or group name of the safe characters, or a number below 2^32-1.
 Status checkIdentity(const std::string& id, const char* what) {
   bool ok = !id.empty() && id.size() <= 32 &&
@@ -295,6 +302,13 @@ Status checkIdentity(const std::string& id, const char* what) {
   if (!ok) return fail("'" + id + "' is not a " + what + " name or number");
   if (std::all_of(id.begin(), id.end(), ::isdigit) && !numericGroup(id))
     return fail("'" + id + "' is not a " + what + " number (0 to 4294967294)");
+  return {};
+}
+
+Status applyFileGroup(Settings& s, const RawValue& v) {
+  if (auto ok = needScalar(v); !ok) return ok;
+  if (auto ok = checkIdentity(scalar(v), "group"); !ok) return ok;
+  s.fileGroup = scalar(v);
   return {};
 }
 
@@ -340,21 +354,6 @@ Status applyDockerSocket(Settings& s, const RawValue& v) {
   if (scalar(v).empty() || scalar(v).front() != '/') return fail("'" + scalar(v) + "' is not an absolute path");
   s.dockerSocket = scalar(v);
   return {};
-}
-
-// A URL of at most 2 KiB with the given schemes, a host and nothing a URL may not
-// hold (spaces, control characters, a fragment).
-bool isUrl(const std::string& url, std::initializer_list<const char*> schemes, bool pathAllowed) {
-  if (url.size() > 2048) return false;
-  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return false;
-  try {
-    Poco::URI uri(url);
-    bool scheme = std::any_of(schemes.begin(), schemes.end(), [&](const char* s) { return uri.getScheme() == s; });
-    bool path = pathAllowed || ((uri.getPath().empty() || uri.getPath() == "/") && uri.getRawQuery().empty());
-    return scheme && path && !uri.getHost().empty() && uri.getFragment().empty();
-  } catch (const Poco::Exception&) {
-    return false;
-  }
 }
 
 // What a secret's file holds, without the newline an editor or `echo` ends it with.

@@ -13,6 +13,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include "core/time_format.h"
+#include "store/json_fields.h"
 
 namespace sc::store {
 
@@ -23,15 +24,6 @@ using Poco::JSON::Object;
 
 // The state file is read defensively: a field of the wrong type or size is dropped.
 constexpr std::size_t kMaxRemembered = 1000;  // orders per CA, names per order
-
-std::optional<TimePoint> timeField(const Object::Ptr& o, const std::string& key) {
-  if (!o->has(key) || !o->get(key).isString()) return std::nullopt;
-  return parseTime(o->get(key).extract<std::string>());
-}
-
-std::string stringField(const Object::Ptr& o, const std::string& key) {
-  return o->has(key) && o->get(key).isString() ? o->get(key).extract<std::string>() : "";
-}
 
 std::vector<std::string> stringList(const Object::Ptr& o, const std::string& key) {
   std::vector<std::string> out;
