@@ -4,4 +4,4 @@ source "$ROOT/scripts/pebble.sh"
 start_pebble() { pebble_start "$BATS_TEST_TMPDIR/pebble" "$@"; }
 stop_pebble() { pebble_stop_ca; }
 stop_dns() { pebble_stop; }
-pebble_orders() { grep -c "POST /order-plz" "$BATS_TEST_TMPDIR/pebble/pebble.log" || true; }
+pebble_orders() { grep -c "Added order" "$BATS_TEST_TMPDIR/pebble/pebble.log" || true; }  # created, not POSTed (badNonce retries)
