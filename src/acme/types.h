@@ -39,6 +39,7 @@ struct Authorization {
 
 struct Order {
   std::string url, status, finalize, certificate;
+  std::string profile, replaces;  // as the CA echoes them: what it took of the request
   std::size_t identifiers = 0;  // how many names it was placed for: bounds its authorizations
   std::vector<std::string> authorizations;
   std::optional<Problem> error;

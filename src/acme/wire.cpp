@@ -176,13 +176,18 @@ Result<Order> order(const std::string& body, const std::string& orderUrl, std::s
   auto fin = url(*obj, "finalize", true, r);
   auto cert = url(*obj, "certificate", false, r);
   auto err = optProblem(*obj, "error", r);
+  auto profile = optString(*obj, "profile", 64, r);
+  auto replaces = optString(*obj, "replaces", 512, r);
   for (const Error* e : {st ? nullptr : &st.error(), fin ? nullptr : &fin.error(), cert ? nullptr : &cert.error(),
-                         err ? nullptr : &err.error()})
+                         err ? nullptr : &err.error(), profile ? nullptr : &profile.error(),
+                         replaces ? nullptr : &replaces.error()})
     if (e) return std::unexpected(*e);
   o.status = *st;
   o.finalize = *fin;
   o.certificate = *cert;
   o.error = *err;
+  o.profile = *profile;
+  o.replaces = *replaces;
   if (!(*obj)->isArray("authorizations")) return r.bad("'authorizations' is not an array");
   auto authz = (*obj)->getArray("authorizations");
   if (authz->size() > identifiers)

@@ -70,7 +70,8 @@ Result<acme::Client*> AcmeSource::connect() {
     std::string offered;
     for (const auto& p : dir->profiles) offered += (offered.empty() ? "" : ", ") + p;
     return fail("the CA at " + options_.directoryUrl + " does not offer the profile '" + options_.profile +
-                "' (it offers: " + (offered.empty() ? "none" : offered) + ")");
+                "' (it offers: " + (offered.empty() ? "none" : offered) +
+                "): set SIDECERT_ACME_PROFILE, or acme_profile of this certificate, to one of those, or leave it unset");
   }
   auto known = accounts_.accountUrl(options_.directoryUrl);
   auto kid = client->account(options_.account, known);
@@ -196,7 +197,10 @@ Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
     }
     if (placed) {
       request.journal->orderPlaced({id(), placed->url, request.names, key->toPem()});
-      log::info("order_placed", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", placed->url}});
+      log::Fields fields{{"name", request.lineage}, {"ca", options_.directoryUrl}, {"names", joinNames(request.names)}, {"order", placed->url}};
+      if (!placed->profile.empty()) fields.push_back({"profile", placed->profile});
+      if (!placed->replaces.empty()) fields.push_back({"replaces", placed->replaces});
+      log::info("order_placed", fields);
     }
     return placed;
   }();

@@ -12,20 +12,6 @@ setup() {
 
 teardown() { stop_supervisor; }
 
-# A reload command that records each call with the serial it saw.
-make_reload_script() { # EXIT_STATUS
-  cat >"$BATS_TEST_TMPDIR/reload.sh" <<SH
-#!/bin/sh
-openssl x509 -in "$LIVE/cert.pem" -noout -serial >>"$BATS_TEST_TMPDIR/reloads"
-echo "gateway says: reloaded"
-exit ${1:-0}
-SH
-  chmod +x "$BATS_TEST_TMPDIR/reload.sh"
-  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh"
-}
-
-reloads() { wc -l <"$BATS_TEST_TMPDIR/reloads" 2>/dev/null || echo 0; }
-reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
 
 @test "SIGTERM and SIGINT stop the supervisor within a second, exit 0" {
   overhead=$(process_overhead_ms)

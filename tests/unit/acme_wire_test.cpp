@@ -35,6 +35,15 @@ TEST(AcmeWire, AWellFormedOrderIsRead) {
   ASSERT_TRUE(o) << o.error().message;
   EXPECT_EQ(o->status, "pending");
   EXPECT_EQ(o->authorizations.size(), 2u);
+  EXPECT_EQ(o->profile, "");
+}
+
+TEST(AcmeWire, TheProfileAndReplacesTheCaEchoesAreRead) {
+  auto o = acme::wire::order(order(R"(["https://ca/authz/1"])", R"(,"profile":"shortlived","replaces":"aYhba4dGQ.YWJj")"),
+                             kOrderUrl, 1);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->profile, "shortlived");
+  EXPECT_EQ(o->replaces, "aYhba4dGQ.YWJj");
 }
 
 TEST(AcmeWire, OrderShapesThatAreRefused) {
@@ -52,6 +61,9 @@ TEST(AcmeWire, OrderShapesThatAreRefused) {
       {R"({"status":"valid","finalize":"https://ca/fin/1","authorizations":[]})", "without a certificate URL"},
       {R"({"status":"pending","authorizations":[]})", "'finalize' is missing"},
       {order("[]", R"(,"error":"boom")"), "'error' is not a problem object"},
+      {order("[]", R"(,"profile":7)"), "'profile' is not a string"},
+      {order("[]", ",\"profile\":\"" + std::string(65, 'p') + "\""), "'profile' is longer than 64"},
+      {order("[]", R"(,"replaces":["x"])"), "'replaces' is not a string"},
       {"[]", "not a JSON object"},
       {"{", "not JSON"},
       {"", "not JSON"},

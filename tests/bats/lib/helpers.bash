@@ -99,3 +99,18 @@ margin_under_lifetime() {
   while [ "$(date +%s)" -lt $((nb + 2)) ]; do sleep 0.2; done
   echo "$((na - nb - 1))s"
 }
+
+# A reload command that records each call with the serial it saw.
+make_reload_script() { # EXIT_STATUS
+  cat >"$BATS_TEST_TMPDIR/reload.sh" <<SH
+#!/bin/sh
+openssl x509 -in "$LIVE/cert.pem" -noout -serial >>"$BATS_TEST_TMPDIR/reloads"
+echo "gateway says: reloaded"
+exit ${1:-0}
+SH
+  chmod +x "$BATS_TEST_TMPDIR/reload.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh"
+}
+
+reloads() { wc -l <"$BATS_TEST_TMPDIR/reloads" 2>/dev/null || echo 0; }
+reloads_at_least() { [ "$(reloads)" -ge "$1" ]; }
