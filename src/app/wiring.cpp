@@ -85,12 +85,15 @@ std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt) {
     case Kind::Command: return std::make_unique<reload::CommandReloader>(spec.argv, rt.settings.reloadTimeout, rt.stop.fd());
     case Kind::Signal: return std::make_unique<reload::SignalReloader>(rt.processes, spec.target, spec.signal);
     case Kind::DockerRestart:
+    case Kind::DockerExec:
     case Kind::DockerService: {
       docker = std::make_unique<net::DockerSocket>(rt.settings.dockerSocket.string(), rt.stop.fd());
       char host[256] = {0};
       ::gethostname(host, sizeof host - 1);  // Docker sets it to the container's ID
-      return std::make_unique<reload::DockerReloader>(
-          *docker, spec.kind == Kind::DockerRestart ? Mode::RestartContainer : Mode::UpdateService, spec.target, host);
+      Mode mode = spec.kind == Kind::DockerRestart ? Mode::RestartContainer
+                  : spec.kind == Kind::DockerExec  ? Mode::Exec
+                                                   : Mode::UpdateService;
+      return std::make_unique<reload::DockerReloader>(*docker, mode, spec.target, host, spec.argv);
     }
     case Kind::None: break;
   }

@@ -71,6 +71,22 @@ Result<std::vector<std::string>> parseArgv(const std::string& rest) {
   return argv;
 }
 
+// docker-exec:CONTAINER:ARGV: the program runs in the gateway's container, found
+// by its PATH there, so no absolute path is asked for.
+Result<ReloadSpec> parseDockerExec(const std::string& rest) {
+  auto colon = rest.find(':');
+  if (colon == std::string::npos)
+    return fail("'" + rest + "' names no program (expected docker-exec:CONTAINER:ARGV, e.g. "
+                "docker-exec:gateway:caddy reload --force --config /etc/caddy/Caddyfile)");
+  auto spec = parseDocker(ReloadSpec::Kind::DockerExec, "container", rest.substr(0, colon));
+  if (!spec) return spec;
+  auto argv = parseArgv(rest.substr(colon + 1));
+  if (!argv) return std::unexpected(argv.error());
+  if (argv->empty() || argv->front().empty()) return fail("docker-exec:" + rest + ": the program to run is empty");
+  spec->argv = std::move(*argv);
+  return spec;
+}
+
 }  // namespace
 
 Result<ReloadSpec> parseReloadSpec(const std::string& text) {
@@ -80,6 +96,7 @@ Result<ReloadSpec> parseReloadSpec(const std::string& text) {
   if (kind == "signal") return parseSignal(rest);
   if (kind == "docker-restart") return parseDocker(ReloadSpec::Kind::DockerRestart, "container", rest);
   if (kind == "docker-service") return parseDocker(ReloadSpec::Kind::DockerService, "service", rest);
+  if (kind == "docker-exec") return parseDockerExec(rest);
   if (kind == "command") {
     auto argv = parseArgv(rest);
     if (!argv) return std::unexpected(argv.error());
@@ -87,7 +104,7 @@ Result<ReloadSpec> parseReloadSpec(const std::string& text) {
   }
   return fail("'" + text +
               "' is not a reload action (expected none, signal:PROCESS[:SIGNAL], docker-restart:CONTAINER, "
-              "docker-service:SERVICE or command:ARGV)");
+              "docker-exec:CONTAINER:ARGV, docker-service:SERVICE or command:ARGV)");
 }
 
 }  // namespace sc

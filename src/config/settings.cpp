@@ -10,9 +10,10 @@ std::string ReloadSpec::describe() const {
     case Kind::Signal: return "signal:" + target + ":" + signalName(signal);
     case Kind::DockerRestart: return "docker-restart:" + target;
     case Kind::DockerService: return "docker-service:" + target;
+    case Kind::DockerExec: break;
     case Kind::Command: break;
   }
-  std::string out = "command:";
+  std::string out = kind == Kind::DockerExec ? "docker-exec:" + target + ":" : "command:";
   for (std::size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + argv[i];
   return out;
 }

@@ -13,9 +13,9 @@ namespace sc {
 
 // What sidecert does after the live set changed, so the gateway uses it.
 struct ReloadSpec {
-  enum class Kind { None, Command, Signal, DockerRestart, DockerService };
+  enum class Kind { None, Command, Signal, DockerRestart, DockerService, DockerExec };
   Kind kind = Kind::None;
-  std::vector<std::string> argv;  // Command: run as is, never through a shell
+  std::vector<std::string> argv;  // Command, DockerExec: run as is, never through a shell
   std::string target;             // Signal: a process name; Docker*: a container or service
   int signal = 0;                 // Signal
   std::string describe() const;

@@ -14,15 +14,15 @@
 namespace sc::reload {
 namespace {
 
-constexpr std::size_t kMaxLoggedOutput = 4096;  // a chatty command must not flood the log
+constexpr std::size_t kMaxLoggedOutput = 4096;
 
-void logOutput(const std::string& program, const std::string& output) {
+}  // namespace
+
+void logReloadOutput(const std::string& program, const std::string& output) {
   std::istringstream lines(output.substr(0, kMaxLoggedOutput));
   for (std::string line; std::getline(lines, line);)
     if (!line.empty()) log::info("reload_output", {{"command", program}, {"line", line}});
 }
-
-}  // namespace
 
 std::vector<std::string> childEnvironment(const ReloadEvent& event) {
   return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SIDECERT_NAME=" + event.name,
@@ -103,7 +103,7 @@ Status CommandReloader::reload(const ReloadEvent& event) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  logOutput(argv_[0], output);
+  logReloadOutput(argv_[0], output);
   if (stopped) return failAs(ErrorKind::Cancelled, "reload: " + describe() + " was stopped (SIGTERM); it is still due");
   if (timedOut) return fail("reload: " + describe() + " did not finish within " + std::to_string(timeout_.count()) + "s");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};

@@ -21,6 +21,10 @@ class Reloader {
   virtual std::string describe() const = 0;
 };
 
+// Logs what a reload program printed, line by line as `reload_output`, at most
+// the first 4 KiB: a chatty program must not flood the log.
+void logReloadOutput(const std::string& program, const std::string& output);
+
 class NoReload final : public Reloader {
  public:
   Status reload(const ReloadEvent&) override { return {}; }

@@ -36,6 +36,15 @@ TEST(ReloadSpec, ParsesEveryKind) {
   ASSERT_TRUE(service);
   EXPECT_EQ(service->kind, ReloadSpec::Kind::DockerService);
   EXPECT_EQ(service->describe(), "docker-service:express-gw");
+
+  auto exec = parseReloadSpec("docker-exec:gateway:caddy reload --force --config /etc/caddy/Caddyfile");
+  ASSERT_TRUE(exec) << exec.error().message;
+  EXPECT_EQ(exec->kind, ReloadSpec::Kind::DockerExec);
+  EXPECT_EQ(exec->target, "gateway");
+  EXPECT_EQ(exec->argv, (std::vector<std::string>{"caddy", "reload", "--force", "--config", "/etc/caddy/Caddyfile"}));
+  EXPECT_EQ(exec->describe(), "docker-exec:gateway:caddy reload --force --config /etc/caddy/Caddyfile");
+  EXPECT_EQ(parseReloadSpec(R"(docker-exec:gw:["sh", "-c", "kill -USR2 1"])")->argv,
+            (std::vector<std::string>{"sh", "-c", "kill -USR2 1"}));
 }
 
 TEST(ReloadSpec, RefusesWhatItCannotDoWithAReason) {
@@ -51,6 +60,10 @@ TEST(ReloadSpec, RefusesWhatItCannotDoWithAReason) {
       {"docker-restart:-rm", "is not a container name"},
       {"restart:gw", "expected none, signal:PROCESS[:SIGNAL], docker-restart:CONTAINER"},
       {"command:nginx -s reload", "must be an absolute path"},
+      {"docker-exec:gateway", "names no program"},
+      {"docker-exec:gateway:", "the program to run is empty"},
+      {"docker-exec:../gw:nginx -s reload", "is not a container name"},
+      {"docker-exec:gw:[1, 2", "is not a list of strings"},
   };
   for (const auto& c : cases) {
     auto r = parseReloadSpec(c.text);
@@ -251,4 +264,72 @@ TEST(CommandReloader, TheChildInheritsNoDescriptorButItsStandardOnes) {
   ::close(leaky);
   // 0, 1, 2 and the one ls opens for the listing; with `leaky` inherited, five
   EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2", "3"}));
+}
+
+namespace {
+
+// The engine's multiplexed output: a frame per write, header (stream, 0, 0, 0, length).
+std::string frame(char stream, const std::string& text) {
+  std::string h = {stream, 0, 0, 0, 0, 0, static_cast<char>(text.size() >> 8), static_cast<char>(text.size() & 0xff)};
+  return h + text;
+}
+
+}  // namespace
+
+TEST(DockerReloader, ExecRunsTheProgramInEachContainerOfTheServiceAndChecksItsExitStatus) {
+  ScriptedEngine engine;
+  engine.replies["GET /containers/abc/json"] = {200, kComposeSelf};
+  engine.replies["GET /containers/json?filters="] = {200, R"([{"Id":"gw1"}])"};
+  engine.replies["POST /containers/gw1/exec"] = {201, R"({"Id":"ex7"})"};
+  engine.replies["POST /exec/ex7/start"] = {200, frame(1, "reloading\n") + frame(2, "done\n")};
+  engine.replies["GET /exec/ex7/json"] = {200, R"({"Running":false,"ExitCode":0})"};
+  DockerReloader r(engine, DockerReloader::Mode::Exec, "gateway", "abc", {"caddy", "reload", "--force"});
+  auto ok = r.reload({});
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(engine.asked.size(), 5u);
+  EXPECT_EQ(engine.asked[2], "POST /containers/gw1/exec");
+  EXPECT_NE(engine.bodies[2].find(R"("Cmd":["caddy","reload","--force"])"), std::string::npos) << engine.bodies[2];
+  EXPECT_EQ(engine.asked[3], "POST /exec/ex7/start");
+  EXPECT_NE(engine.bodies[3].find(R"("Detach":false)"), std::string::npos);
+  EXPECT_EQ(engine.asked[4], "GET /exec/ex7/json");
+}
+
+TEST(DockerReloader, ExecFailsWithTheExitStatusAndTheProgramsLastLine) {
+  ScriptedEngine engine;
+  engine.replies["POST /containers/gw/exec"] = {201, R"({"Id":"ex1"})"};
+  engine.replies["POST /exec/ex1/start"] = {200, frame(1, "loading\n") + frame(2, "Error: bad certificate\n\n")};
+  engine.replies["GET /exec/ex1/json"] = {200, R"({"Running":false,"ExitCode":1})"};
+  DockerReloader r(engine, DockerReloader::Mode::Exec, "gw", "", {"caddy", "reload"});
+  auto failed = r.reload({});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "docker-exec:gw:caddy reload: exited with status 1: Error: bad certificate");
+
+  engine.replies["POST /containers/gw/exec"] = {409, R"({"message":"container gw is not running"})"};
+  auto stopped = r.reload({});
+  ASSERT_FALSE(stopped);
+  EXPECT_NE(stopped.error().message.find("HTTP 409: container gw is not running"), std::string::npos)
+      << stopped.error().message;
+
+  ScriptedEngine none;
+  DockerReloader missing(none, DockerReloader::Mode::Exec, "gw", "", {"nginx", "-s", "reload"});
+  auto m = missing.reload({});
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("no container or compose service named 'gw'"), std::string::npos);
+}
+
+TEST(DockerReloader, ExecSurvivesAHostileEngineReply) {
+  ScriptedEngine engine;
+  engine.replies["POST /containers/gw/exec"] = {201, R"({"Id":"ex1"})"};
+  // a frame that claims more than arrived, and an exit code of the wrong type
+  engine.replies["POST /exec/ex1/start"] = {200, std::string("\x01\0\0\0\xff\xff\xff\xffpartial", 15)};
+  engine.replies["GET /exec/ex1/json"] = {200, R"({"Running":false,"ExitCode":"zero"})"};
+  DockerReloader r(engine, DockerReloader::Mode::Exec, "gw", "", {"true"});
+  auto ok = r.reload({});
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("does not parse"), std::string::npos) << ok.error().message;
+
+  engine.replies["POST /containers/gw/exec"] = {201, R"({"Id":""})"};
+  auto noId = r.reload({});
+  ASSERT_FALSE(noId);
+  EXPECT_NE(noId.error().message.find("names no exec"), std::string::npos) << noId.error().message;
 }
