@@ -3,7 +3,7 @@
 #   ensure_docker       installs docker.io and starts dockerd when no engine answers
 #   ensure_base_image   debian:bookworm-slim, made with debootstrap when no registry
 #                       can provide it (the Dockerfile stays the one users build)
-#   build_images        sidecert, the two gateways of deploy/ and the tests' Pebble
+#   build_images        sidecert, the gateways of deploy/ and the tests' Pebble
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/sidecert-dockerd.log}
 
@@ -53,5 +53,7 @@ build_images() {
   _build sidecert . -f docker/Dockerfile &&
     _build sidecert-express-gateway deploy/express-gateway --build-arg EXTRA_CA_CERTS="$(extra_ca_certs)" &&
     _build sidecert-nginx deploy/nginx &&
+    _build sidecert-haproxy deploy/haproxy &&
+    _build sidecert-caddy deploy/caddy &&
     _build sidecert-e2e-pebble tests/e2e/pebble
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The stacks of deploy/ on a real Docker engine, with Pebble as the CA and the
-# real gateways (Express Gateway, nginx). Each test has its own compose project:
+# real gateways (Express Gateway, nginx, HAProxy, Caddy). Each test has its own compose project:
 # its own network and volume, removed after.
 load lib/e2e
 load ../bats/lib/prometheus
@@ -144,4 +144,45 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   user_set user "$HOST"
   docker_cp_set user
   wait_until 30 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+}
+
+started_at() { docker inspect -f '{{.State.StartedAt}}' "$(container_of "$1")"; }
+serves_new_acme_serial() { # OLD_SERIAL
+  local now
+  now="$(served)"
+  [[ $now == *"Pebble Intermediate"* ]] && [ "$(served_serial)" != "$1" ]
+}
+
+# First issuance through the gateway's port 80, a renewal (the certificate revoked,
+# the running sidecert replaces it) and a docker cp'd user set, each seen on the
+# gateway's TLS port; the gateway told by RELOAD each time and reloaded, never restarted.
+gateway_lifecycle() { # RELOAD (as reload_done logs it)
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate"
+  served_chain_verifies
+  wait_until 90 sidecert_logged "reload_done.*$1"
+  local started serial reloads
+  started="$(started_at gateway)"
+  serial="$(served_serial)"
+  reloads="$(sidecert_logs | grep -c reload_done)"
+  docker exec "$(container_of sidecert)" sidecert revoke --reason superseded >&3
+  wait_until 60 serves_new_acme_serial "$serial"
+  served_chain_verifies
+  [ "$(sidecert_logs | grep -c reload_done)" -gt "$reloads" ]
+  user_set user "$HOST"
+  docker_cp_set user
+  wait_until 60 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+  [ "$(started_at gateway)" = "$started" ]   # reloaded in place, not restarted
+}
+
+@test "HAProxy variant: the combined file, issuance through its port 80, renewal and a docker cp'd set, SIGUSR2 to its master" {
+  e2e_setup haproxy
+  gateway_lifecycle "signal:haproxy:SIGUSR2"
+}
+
+@test "Caddy variant: its own ACME off, issuance through its port 80, renewal and a docker cp'd set, caddy reload run in its container" {
+  e2e_setup caddy
+  gateway_lifecycle "docker-exec:gateway:caddy reload"
+  # Caddy obtained nothing itself
+  ! compose logs --no-color gateway 2>&1 | grep -qi "obtaining certificate\|acme" || false
 }
