@@ -14,9 +14,13 @@ source scripts/docker.sh
 tier="${1:-all}"
 case "$tier" in all | unit | bats | fuzz | asan | tsan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|tsan|e2e]" >&2; exit 2 ;; esac
 runs() { [ "$tier" = all ] || [ "$tier" = "$1" ]; }
+# How long each tier took, printed at the end: the whole run must stay well inside CI's 90 minutes.
+timings=() tier_start=$SECONDS
+took() { timings+=("$1 $((SECONDS - tier_start)) s"); tier_start=$SECONDS; }
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_sidecert build
+took setup
 
 unit_passed=0 unit_failed=0 bats_passed=0 bats_failed=0 e2e_passed=0 e2e_failed=0 rc=0
 fuzz_passed=0 fuzz_failed=0 asan_passed=0 asan_failed=0 tsan_passed=0 tsan_failed=0
@@ -32,6 +36,7 @@ if runs unit; then
   (cd build && ctest --output-on-failure -j"$(nproc)") | tee build/ctest.out || rc=1
   read -r unit_passed unit_failed < <(ctest_counts build/ctest.out)
 fi
+took unit
 
 if runs bats; then
   bats --formatter tap tests/bats | tee build/bats.out || rc=1
@@ -45,6 +50,7 @@ if runs bats; then
     bats_failed=$((bats_failed + 1)) rc=1
   fi
 fi
+took bats
 
 if runs fuzz; then
   ensure_packages "${FUZZ_PACKAGES[@]}"
@@ -67,6 +73,7 @@ if runs fuzz; then
     fi
   done
 fi
+took fuzz
 
 if runs asan; then
   build_sanitized build-asan
@@ -91,6 +98,7 @@ if runs asan; then
     asan_failed=$((asan_failed + 1)) rc=1
   fi
 fi
+took asan
 
 if runs tsan; then
   build_tsan build-tsan
@@ -110,6 +118,7 @@ if runs tsan; then
     tsan_failed=$((tsan_failed + 1)) rc=1
   fi
 fi
+took tsan
 
 if runs e2e; then
   ensure_packages "${E2E_PACKAGES[@]}"
@@ -122,10 +131,12 @@ if runs e2e; then
     e2e_failed=1 rc=1
   fi
 fi
+took e2e
 
 echo "unit: $unit_passed passed, $unit_failed failed; bats: $bats_passed passed, $bats_failed failed;" \
   "fuzz: $fuzz_passed passed, $fuzz_failed failed; asan: $asan_passed passed, $asan_failed failed;" \
   "tsan: $tsan_passed passed, $tsan_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+echo "time per tier: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')"
 echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + tsan_passed + e2e_passed)) passed," \
   "$((unit_failed + bats_failed + fuzz_failed + asan_failed + tsan_failed + e2e_failed)) failed"
 exit "$rc"
