@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 5 runs per figure, a minute of idle
 #   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
-#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, lineages, responder, sleeps, own, image
+#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, lineages, responder, servers, sleeps, own, image
 #   BENCH_LINEAGES="1 10" bench/run.sh         the lineage counts of the lineages section (1 10 100)
 #   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
 set -euo pipefail
@@ -19,16 +19,39 @@ WORK="$(mktemp -d /tmp/sidecert-bench.XXXXXX)"
 RESULTS="$WORK/results.tsv"   # section  client  metric  value
 export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_MGMT_PORT=8155
 
-ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time bc python3 lego certbot uacme wrk
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSIDECERT_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target sidecert >/dev/null
-SIDECERT="$PWD/build-bench/sidecert"
+ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time bc python3 lego certbot uacme wrk caddy apache2
+source scripts/docker.sh
+
+# The binary the image ships (a static libcurl of HTTP(S) and SMTP(S) only, built
+# from Debian's source package), taken out of the image: it links nothing but
+# Debian 12 libraries this machine has too, so it runs here without a container's
+# start-up in the figures. Without Docker, a native build with Debian's shared
+# libcurl stands in, and the report says so.
+shipped_binary() {
+  mkdir -p build-bench
+  ensure_docker && ensure_base_image || return 1
+  docker build -q -f docker/Dockerfile -t sidecert . >/dev/null || return 1
+  local id
+  id=$(docker create sidecert) || return 1
+  docker cp "$id:/usr/local/bin/sidecert" build-bench/sidecert-shipped >/dev/null
+  docker rm "$id" >/dev/null
+  build-bench/sidecert-shipped version >/dev/null
+}
+if shipped_binary; then
+  SIDECERT="$PWD/build-bench/sidecert-shipped" BINARY=shipped
+else
+  echo "  no Docker: measuring a native build with Debian's shared libcurl, not the shipped binary" >&2
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSIDECERT_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target sidecert >/dev/null
+  SIDECERT="$PWD/build-bench/sidecert" BINARY=native
+fi
 
 cleanup() { pebble_stop; [ -z "${WEB_PID:-}" ] || kill "$WEB_PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 section() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
+record binary sidecert libraries "$(ldd "$SIDECERT" | grep -c '=>')"
 
 # Runs a command under GNU time: records wall (s, from a nanosecond clock: GNU
 # time's own has 10 ms steps), cpu (s) and peak RSS (KiB, from the kernel).
@@ -260,18 +283,129 @@ PY
   kill "$pid"; wait "$pid" || true
 }
 
+# Servers with an ACME client inside, beside sidecert under `run`: from start to
+# the certificate on disk, and the resident memory of all their processes once it
+# is there. Each runs in its own process group, ended after.
+tree_rss_kib() { # PGID: VmRSS summed over the group's processes
+  local total=0 p
+  for p in $(pgrep -g "$1"); do total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
+
+caddy_config() { # DIR NAME
+  cat >"$1/Caddyfile" <<CADDY
+{
+	admin off
+	http_port 5002
+	https_port 5443
+	storage file_system $1/storage
+	email bench@example.test
+	skip_install_trust
+	ocsp_stapling off
+}
+$2 {
+	tls {
+		key_type p256
+		issuer acme {
+			dir $SIDECERT_ACME_DIRECTORY
+			trusted_roots $SIDECERT_ACME_CA_BUNDLE
+			disable_tlsalpn_challenge
+		}
+	}
+	respond "ok"
+}
+CADDY
+}
+
+mod_md_config() { # DIR NAME
+  local mods=/usr/lib/apache2/modules
+  mkdir -p "$1/md" "$1/run"
+  cat >"$1/httpd.conf" <<APACHE
+ServerRoot $1
+PidFile $1/run/httpd.pid
+DefaultRuntimeDir $1/run
+ErrorLog $1/error.log
+LogLevel warn md:info
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule md_module $mods/mod_md.so
+ServerName $2
+Listen 127.0.0.1:5002
+Listen 127.0.0.1:5443
+MDStoreDir $1/md
+MDCertificateAuthority $SIDECERT_ACME_DIRECTORY
+MDCACertificateFile $SIDECERT_ACME_CA_BUNDLE
+MDCertificateAgreement accepted
+MDContactEmail bench@example.test
+MDPrivateKeys secp256r1
+MDCAChallenges http-01
+MDomain $2
+<VirtualHost 127.0.0.1:5002>
+  ServerName $2
+</VirtualHost>
+<VirtualHost 127.0.0.1:5443>
+  ServerName $2
+  SSLEngine on
+</VirtualHost>
+APACHE
+}
+
+run_servers() {
+  local c i dir name start end pid cert
+  for c in ${BENCH_SERVERS:-sidecert caddy mod_md}; do
+    for i in $(seq 1 "$RUNS"); do
+      dir="$WORK/srv-$c-$i" name="srv$i-${c//_/-}.test"   # no "_" in a host name
+      mkdir -p "$dir"
+      start=$(date +%s%N)
+      case "$c" in
+        sidecert)
+          cert="$dir/vol/live/$name/cert.pem"
+          setsid env SIDECERT_VOLUME="$dir/vol" SIDECERT_STATE_DIR="$dir/state" SIDECERT_DOMAINS="$name" SIDECERT_NAME="$name" \
+            SIDECERT_KEY_TYPE=ec256 "$SIDECERT" run 2>"$dir/log" &
+          pid=$! ;;
+        caddy)
+          caddy_config "$dir" "$name"
+          cert="$dir/storage/certificates/localhost-14100-dir/$name/$name.crt"
+          (cd "$dir" && exec setsid env HOME="$dir" XDG_DATA_HOME="$dir" XDG_CONFIG_HOME="$dir" \
+            caddy run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/log" 2>&1) &
+          pid=$! ;;
+        mod_md)
+          mod_md_config "$dir" "$name"
+          cert="$dir/md/staging/$name/pubcert.secp256r1.pem"
+          setsid /usr/sbin/apache2 -f "$dir/httpd.conf" -DFOREGROUND >"$dir/log" 2>&1 &
+          pid=$! ;;
+      esac
+      # the certificate, not the self-signed fallback: sidecert's set from Pebble
+      for _ in $(seq 1 6000); do
+        if [ -s "$cert" ] && openssl x509 -in "$cert" -noout -issuer 2>/dev/null | grep -q Pebble; then break; fi
+        sleep 0.01
+      done
+      end=$(date +%s%N)
+      if ! openssl x509 -in "$cert" -noout -issuer 2>/dev/null | grep -q Pebble; then
+        echo "  $c: no certificate from Pebble within 60 s" >&2; tail -5 "$dir/log" "$dir/error.log" >&2 || true
+      else
+        record servers "$c" wall "$(echo "($end - $start) / 1000000000" | bc -l)"
+        sleep 2
+        record servers "$c" rss_kib "$(tree_rss_kib "$pid")"
+      fi
+      kill -TERM -- -"$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    done
+  done
+}
+
 run_image() {
-  source scripts/docker.sh
-  ensure_docker && ensure_base_image || { echo "  no Docker: image sizes skipped" >&2; return 0; }
-  docker build -q -f docker/Dockerfile -t sidecert . >/dev/null
+  [ "$BINARY" = shipped ] || { echo "  no Docker: image sizes skipped" >&2; return 0; }
   printf 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends certbot && rm -rf /var/lib/apt/lists/*\nENTRYPOINT ["certbot"]\n' |
     docker build -q -t sidecert-bench-certbot - >/dev/null
   record image sidecert mb "$(docker image inspect -f '{{.Size}}' sidecert | awk '{printf "%.1f", $1/1e6}')"
   record image certbot mb "$(docker image inspect -f '{{.Size}}' sidecert-bench-certbot | awk '{printf "%.1f", $1/1e6}')"
 }
 
-echo "bench: $RUNS runs per figure; work in $WORK" >&2
-if section issuance || section ten || section lineages || section responder; then
+echo "bench: $RUNS runs per figure; the $BINARY binary; work in $WORK" >&2
+if section issuance || section ten || section lineages || section responder || section servers; then
   # no reuse of valid authorizations: every order proves its names through a responder
   pebble_start "$WORK/pebble" PEBBLE_AUTHZREUSE=0
   uacme_bundle
@@ -287,6 +421,10 @@ if section sleeps; then
   uacme_bundle
   echo "one issuance with Pebble's validation sleeps (up to 2 s)" >&2
   run_issuance sleeps
+fi
+if section servers; then
+  echo "servers: sidecert run, Caddy and Apache's mod_md, start to certificate on disk" >&2
+  run_servers
 fi
 if section own; then echo "sidecert alone" >&2; run_own; fi
 if section image; then echo "image sizes" >&2; run_image; fi

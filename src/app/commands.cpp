@@ -25,6 +25,7 @@
 #include "core/duration.h"
 #include "core/time_format.h"
 #include "log/log.h"
+#include "net/curl_transport.h"
 #include "renew/order_budget.h"
 #include "renew/renewal.h"
 
@@ -51,7 +52,8 @@ int version() {
             << "  " << OpenSSL_version(OPENSSL_VERSION) << "\n"
             << "  Poco " << (POCO_VERSION >> 24) << "." << ((POCO_VERSION >> 16) & 0xff) << "."
             << ((POCO_VERSION >> 8) & 0xff) << "\n"
-            << "  spdlog " << SPDLOG_VER_MAJOR << "." << SPDLOG_VER_MINOR << "." << SPDLOG_VER_PATCH << "\n";
+            << "  spdlog " << SPDLOG_VER_MAJOR << "." << SPDLOG_VER_MINOR << "." << SPDLOG_VER_PATCH << "\n"
+            << "  " << net::curlDescription() << "\n";
   return kExitOk;
 }
 

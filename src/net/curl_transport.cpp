@@ -3,11 +3,23 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "net/bounded_body.h"
 #include "net/stoppable_transfer.h"
 
 namespace sc::net {
+
+std::string curlDescription() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  std::string out = std::string("libcurl ") + info->version + " (";
+  for (const char* const* p = info->protocols; p && *p; ++p) {
+    std::string protocol = *p;
+    for (auto& c : protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out += (p == info->protocols ? "" : " ") + protocol;
+  }
+  return out + ")";
+}
 namespace {
 
 constexpr long kConnectTimeoutSeconds = 10;

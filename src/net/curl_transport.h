@@ -9,6 +9,10 @@
 
 namespace sc::net {
 
+// "libcurl 7.88.1 (HTTP HTTPS SMTP SMTPS)": the version linked and the protocols it
+// was built with, for `sidecert version`.
+std::string curlDescription();
+
 struct CurlOptions {
   std::string caBundle;  // empty: the system's roots
   std::string userAgent = "sidecert";

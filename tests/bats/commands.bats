@@ -11,6 +11,8 @@ setup() { fresh_env; }
   [[ "$output" == "sidecert "* ]]
   [[ "$output" == *OpenSSL* ]]
   [[ "$output" == *Poco* ]]
+  # the libcurl linked, and protocols that include what sidecert speaks
+  echo "$output" | grep -E "^  libcurl [0-9.]+ \(.*HTTPS.*\)$" | grep -q "SMTPS"
 }
 
 @test "an unknown command or flag exits 2 and names it" {
