@@ -10,10 +10,18 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
 source scripts/docker.sh
+source scripts/bats_parallel.sh
 
 tier="${1:-all}"
 case "$tier" in all | unit | bats | fuzz | asan | tsan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|tsan|e2e]" >&2; exit 2 ;; esac
 runs() { [ "$tier" = all ] || [ "$tier" = "$1" ]; }
+# The Bats files, longest first as measured: two run at once (scripts/bats_parallel.sh).
+BATS_FILES=(ari_profiles alerts atomicity acme user_certs hostile_ca supervisor ca_citizen commands metrics
+            hostile_volume lineages)
+BATS_FILES=("${BATS_FILES[@]/#/tests/bats/}") BATS_FILES=("${BATS_FILES[@]/%/.bats}")
+for f in tests/bats/*.bats; do
+  [[ " ${BATS_FILES[*]} " == *" $f "* ]] || { echo "test.sh: $f is not in BATS_FILES" >&2; exit 2; }
+done
 # How long each tier took, printed at the end: the whole run must stay well inside CI's 90 minutes.
 timings=() tier_start=$SECONDS
 took() { timings+=("$1 $((SECONDS - tier_start)) s"); tier_start=$SECONDS; }
@@ -39,9 +47,12 @@ fi
 took unit
 
 if runs bats; then
-  bats --formatter tap tests/bats | tee build/bats.out || rc=1
+  bats_ok=1
+  bats_parallel build/bats "${BATS_FILES[@]}" || bats_ok=0 rc=1
+  cp build/bats/all.tap build/bats.out
   bats_passed=$(grep -c '^ok ' build/bats.out || true)
   bats_failed=$(grep -c '^not ok ' build/bats.out || true)
+  (( bats_ok || bats_failed )) || bats_failed=1   # a file that could not run at all
   # A negated command that is not a test's last never fails it (set -e ignores `!`):
   # each needs `|| false`, or `run !`.
   if unfailing=$(grep -nE '^\s*! ' tests/bats/*.bats tests/e2e/*.bats | grep -vE '\|\| false( +#.*)?$'); then
@@ -85,9 +96,13 @@ if runs asan; then
   export UBSAN_OPTIONS="log_path=$reports/ubsan:halt_on_error=1:print_stacktrace=1"
   (cd build-asan && ctest --output-on-failure -j"$(nproc)") | tee build-asan/ctest.out || rc=1
   read -r asan_passed asan_failed < <(ctest_counts build-asan/ctest.out)
-  SIDECERT="$PWD/build-asan/sidecert" bats --formatter tap tests/bats | tee build-asan/bats.out || rc=1
+  bats_ok=1
+  SIDECERT="$PWD/build-asan/sidecert" bats_parallel build-asan/bats "${BATS_FILES[@]}" || bats_ok=0 rc=1
+  cp build-asan/bats/all.tap build-asan/bats.out
   asan_passed=$((asan_passed + $(grep -c '^ok ' build-asan/bats.out || true)))
-  asan_failed=$((asan_failed + $(grep -c '^not ok ' build-asan/bats.out || true)))
+  failed_here=$(grep -c '^not ok ' build-asan/bats.out || true)
+  (( bats_ok || failed_here )) || failed_here=1
+  asan_failed=$((asan_failed + failed_here))
   unset ASAN_OPTIONS UBSAN_OPTIONS
   # Only reports of a finding count: LeakSanitizer also notes threads it could not
   # stop ("Unable to get registers") in these files.
