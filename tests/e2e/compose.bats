@@ -147,10 +147,10 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 }
 
 started_at() { docker inspect -f '{{.State.StartedAt}}' "$(container_of "$1")"; }
-serves_new_acme_serial() { # OLD_SERIAL
+serves_new_acme_serial() { # OLD_SERIAL: issuer and serial of one handshake
   local now
   now="$(served)"
-  [[ $now == *"Pebble Intermediate"* ]] && [ "$(served_serial)" != "$1" ]
+  [[ $now == *"Pebble Intermediate"* ]] && [[ $now == *serial=* ]] && [[ $now != *"serial=$1 "* ]]
 }
 
 # First issuance through the gateway's port 80, a renewal (the certificate revoked,
