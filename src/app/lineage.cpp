@@ -10,6 +10,8 @@
 #include "log/log.h"
 #include "renew/renewal.h"
 #include "sources/user_source.h"
+#include "swarm/restore.h"
+#include "swarm/set_store.h"
 
 namespace sc::app {
 namespace {
@@ -103,10 +105,12 @@ namespace {
 class StateJournal final : public sources::OrderJournal {
  public:
   StateJournal(store::StateStore& store, store::LineageState& state, std::string ca, const renew::OrderBudget& budget,
-               std::function<TimePoint()> now)
-      : store_(store), state_(state), ca_(std::move(ca)), budget_(budget), now_(std::move(now)) {}
+               std::function<TimePoint()> now, const std::function<Status()>& guard)
+      : store_(store), state_(state), ca_(std::move(ca)), budget_(budget), now_(std::move(now)), guard_(guard) {}
 
   Status beforeOrder() override {
+    if (guard_)
+      if (auto ok = guard_(); !ok) return ok;
     auto& ledger = state_.ledgers[ca_];
     TimePoint now = now_();
     auto gate = renew::orderGate(ledger, budget_, now);
@@ -137,6 +141,7 @@ class StateJournal final : public sources::OrderJournal {
   std::string ca_;
   const renew::OrderBudget& budget_;
   std::function<TimePoint()> now_;
+  const std::function<Status()>& guard_;
 };
 
 // Sources that place no orders at a CA have no budget, only the failure backoff.
@@ -441,7 +446,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
   auto started = clock_.now();
   // The pass's `now`, moved on by what the attempt has taken so far.
   auto attemptTime = [&] { return p.now + std::max(TimePoint::duration::zero(), clock_.now() - started); };
-  StateJournal journal(state_, p.state, issuer.id(), budgetFor(issuer), attemptTime);
+  StateJournal journal(state_, p.state, issuer.id(), budgetFor(issuer), attemptTime, orderGuard_);
   request.journal = &journal;
   auto obtained = attempt(issuer, request, p.now, attemptTime, end);
   if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
@@ -598,6 +603,39 @@ void Lineage::reportFacts(const Pass& p, const decide::Policy& policy, PassResul
   }
   result.reloadFailures = p.state.reloadFailures;
   result.reloadError = p.state.lastReloadError;
+}
+
+bool Lineage::restore(const store::CertFiles& files, store::Source source, const std::string& fingerprint,
+                      TimePoint now) {
+  auto parsed = sources::parseFiles(files);
+  swarm::RestoreFacts facts;
+  facts.swarmHasSet = true;
+  facts.swarmSelfSigned = source == store::Source::SelfSigned;
+  facts.swarmFingerprint = fingerprint;
+  facts.swarmUsable = parsed && problemOf({"stored", source}, *parsed, now).empty();
+  auto view = volume_.inspect();
+  if (!view) {
+    log::error("volume_unreadable", {{"name", volume_.name()}, {"error", view.error().message}});
+    return false;
+  }
+  auto current = load(ourRecord(*view), now);
+  if (current && current->files && current->problem.empty())
+    facts.localFingerprint = swarm::fingerprintOf(current->files->cert);
+  if (!swarm::shouldRestore(facts)) return false;
+  auto record = publish(files, source, "the swarm's store holds a newer set than this node's volume", now);
+  if (!record) return false;
+  const auto& leaf = parsed->leaf;
+  log::info("swarm_set_restored", {{"name", volume_.name()},
+                                   {"source", store::sourceName(source)},
+                                   {"serial", leaf.serialHex()},
+                                   {"not_after", formatTime(leaf.notAfter())}});
+  return true;
+}
+
+void Lineage::reloadOnNextPass() {
+  auto state = state_.load();
+  state.reloadPending = true;
+  if (auto ok = state_.save(state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
 }
 
 PassResult Lineage::pass(TimePoint now) {

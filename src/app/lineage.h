@@ -86,6 +86,14 @@ class Lineage {
   PassResult pass(TimePoint now);
   const Policy& policy() const { return policy_; }
 
+  // Asked before every order: an error (the swarm lease is not ours) places none.
+  void setOrderGuard(std::function<Status()> guard) { orderGuard_ = std::move(guard); }
+  // A set kept elsewhere (the swarm's store) replaces the live one when
+  // swarm::shouldRestore says so; true when it was published.
+  bool restore(const store::CertFiles& files, store::Source source, const std::string& fingerprint, TimePoint now);
+  // The next pass tells the gateway even if nothing changed.
+  void reloadOnNextPass();
+
  private:
   // A set as read once per pass: its files, parsed, and why it cannot serve.
   struct LoadedSet {
@@ -135,6 +143,7 @@ class Lineage {
   bool firstPass_ = true;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
+  std::function<Status()> orderGuard_;
 };
 
 std::optional<LiveStatus> describe(const store::SetRecord& record, const std::optional<sources::ParsedSet>& parsed,

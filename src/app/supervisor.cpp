@@ -3,6 +3,7 @@
 #include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/signal_thread.h"
+#include "app/swarm_mode.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -115,7 +116,9 @@ int Supervisor::run() {
     log::error("startup_failed", {{"error", signals.error().message}});
     return 1;
   }
+  std::optional<SwarmCoordinator> swarm;
   auto stopping = [&] {
+    if (swarm && swarm->leaseLost()) return 1;
     log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
     return 0;
   };
@@ -124,6 +127,12 @@ int Supervisor::run() {
   if (!responder)
     log::error("responder_failed", {{"error", responder.error().message},
                                     {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
+  if (rt_.swarmMode()) {
+    swarm.emplace(rt_, time_);
+    auto outcome = swarm->begin();
+    if (outcome == SwarmCoordinator::Outcome::Stop) return stopping();
+    if (outcome == SwarmCoordinator::Outcome::Failed) return 1;
+  }
   std::vector<Slot> slots;
   for (auto& l : rt_.lineages) {
     log::info("started", {{"name", l->name()},
@@ -198,6 +207,7 @@ int Supervisor::run() {
         slot.running = false;
         slot.nextCheck = result.nextCheck;
         (*monitor)->passEnded(*slot.lineage, result);
+        if (swarm) swarm->afterPass();
         if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
         watchAgain(slot);
       }

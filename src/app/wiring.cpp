@@ -11,6 +11,8 @@
 #include "log/log.h"
 #include "reload/command_reloader.h"
 #include "reload/signal_reloader.h"
+#include "reload/docker_reloader.h"
+#include "swarm/publisher.h"
 
 namespace sc::app {
 
@@ -73,11 +75,12 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&rt.selfSigned);
-  reloader = makeReloader(rt);
+  reloader = makeReloader(rt, publishing);
   lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
+  if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
 }
 
-std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt) {
+std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, const store::Publishing& publishing) {
   const auto& spec = this->spec.reload;
   using Kind = ReloadSpec::Kind;
   using Mode = reload::DockerReloader::Mode;
@@ -94,6 +97,14 @@ std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt) {
                   : spec.kind == Kind::DockerExec  ? Mode::Exec
                                                    : Mode::UpdateService;
       return std::make_unique<reload::DockerReloader>(*docker, mode, spec.target, host, spec.argv);
+    }
+    case Kind::Swarm: {
+      swarm::PublishTarget target{spec.target, spec.dir};
+      target.uid = publishing.owner.value_or(0);
+      target.gid = publishing.keyGroup.value_or(0);
+      target.keyMode = publishing.modeOf("privkey.pem");
+      target.certMode = publishing.certMode;
+      return std::make_unique<swarm::SwarmPublisher>(*rt.swarm, target);
     }
     case Kind::None: break;
   }
@@ -164,6 +175,12 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
   auto stop = StopSignal::create();
   if (!stop) return std::unexpected(stop.error());
   auto rt = std::make_unique<Runtime>(settings, std::move(*stop));
+  if (std::any_of(settings.certificates.begin(), settings.certificates.end(),
+                  [](const CertificateSpec& c) { return c.reload.kind == ReloadSpec::Kind::Swarm; })) {
+    rt->swarmEngine = std::make_unique<net::DockerSocket>(settings.dockerSocket.string(), rt->stop.fd());
+    rt->swarm = std::make_unique<swarm::Session>(*rt->swarmEngine, hostName(), std::string("/run/secrets/") + swarm::kSealTarget,
+                                                 systemTime());
+  }
   for (const auto& spec : rt->settings.certificates) {
     auto transport = net::CurlTransport::create(
         {settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt->stop.fd()});

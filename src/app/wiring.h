@@ -15,6 +15,7 @@
 #include "store/posix_fs.h"
 #include "store/state.h"
 #include "store/volume.h"
+#include "swarm/session.h"
 
 namespace sc::app {
 
@@ -40,7 +41,7 @@ struct LineageRuntime {
   std::unique_ptr<Lineage> lineage;
 
  private:
-  std::unique_ptr<reload::Reloader> makeReloader(Runtime& rt);
+  std::unique_ptr<reload::Reloader> makeReloader(Runtime& rt, const store::Publishing& publishing);
 };
 
 struct Runtime {
@@ -57,6 +58,8 @@ struct Runtime {
   // Every lineage's folders, made where missing.
   Status prepareVolumes();
   bool usesAcme() const { return !settings.acmeDirectories.empty(); }
+  // A lineage's reload action is swarm:SERVICE: the sets live in the swarm's store.
+  bool swarmMode() const { return swarm != nullptr; }
 
   Settings settings;
   StopSignal stop;  // SIGTERM: ends sleeps, polls and transfers of a pass under way
@@ -67,6 +70,8 @@ struct Runtime {
   bool responderStarted = false;
   sources::SelfSignedSource selfSigned;
   reload::ProcTable processes;
+  std::unique_ptr<net::DockerSocket> swarmEngine;
+  std::unique_ptr<swarm::Session> swarm;
   std::vector<std::unique_ptr<LineageRuntime>> lineages;  // as configured, in order
 };
 

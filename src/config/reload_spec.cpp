@@ -87,6 +87,21 @@ Result<ReloadSpec> parseDockerExec(const std::string& rest) {
   return spec;
 }
 
+// swarm:SERVICE[:DIR]: the set reaches SERVICE's tasks as swarm secrets and
+// configs at DIR/live/<name>/ (default /var/lib/certs, where the gateways of
+// deploy/ read the volume).
+Result<ReloadSpec> parseSwarm(const std::string& rest) {
+  auto colon = rest.find(':');
+  auto spec = parseDocker(ReloadSpec::Kind::Swarm, "service", rest.substr(0, colon));
+  if (!spec) return spec;
+  spec->dir = colon == std::string::npos ? kSwarmCertsDir : rest.substr(colon + 1);
+  while (spec->dir.size() > 1 && spec->dir.back() == '/') spec->dir.pop_back();
+  if (spec->dir.empty() || spec->dir.front() != '/' || spec->dir.find("..") != std::string::npos ||
+      spec->dir.find_first_of(" \t\n") != std::string::npos)
+    return fail("'" + rest.substr(colon + 1) + "' is not an absolute folder in the gateway's container (swarm:SERVICE:DIR)");
+  return spec;
+}
+
 }  // namespace
 
 Result<ReloadSpec> parseReloadSpec(const std::string& text) {
@@ -97,6 +112,7 @@ Result<ReloadSpec> parseReloadSpec(const std::string& text) {
   if (kind == "docker-restart") return parseDocker(ReloadSpec::Kind::DockerRestart, "container", rest);
   if (kind == "docker-service") return parseDocker(ReloadSpec::Kind::DockerService, "service", rest);
   if (kind == "docker-exec") return parseDockerExec(rest);
+  if (kind == "swarm") return parseSwarm(rest);
   if (kind == "command") {
     auto argv = parseArgv(rest);
     if (!argv) return std::unexpected(argv.error());
@@ -104,7 +120,7 @@ Result<ReloadSpec> parseReloadSpec(const std::string& text) {
   }
   return fail("'" + text +
               "' is not a reload action (expected none, signal:PROCESS[:SIGNAL], docker-restart:CONTAINER, "
-              "docker-exec:CONTAINER:ARGV, docker-service:SERVICE or command:ARGV)");
+              "docker-exec:CONTAINER:ARGV, docker-service:SERVICE, swarm:SERVICE[:DIR] or command:ARGV)");
 }
 
 }  // namespace sc

@@ -10,6 +10,7 @@ std::string ReloadSpec::describe() const {
     case Kind::Signal: return "signal:" + target + ":" + signalName(signal);
     case Kind::DockerRestart: return "docker-restart:" + target;
     case Kind::DockerService: return "docker-service:" + target;
+    case Kind::Swarm: return "swarm:" + target + ":" + dir;
     case Kind::DockerExec: break;
     case Kind::Command: break;
   }

@@ -13,10 +13,11 @@ namespace sc {
 
 // What sidecert does after the live set changed, so the gateway uses it.
 struct ReloadSpec {
-  enum class Kind { None, Command, Signal, DockerRestart, DockerService, DockerExec };
+  enum class Kind { None, Command, Signal, DockerRestart, DockerService, DockerExec, Swarm };
   Kind kind = Kind::None;
   std::vector<std::string> argv;  // Command, DockerExec: run as is, never through a shell
-  std::string target;             // Signal: a process name; Docker*: a container or service
+  std::string target;             // Signal: a process name; Docker*, Swarm: a container or service
+  std::string dir;                // Swarm: where the service's tasks find live/<name>/
   int signal = 0;                 // Signal
   std::string describe() const;
 };

@@ -18,6 +18,8 @@ enum class ErrorKind {
   Unusable,   // what a source obtained fails the checks every set passes
   Deferred,   // not now: the order budget or a backoff forbids it (no failure)
   Rejected,   // the CA ended the order for good (a failed validation, an invalid order)
+  Conflict,   // someone changed it first (a swarm service's version moved on): read again
+  NotFound,   // no such object
 };
 
 struct Error {

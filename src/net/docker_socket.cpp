@@ -19,12 +19,12 @@ constexpr std::size_t kMaxBody = 4 << 20;
 
 DockerSocket::DockerSocket(std::string socketPath, int stopFd) : socket_(std::move(socketPath)), stopFd_(stopFd) {}
 
-Result<reload::EngineReply> DockerSocket::call(const std::string& method, const std::string& path,
+Result<EngineReply> DockerSocket::call(const std::string& method, const std::string& path,
                                               const std::string& body) {
   std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> m(curl_multi_init(), curl_multi_cleanup);
   std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
   if (!m || !c) return fail("libcurl: no handle");
-  reload::EngineReply reply;
+  EngineReply reply;
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::string url = std::string("http://docker") + kApiVersion + path;
   curl_easy_setopt(c.get(), CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());

@@ -1,17 +1,17 @@
 #pragma once
-// reload::DockerEngine over the engine's unix socket, through libcurl.
+// DockerEngine over the engine's unix socket, through libcurl.
 #include <string>
 
-#include "reload/docker_reloader.h"
+#include "net/docker_engine.h"
 
 namespace sc::net {
 
-class DockerSocket final : public reload::DockerEngine {
+class DockerSocket final : public DockerEngine {
  public:
   // stopFd: readable when the process must stop; a call under way then ends at
   // once with ErrorKind::Cancelled (-1: none).
   DockerSocket(std::string socketPath, int stopFd = -1);
-  Result<reload::EngineReply> call(const std::string& method, const std::string& path, const std::string& body) override;
+  Result<EngineReply> call(const std::string& method, const std::string& path, const std::string& body) override;
 
  private:
   std::string socket_;

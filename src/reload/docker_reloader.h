@@ -2,22 +2,13 @@
 #include <string>
 #include <vector>
 
+#include "net/docker_engine.h"
 #include "reload/reloader.h"
 
 namespace sc::reload {
 
-struct EngineReply {
-  long status = 0;
-  std::string body;
-};
-
-// The Docker Engine API, one request at a time: a unix socket in production, a
-// script in tests. Paths are the API's ("/containers/x/restart?t=10").
-class DockerEngine {
- public:
-  virtual ~DockerEngine() = default;
-  virtual Result<EngineReply> call(const std::string& method, const std::string& path, const std::string& body) = 0;
-};
+using net::DockerEngine;
+using net::EngineReply;
 
 // For gateways that read certificates only at start (Express Gateway), or that
 // reload on a command of their own (Caddy).

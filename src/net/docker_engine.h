@@ -1,0 +1,21 @@
+#pragma once
+#include <string>
+
+#include "core/result.h"
+
+namespace sc::net {
+
+struct EngineReply {
+  long status = 0;
+  std::string body;
+};
+
+// The Docker Engine API, one request at a time: a unix socket in production, a
+// script in tests. Paths are the API's ("/containers/x/restart?t=10").
+class DockerEngine {
+ public:
+  virtual ~DockerEngine() = default;
+  virtual Result<EngineReply> call(const std::string& method, const std::string& path, const std::string& body) = 0;
+};
+
+}  // namespace sc::net

@@ -1,0 +1,275 @@
+#include "swarm/api.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include <iterator>
+#include <sstream>
+
+namespace sc::swarm {
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// A service, secret or config as one path segment: a name from the settings
+// with "/" or "?" in it cannot reach another endpoint.
+std::string segment(const std::string& s) {
+  std::string out;
+  Poco::URI::encode(s, "/?#%&=+ ", out);
+  return out;
+}
+
+std::string plural(Kind kind) { return kind == Kind::Secret ? "secrets" : "configs"; }
+std::string singular(Kind kind) { return kind == Kind::Secret ? "secret" : "config"; }
+
+std::string base64(const std::string& bytes) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out);
+  enc.rdbuf()->setLineLength(0);
+  enc << bytes;
+  enc.close();
+  return out.str();
+}
+
+Result<std::string> unbase64(const std::string& text) {
+  std::istringstream in(text);
+  Poco::Base64Decoder dec(in);
+  try {
+    return std::string(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
+  } catch (const Poco::Exception& e) {
+    return fail("not base64: " + e.displayText());
+  }
+}
+
+template <typename T>
+Result<T> parseAs(const std::string& body, const std::string& what) {
+  try {
+    auto value = Poco::JSON::Parser().parse(body);
+    if (value.type() != typeid(T)) return fail(what + ": the engine's reply is not of the expected shape");
+    auto out = value.extract<T>();
+    if (!out) return fail(what + ": the engine's reply is empty");
+    return out;
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": the engine's reply does not parse: " + e.displayText());
+  }
+}
+
+std::map<std::string, std::string> labelsOf(const Object::Ptr& holder) {
+  std::map<std::string, std::string> out;
+  auto labels = holder ? holder->getObject("Labels") : nullptr;
+  if (!labels) return out;
+  for (const auto& [k, v] : *labels)
+    if (v.isString()) out[k] = v.extract<std::string>();
+  return out;
+}
+
+std::string filterQuery(const std::map<std::string, std::string>& labels) {
+  Object filters;
+  Array list;
+  for (const auto& [k, v] : labels) list.add(k + "=" + v);
+  filters.set("label", list);
+  std::ostringstream json;
+  filters.stringify(json);
+  std::string query;
+  Poco::URI::encode(json.str(), "=&+?#/:,[]{}\" ", query);
+  return query;
+}
+
+Result<Service> serviceFrom(const Object::Ptr& obj) {
+  Service s;
+  s.id = obj->optValue<std::string>("ID", "");
+  auto version = obj->getObject("Version");
+  s.spec = obj->getObject("Spec");
+  if (s.id.empty() || !version || !s.spec) return fail("a service in the engine's reply lacks ID, Version or Spec");
+  s.version = version->optValue<Poco::UInt64>("Index", 0);
+  s.previousSpec = obj->getObject("PreviousSpec");
+  s.name = s.spec->optValue<std::string>("Name", "");
+  s.labels = labelsOf(s.spec);
+  return s;
+}
+
+}  // namespace
+
+std::string engineError(const net::EngineReply& r) {
+  std::string message;
+  try {
+    auto obj = Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
+    message = obj ? obj->optValue<std::string>("message", "") : "";
+  } catch (const Poco::Exception&) {
+  }
+  return "HTTP " + std::to_string(r.status) + (message.empty() ? "" : ": " + message.substr(0, 300));
+}
+
+Result<net::EngineReply> SwarmApi::call(const std::string& method, const std::string& path, const std::string& body,
+                                        const std::string& what) {
+  auto r = engine_.call(method, path, body);
+  if (!r) return wrap(what, r.error());
+  if (r->status == 503)  // a worker, or a manager without a quorum
+    return fail(what + ": " + engineError(*r) + " (the swarm API answers only on a manager with a quorum)");
+  return r;
+}
+
+Result<std::vector<StoredObject>> SwarmApi::list(Kind kind, const std::map<std::string, std::string>& labels) {
+  std::string what = "list the swarm's " + plural(kind);
+  auto r = call("GET", "/" + plural(kind) + "?filters=" + filterQuery(labels), "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  auto list = parseAs<Array::Ptr>(r->body, what);
+  if (!list) return std::unexpected(list.error());
+  std::vector<StoredObject> out;
+  try {
+    for (std::size_t i = 0; i < (*list)->size(); ++i) {
+      auto obj = (*list)->getObject(i);
+      auto spec = obj ? obj->getObject("Spec") : nullptr;
+      if (!spec) return fail(what + ": an entry lacks its Spec");
+      StoredObject o;
+      o.kind = kind;
+      o.id = obj->optValue<std::string>("ID", "");
+      o.name = spec->optValue<std::string>("Name", "");
+      o.labels = labelsOf(spec);
+      if (kind == Kind::Config && spec->has("Data")) {
+        auto data = unbase64(spec->getValue<std::string>("Data"));
+        if (!data) return wrap(what + ": config " + o.name, data.error());
+        o.data = std::move(*data);
+      }
+      bool matches = !o.id.empty();
+      for (const auto& [k, v] : labels) matches = matches && o.label(k) == v;  // the filter, checked
+      if (matches) out.push_back(std::move(o));
+    }
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": an entry of an unexpected type: " + e.displayText());
+  }
+  return out;
+}
+
+Result<std::string> SwarmApi::create(Kind kind, const std::string& name,
+                                     const std::map<std::string, std::string>& labels, const std::string& data,
+                                     bool* created) {
+  std::string what = "create the " + singular(kind) + " " + name;
+  Object spec, labelObj;
+  for (const auto& [k, v] : labels) labelObj.set(k, v);
+  spec.set("Name", name);
+  spec.set("Labels", labelObj);
+  spec.set("Data", base64(data));
+  std::ostringstream body;
+  spec.stringify(body);
+  auto r = call("POST", "/" + plural(kind) + "/create", body.str(), what);
+  if (!r) return std::unexpected(r.error());
+  if (created) *created = r->status == 201;
+  if (r->status == 409) {  // made before (a pass cut short): the same content, by its name
+    auto found = list(kind, labels);
+    if (!found) return std::unexpected(found.error());
+    for (const auto& o : *found)
+      if (o.name == name) return o.id;
+    return fail(what + ": the name is taken by an object that is not sidecert's");
+  }
+  if (r->status != 201) return fail(what + ": " + engineError(*r));
+  auto reply = parseAs<Object::Ptr>(r->body, what);
+  if (!reply) return std::unexpected(reply.error());
+  auto id = (*reply)->optValue<std::string>("ID", "");
+  if (id.empty()) return fail(what + ": the engine's reply names no ID");
+  return id;
+}
+
+Status SwarmApi::remove(Kind kind, const std::string& id) {
+  std::string what = "remove " + singular(kind) + " " + id;
+  auto r = call("DELETE", "/" + plural(kind) + "/" + segment(id), "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 204 || r->status == 200 || r->status == 404) return {};
+  return fail(what + ": " + engineError(*r));
+}
+
+Result<Service> SwarmApi::service(const std::string& nameOrId) {
+  std::string what = "inspect service " + nameOrId;
+  auto r = call("GET", "/services/" + segment(nameOrId), "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return failAs(ErrorKind::NotFound, "no swarm service named '" + nameOrId + "'");
+  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  auto obj = parseAs<Object::Ptr>(r->body, what);
+  if (!obj) return std::unexpected(obj.error());
+  try {
+    auto s = serviceFrom(*obj);
+    if (!s) return wrap(what, s.error());
+    return s;
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": a field of an unexpected type: " + e.displayText());
+  }
+}
+
+Result<std::vector<Service>> SwarmApi::services() {
+  std::string what = "list the swarm's services";
+  auto r = call("GET", "/services", "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  auto list = parseAs<Array::Ptr>(r->body, what);
+  if (!list) return std::unexpected(list.error());
+  std::vector<Service> out;
+  try {
+    for (std::size_t i = 0; i < (*list)->size(); ++i) {
+      auto obj = (*list)->getObject(i);
+      if (!obj) return fail(what + ": an entry is not an object");
+      auto s = serviceFrom(obj);
+      if (!s) return wrap(what, s.error());
+      out.push_back(std::move(*s));
+    }
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": a field of an unexpected type: " + e.displayText());
+  }
+  return out;
+}
+
+Status SwarmApi::update(const Service& service, const Object& spec) {
+  std::string what = "update service " + (service.name.empty() ? service.id : service.name);
+  std::ostringstream body;
+  spec.stringify(body);
+  auto r = call("POST", "/services/" + segment(service.id) + "/update?version=" + std::to_string(service.version),
+                body.str(), what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 200) return {};
+  auto error = engineError(*r);
+  if (error.find("out of sequence") != std::string::npos)
+    return failAs(ErrorKind::Conflict, what + ": it changed since it was read (" + error + ")");
+  return fail(what + ": " + error);
+}
+
+Result<bool> SwarmApi::taskWanted(const std::string& taskId) {
+  std::string what = "inspect task " + taskId;
+  auto r = call("GET", "/tasks/" + segment(taskId), "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return false;
+  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  auto obj = parseAs<Object::Ptr>(r->body, what);
+  if (!obj) return std::unexpected(obj.error());
+  try {
+    return (*obj)->optValue<std::string>("DesiredState", "") == "running";
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": DesiredState of an unexpected type: " + e.displayText());
+  }
+}
+
+Result<Identity> SwarmApi::identify(const std::string& containerId) {
+  std::string what = "inspect sidecert's own container " + containerId;
+  auto r = call("GET", "/containers/" + segment(containerId) + "/json", "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  auto obj = parseAs<Object::Ptr>(r->body, what);
+  if (!obj) return std::unexpected(obj.error());
+  std::map<std::string, std::string> labels;
+  try {
+    labels = labelsOf((*obj)->getObject("Config"));
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": labels of an unexpected type: " + e.displayText());
+  }
+  Identity id{labels["com.docker.swarm.service.id"], labels["com.docker.swarm.service.name"],
+              labels["com.docker.swarm.task.id"], labels["com.docker.stack.namespace"]};
+  if (id.serviceId.empty() || id.taskId.empty())
+    return fail("sidecert does not run as a task of a swarm service (its container " + containerId +
+                " has no com.docker.swarm labels): swarm mode needs `docker stack deploy` or `docker service create`");
+  return id;
+}
+
+}  // namespace sc::swarm

@@ -1,0 +1,62 @@
+#pragma once
+// The part of the Docker Engine API that swarm mode uses, typed: secrets and
+// configs, services, tasks, and sidecert's own container. Every reply is
+// hostile input: a field of the wrong type or a body that does not parse is an
+// error that names the call, never a crash.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "core/result.h"
+#include "net/docker_engine.h"
+#include "swarm/objects.h"
+
+namespace sc::swarm {
+
+struct Service {
+  std::string id;
+  std::string name;
+  std::uint64_t version = 0;
+  Poco::JSON::Object::Ptr spec;          // never null
+  Poco::JSON::Object::Ptr previousSpec;  // null when there is none
+  std::map<std::string, std::string> labels;
+};
+
+// Who this process is in the swarm, from its own container's labels.
+struct Identity {
+  std::string serviceId;
+  std::string serviceName;
+  std::string taskId;
+  std::string stack;  // com.docker.stack.namespace, "" outside a stack
+};
+
+class SwarmApi {
+ public:
+  explicit SwarmApi(net::DockerEngine& engine) : engine_(engine) {}
+  // Those whose labels include every one given.
+  Result<std::vector<StoredObject>> list(Kind kind, const std::map<std::string, std::string>& labels);
+  // The new object's ID; when one of that name exists, its ID (created=false).
+  Result<std::string> create(Kind kind, const std::string& name, const std::map<std::string, std::string>& labels,
+                             const std::string& data, bool* created = nullptr);
+  Status remove(Kind kind, const std::string& id);  // one already gone is no failure
+  // NotFound when there is no such service.
+  Result<Service> service(const std::string& nameOrId);
+  Result<std::vector<Service>> services();
+  // Refused (ErrorKind::Conflict) when the service changed since `service.version`.
+  Status update(const Service& service, const Poco::JSON::Object& spec);
+  // Whether the swarm wants that task running; false for a task it no longer knows.
+  Result<bool> taskWanted(const std::string& taskId);
+  Result<Identity> identify(const std::string& containerId);
+
+ private:
+  Result<net::EngineReply> call(const std::string& method, const std::string& path, const std::string& body,
+                                const std::string& what);
+  net::DockerEngine& engine_;
+};
+
+// "HTTP 500: the engine's message".
+std::string engineError(const net::EngineReply& reply);
+
+}  // namespace sc::swarm

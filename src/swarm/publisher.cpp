@@ -1,0 +1,97 @@
+#include "swarm/publisher.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "crypto/cert.h"
+#include "log/log.h"
+#include "store/cert_files.h"
+
+namespace sc::swarm {
+namespace {
+
+// Someone else's update between our read and write: read again, a few times.
+constexpr int kUpdateAttempts = 4;
+
+}  // namespace
+
+SwarmPublisher::SwarmPublisher(Session& session, PublishTarget target)
+    : session_(session), target_(std::move(target)) {}
+
+std::string SwarmPublisher::describe() const { return "swarm:" + target_.service + ":" + target_.dir; }
+
+Result<store::CertFiles> SwarmPublisher::readLive(const std::string& dir) const {
+  store::CertFiles files;
+  for (const char* file : store::kSetFiles) {
+    std::ifstream in(dir + "/" + file, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in || bytes.str().empty()) return fail("read " + dir + "/" + file);
+    store::fileOf(files, file) = bytes.str();
+  }
+  return files;
+}
+
+Result<Service> SwarmPublisher::targetService() {
+  const auto& stack = session_.identity().stack;
+  if (!stack.empty()) {
+    auto s = session_.api().service(stack + "_" + target_.service);
+    if (s || !s.error().is(ErrorKind::NotFound)) return s;
+  }
+  return session_.api().service(target_.service);
+}
+
+std::vector<Mount> SwarmPublisher::mountsFor(const std::string& lineage, const Generation& g) const {
+  std::vector<Mount> out;
+  for (const auto& o : g.files) {
+    const auto file = o.label(kLabelRole);
+    bool key = store::holdsKey(file);
+    out.push_back({o.kind, o.id, o.name, target_.dir + "/live/" + lineage + "/" + file, target_.uid, target_.gid,
+                   key ? target_.keyMode : target_.certMode});
+  }
+  return out;
+}
+
+Status SwarmPublisher::pointServiceAt(const std::string& lineage, const Generation& g) {
+  const auto mounts = mountsFor(lineage, g);
+  const auto prefix = lineagePrefix(session_.store().scope(), lineage);
+  for (int attempt = 1;; ++attempt) {
+    auto service = targetService();
+    if (!service) return wrap(describe(), service.error());
+    auto spec = Poco::JSON::Object::Ptr(new Poco::JSON::Object(*service->spec));
+    if (!mountInto(*spec, prefix, mounts)) {
+      log::debug("swarm_service_current", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
+      return {};
+    }
+    if (auto ok = session_.mayAct(); !ok) return ok;
+    auto updated = session_.api().update(*service, *spec);
+    if (updated) {
+      log::info("swarm_service_updated",
+                {{"name", lineage}, {"service", service->name}, {"generation", g.number}, {"rollout", "one task at a time, as its update_config says"}});
+      return {};
+    }
+    if (!updated.error().is(ErrorKind::Conflict) || attempt == kUpdateAttempts) return updated;
+  }
+}
+
+Status SwarmPublisher::reload(const reload::ReloadEvent& event) {
+  try {
+    if (auto ok = session_.mayAct(); !ok) return ok;
+    auto files = readLive(event.liveDir);
+    if (!files) return wrap(describe(), files.error());
+    auto leaf = crypto::Certificate::parseAll(files->cert);
+    if (!leaf || leaf->empty()) return fail(describe() + ": " + event.liveDir + "/cert.pem does not parse");
+    auto source = store::parseSource(event.source).value_or(store::Source::SelfSigned);
+    auto g = session_.store().put(event.name, *files, source, leaf->front().notAfter());
+    if (!g) return wrap(describe() + ": store the set in the swarm", g.error());
+    if (g->created)
+      log::info("swarm_set_stored", {{"name", event.name}, {"generation", g->number}, {"source", event.source}});
+    if (auto ok = pointServiceAt(event.name, *g); !ok) return ok;
+    session_.store().tidy(event.name, g->number);
+    return {};
+  } catch (const Poco::Exception& e) {  // a field of an unexpected type in the engine's reply
+    return fail(describe() + ": the Docker engine's reply does not parse: " + e.displayText());
+  }
+}
+
+}  // namespace sc::swarm

@@ -1,0 +1,39 @@
+#pragma once
+// The reload action "swarm:SERVICE[:DIR]": the lineage's live set goes into the
+// swarm's store as a generation (set_store.h), and SERVICE's tasks get it as
+// secrets and configs at DIR/live/<name>/<file>, the paths a gateway reading the
+// shared volume knows. Changing them is a service update: swarm rolls it over the
+// tasks as the service's update_config says (one at a time, stop-first, in the
+// stacks of deploy/), so replicas on every node take the set and never all at once.
+// Generations no service names any more are removed afterwards.
+#include <string>
+
+#include "reload/reloader.h"
+#include "swarm/session.h"
+
+namespace sc::swarm {
+
+struct PublishTarget {
+  std::string service;  // as the settings name it; sidecert's stack's own first
+  std::string dir = "/var/lib/certs";
+  unsigned uid = 0, gid = 0;
+  unsigned keyMode = 0400, certMode = 0444;
+};
+
+class SwarmPublisher final : public reload::Reloader {
+ public:
+  // The session is started (Session::start) before the first reload.
+  SwarmPublisher(Session& session, PublishTarget target);
+  Status reload(const reload::ReloadEvent& event) override;
+  std::string describe() const override;
+
+ private:
+  Result<store::CertFiles> readLive(const std::string& dir) const;
+  Result<Service> targetService();
+  std::vector<Mount> mountsFor(const std::string& lineage, const Generation& g) const;
+  Status pointServiceAt(const std::string& lineage, const Generation& g);
+  Session& session_;
+  PublishTarget target_;
+};
+
+}  // namespace sc::swarm

@@ -1,0 +1,480 @@
+// Swarm mode against an engine that keeps secrets, configs, services and tasks
+// in memory and behaves as a manager does where it matters: names are unique,
+// secret data is never given back, an update naming a stale version is refused,
+// and a secret a service's Spec names cannot be removed.
+#include <gtest/gtest.h>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+#include "crypto/seal.h"
+#include "sources/self_signed_source.h"
+#include "swarm/lease.h"
+#include "swarm/publisher.h"
+#include "swarm/restore.h"
+#include "swarm/session.h"
+#include "swarm/spec_edit.h"
+#include "test_support.h"
+
+using namespace sc;
+using namespace sc::swarm;
+using Poco::JSON::Object;
+
+namespace {
+
+std::string toJson(const Poco::Dynamic::Var& v) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(v, out);
+  return out.str();
+}
+
+Object::Ptr parse(const std::string& s) { return Poco::JSON::Parser().parse(s).extract<Object::Ptr>(); }
+
+std::string b64(const std::string& s) {
+  std::ostringstream out;
+  Poco::Base64Encoder enc(out);
+  enc.rdbuf()->setLineLength(0);
+  enc << s;
+  enc.close();
+  return out.str();
+}
+
+std::string unb64(const std::string& s) {
+  std::istringstream in(s);
+  Poco::Base64Decoder dec(in);
+  return std::string(std::istreambuf_iterator<char>(dec), {});
+}
+
+class FakeSwarm : public net::DockerEngine {
+ public:
+  struct Obj {
+    std::string name;
+    Object::Ptr labels;
+    std::string data;
+  };
+  struct Svc {
+    std::string name;
+    std::uint64_t version = 10;
+    std::string spec, previous;
+  };
+  std::map<std::string, Obj> secrets, configs;
+  std::map<std::string, Svc> services;
+  std::map<std::string, std::string> tasks;       // id -> desired state
+  std::map<std::string, std::string> containers;  // id -> its Config.Labels as JSON
+  int updates = 0;
+  int next = 1;
+  std::string hostile;  // a path prefix answered with garbage
+
+  FakeSwarm() {
+    services["svc-gw"] = {"demo_gw", 10, R"({"Name":"demo_gw","TaskTemplate":{"ContainerSpec":{"Image":"gw",
+      "Configs":[{"File":{"Name":"/etc/gw.conf"},"ConfigID":"u1","ConfigName":"users-own"}]}}})", ""};
+    services["svc-sc"] = {"demo_sidecert", 10, R"({"Name":"demo_sidecert","Labels":{"keep":"me"},
+      "TaskTemplate":{"ContainerSpec":{"Image":"sidecert"}}})", ""};
+    tasks["task-a"] = "running";
+    tasks["task-b"] = "running";
+    for (auto t : {"a", "b"})
+      containers[std::string("box-") + t] = std::string(R"({"com.docker.swarm.service.id":"svc-sc",
+        "com.docker.swarm.service.name":"demo_sidecert","com.docker.stack.namespace":"demo",
+        "com.docker.swarm.task.id":"task-)") + t + "\"}";
+  }
+
+  Svc* service(const std::string& key) {
+    if (services.count(key)) return &services[key];
+    for (auto& [id, s] : services)
+      if (s.name == key) return &s;
+    return nullptr;
+  }
+  std::string serviceJson(const std::string& id, const Svc& s) {
+    std::string out = R"({"ID":")" + id + R"(","Version":{"Index":)" + std::to_string(s.version) + R"(},"Spec":)" + s.spec;
+    if (!s.previous.empty()) out += R"(,"PreviousSpec":)" + s.previous;
+    return out + "}";
+  }
+  bool referenced(const std::string& name) {
+    for (auto& [id, s] : services)
+      if (namesIn(parse(s.spec)).count(name)) return true;
+    return false;
+  }
+
+  Result<net::EngineReply> call(const std::string& method, const std::string& path, const std::string& body) override {
+    if (!hostile.empty() && path.rfind(hostile, 0) == 0) return net::EngineReply{200, R"({"ID": [1,2], "Spec": 7)"};
+    for (auto [plural, store] : {std::pair{"/secrets", &secrets}, std::pair{"/configs", &configs}}) {
+      std::string p(plural);
+      if (method == "GET" && path.rfind(p + "?", 0) == 0) {
+        Poco::JSON::Array list;
+        for (auto& [id, o] : *store) {
+          Object::Ptr spec = new Object;
+          spec->set("Name", o.name);
+          spec->set("Labels", o.labels);
+          if (store == &configs) spec->set("Data", b64(o.data));
+          Object::Ptr e = new Object;
+          e->set("ID", id);
+          e->set("Spec", spec);
+          list.add(e);
+        }
+        return net::EngineReply{200, toJson(list)};
+      }
+      if (method == "POST" && path == p + "/create") {
+        auto spec = parse(body);
+        auto name = spec->getValue<std::string>("Name");
+        for (auto& [id, o] : *store)
+          if (o.name == name) return net::EngineReply{409, R"({"message":"name conflicts with an existing object"})"};
+        std::string id = "id" + std::to_string(next++);
+        (*store)[id] = {name, spec->getObject("Labels"), unb64(spec->getValue<std::string>("Data"))};
+        return net::EngineReply{201, R"({"ID":")" + id + "\"}"};
+      }
+      if (method == "DELETE" && path.rfind(p + "/", 0) == 0) {
+        auto id = path.substr(p.size() + 1);
+        if (!store->count(id)) return net::EngineReply{404, R"({"message":"not found"})"};
+        if (referenced((*store)[id].name)) return net::EngineReply{400, R"({"message":"in use by a service"})"};
+        store->erase(id);
+        return net::EngineReply{204, ""};
+      }
+    }
+    if (method == "GET" && path == "/services") {
+      std::string out = "[";
+      for (auto& [id, s] : services) out += (out.size() > 1 ? "," : "") + serviceJson(id, s);
+      return net::EngineReply{200, out + "]"};
+    }
+    if (path.rfind("/services/", 0) == 0) {
+      auto rest = path.substr(10);
+      auto slash = rest.find('/');
+      auto* s = service(rest.substr(0, slash));
+      if (!s) return net::EngineReply{404, R"({"message":"service not found"})"};
+      if (method == "GET") return net::EngineReply{200, serviceJson(rest.substr(0, slash), *s)};
+      auto version = std::stoull(rest.substr(rest.find("version=") + 8));
+      if (version != s->version) return net::EngineReply{500, R"({"message":"rpc error: update out of sequence"})"};
+      s->previous = s->spec;
+      s->spec = body;
+      ++s->version;
+      ++updates;
+      return net::EngineReply{200, R"({"Warnings":null})"};
+    }
+    if (path.rfind("/tasks/", 0) == 0) {
+      auto id = path.substr(7);
+      if (!tasks.count(id)) return net::EngineReply{404, R"({"message":"no such task"})"};
+      return net::EngineReply{200, R"({"ID":")" + id + R"(","DesiredState":")" + tasks[id] + "\"}"};
+    }
+    if (path.rfind("/containers/", 0) == 0) {
+      auto id = path.substr(12, path.find("/json") - 12);
+      if (!containers.count(id)) return net::EngineReply{404, R"({"message":"no such container"})"};
+      return net::EngineReply{200, R"({"Id":")" + id + R"(","Config":{"Labels":)" + containers[id] + "}}"};
+    }
+    return net::EngineReply{404, R"({"message":"page not found"})"};
+  }
+};
+
+class StepClock : public TimeSource {
+ public:
+  TimePoint t = TimePoint(std::chrono::seconds(1'800'000'000));
+  TimePoint now() const override { return t; }
+};
+
+store::CertFiles newSet(const std::string& name = "example.test") {
+  sources::SelfSignedSource source;
+  sources::Request r;
+  r.lineage = "aiotes";
+  r.names = {name};
+  return source.obtain(r, wallClockNow())->files;
+}
+
+// A started session for task `t` ("a" or "b"), its sealing key in a file.
+struct Node {
+  TempDir dir;
+  StepClock clock;
+  std::unique_ptr<Session> session;
+  Node(FakeSwarm& swarm, const std::string& t, const std::string& key = std::string(32, 'k')) {
+    dir.write("seal", key);
+    session = std::make_unique<Session>(swarm, "box-" + t, dir.path("seal"), clock);
+  }
+};
+
+}  // namespace
+
+TEST(Seal, OpensOnlyWithTheSameKeyBytesAndContext) {
+  std::string key(32, 'x');
+  auto box = crypto::seal(key, "a private key", "lineage a, generation 3");
+  ASSERT_TRUE(box);
+  EXPECT_EQ(*crypto::unseal(key, *box, "lineage a, generation 3"), "a private key");
+  EXPECT_FALSE(crypto::unseal(std::string(32, 'y'), *box, "lineage a, generation 3"));
+  EXPECT_FALSE(crypto::unseal(key, *box, "lineage a, generation 4"));
+  auto changed = *box;
+  changed[changed.size() / 2] ^= 1;
+  EXPECT_FALSE(crypto::unseal(key, changed, "lineage a, generation 3"));
+  EXPECT_FALSE(crypto::unseal(key, box->substr(0, 10), "lineage a, generation 3"));
+  EXPECT_FALSE(crypto::seal("short", "x", ""));
+  EXPECT_NE(*crypto::seal(key, "same", ""), *crypto::seal(key, "same", ""));  // a fresh nonce each time
+}
+
+TEST(Lease, ParsedAndJudged) {
+  TimePoint now(std::chrono::seconds(1000));
+  EXPECT_FALSE(parseLease(""));
+  EXPECT_FALSE(parseLease("task"));
+  EXPECT_FALSE(parseLease("task 12x"));
+  EXPECT_FALSE(parseLease(" 12"));
+  auto l = parseLease(formatLease({"t1", now + std::chrono::seconds(30)}));
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->holder, "t1");
+  EXPECT_TRUE(judgeLease(std::nullopt, "me", true, now).take);
+  EXPECT_TRUE(judgeLease(l, "t1", true, now).take);                               // ours: extended
+  EXPECT_FALSE(judgeLease(l, "me", true, now).take);                              // another's, running
+  EXPECT_EQ(judgeLease(l, "me", true, now).askAgainAt, l->expires);
+  EXPECT_TRUE(judgeLease(l, "me", false, now).take);                              // its task is being shut down
+  EXPECT_TRUE(judgeLease(l, "me", true, now + std::chrono::seconds(30)).take);  // ended
+  EXPECT_TRUE(leaseValid(now + kLeaseFor, now));
+  EXPECT_FALSE(leaseValid(now + kLeaseClockMargin, now));
+}
+
+TEST(SpecEdit, ReplacesOnlyWhatIsOursAndSaysWhenNothingChanged) {
+  auto spec = parse(R"({"TaskTemplate":{"ContainerSpec":{
+    "Secrets":[{"File":{"Name":"db"},"SecretID":"s0","SecretName":"users-db"},
+               {"File":{"Name":"/c/live/a/privkey.pem"},"SecretID":"s1","SecretName":"sc-1-a-old-privkey"}],
+    "Configs":[{"File":{"Name":"/c/live/a/cert.pem"},"ConfigID":"c9","ConfigName":"someone-elses"}]}}})");
+  std::vector<Mount> mounts = {{Kind::Secret, "s2", "sc-1-a-new-privkey", "/c/live/a/privkey.pem", 0, 0, 0400},
+                               {Kind::Config, "c2", "sc-1-a-new-cert", "/c/live/a/cert.pem", 0, 0, 0444}};
+  EXPECT_TRUE(mountInto(*spec, "sc-1-a-", mounts));
+  auto names = namesIn(spec);
+  EXPECT_EQ(names, (std::set<std::string>{"users-db", "sc-1-a-new-privkey", "sc-1-a-new-cert"}));
+  EXPECT_FALSE(mountInto(*spec, "sc-1-a-", mounts));
+  auto secrets = spec->getObject("TaskTemplate")->getObject("ContainerSpec")->getArray("Secrets");
+  EXPECT_EQ(secrets->getObject(1)->getObject("File")->getValue<int>("Mode"), 0400);
+  EXPECT_EQ(secrets->getObject(1)->getObject("File")->getValue<std::string>("UID"), "0");
+}
+
+TEST(SpecEdit, ObsoleteKeepsWhatServicesNameAndTheNewest) {
+  auto obj = [](const std::string& name, int gen, const std::string& role) {
+    StoredObject o;
+    o.name = name;
+    o.labels = {{kLabelGeneration, std::to_string(gen)}, {kLabelRole, role}};
+    return o;
+  };
+  std::vector<StoredObject> ours = {obj("k1", 1, "privkey.pem"), obj("k2", 2, "privkey.pem"),
+                                    obj("k3", 3, "privkey.pem"), obj("s1", 1, "set"), obj("s2", 2, "set"),
+                                    obj("s3", 3, "set"), obj("bad", -1, "privkey.pem")};
+  std::vector<std::string> gone;
+  for (const auto& o : obsolete(ours, {"k2"}, 3)) gone.push_back(o.name);
+  EXPECT_EQ(gone, (std::vector<std::string>{"k1", "s1", "s2", "bad"}));
+}
+
+TEST(Restore, TheSwarmsSetWinsUnlessItIsTheSameOrAStandIn) {
+  RestoreFacts f{std::nullopt, true, false, true, "aa"};
+  EXPECT_TRUE(shouldRestore(f));
+  f.localFingerprint = "bb";
+  EXPECT_TRUE(shouldRestore(f));
+  f.localFingerprint = "aa";
+  EXPECT_FALSE(shouldRestore(f));
+  f.localFingerprint.reset();
+  f.swarmSelfSigned = true;
+  EXPECT_FALSE(shouldRestore(f));
+  f.swarmSelfSigned = false;
+  f.swarmUsable = false;
+  EXPECT_FALSE(shouldRestore(f));
+  EXPECT_FALSE(shouldRestore(RestoreFacts{}));
+}
+
+TEST(Session, FirstStartGivesItsServiceTheSealingKeyThenRestarts) {
+  FakeSwarm swarm;
+  StepClock clock;
+  Session session(swarm, "box-a", "/nonexistent/seal", clock);
+  auto started = session.start();
+  ASSERT_TRUE(started) << started.error().message;
+  EXPECT_EQ(*started, Session::Start::Restarting);
+  ASSERT_EQ(swarm.secrets.size(), 1u);
+  EXPECT_EQ(swarm.secrets.begin()->second.data.size(), 32u);
+  auto spec = parse(swarm.services["svc-sc"].spec);
+  EXPECT_TRUE(namesIn(spec).count(sealSecretName("demo_sidecert")));
+  EXPECT_EQ(spec->getObject("Labels")->getValue<std::string>("keep"), "me");
+  // a second start without the file (the stack deployed again) mounts the same secret
+  Session again(swarm, "box-b", "/nonexistent/seal", clock);
+  ASSERT_TRUE(again.start());
+  EXPECT_EQ(swarm.secrets.size(), 1u);
+}
+
+TEST(Session, ASealingKeyOfTheWrongSizeIsAClearError) {
+  FakeSwarm swarm;
+  Node node(swarm, "a", "too short");
+  auto started = node.session->start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().message.find("not a sealing key"), std::string::npos);
+}
+
+TEST(Session, OneLeaseHolderAtATime) {
+  FakeSwarm swarm;
+  Node a(swarm, "a"), b(swarm, "b");
+  ASSERT_EQ(*a.session->start(), Session::Start::Ready);
+  ASSERT_EQ(*b.session->start(), Session::Start::Ready);
+  std::string why;
+  EXPECT_TRUE(*a.session->holdLease(why));
+  EXPECT_TRUE(a.session->mayAct());
+  EXPECT_FALSE(*b.session->holdLease(why));
+  EXPECT_NE(why.find("task-a holds it"), std::string::npos) << why;
+  EXPECT_FALSE(b.session->mayAct());
+  // a's node is cut off: it cannot extend, and stops acting before the lease ends
+  a.clock.t += kLeaseFor - kLeaseClockMargin;
+  EXPECT_FALSE(a.session->mayAct());
+  b.clock.t += kLeaseFor;
+  EXPECT_TRUE(*b.session->holdLease(why));
+  EXPECT_FALSE(*a.session->holdLease(why));  // a, back, finds b's lease
+  // b's task is told to shut down: a need not wait for the lease to end
+  swarm.tasks["task-b"] = "shutdown";
+  EXPECT_TRUE(*a.session->holdLease(why));
+  EXPECT_EQ(parse(swarm.services["svc-sc"].spec)->getObject("Labels")->getValue<std::string>("keep"), "me");
+}
+
+TEST(Session, AStaleWriteOfTheLeaseIsRefused) {
+  FakeSwarm swarm;
+  SwarmApi api(swarm);
+  auto read = api.service("svc-sc");
+  ASSERT_TRUE(read);
+  ASSERT_TRUE(api.update(*read, *read->spec));
+  auto stale = api.update(*read, *read->spec);
+  ASSERT_FALSE(stale);
+  EXPECT_TRUE(stale.error().is(ErrorKind::Conflict));
+}
+
+TEST(SetStore, AGenerationIsWrittenOnceAndReadBackWhole) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  auto& store = a.session->store();
+  auto files = newSet();
+  auto g1 = store.put("aiotes", files, store::Source::Acme, wallClockNow());
+  ASSERT_TRUE(g1) << g1.error().message;
+  EXPECT_EQ(g1->number, 1);
+  EXPECT_TRUE(g1->created);
+  EXPECT_EQ(swarm.secrets.size(), 2u);  // privkey, combined
+  EXPECT_EQ(swarm.configs.size(), 4u);  // cert, chain, fullchain, the sealed set
+  auto again = store.put("aiotes", files, store::Source::Acme, wallClockNow());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->number, 1);
+  EXPECT_EQ(swarm.configs.size(), 4u);
+  auto g2 = store.put("aiotes", newSet(), store::Source::User, wallClockNow());
+  EXPECT_EQ(g2->number, 2);
+  auto newest = store.newest("aiotes");
+  ASSERT_TRUE(newest && *newest);
+  EXPECT_EQ((*newest)->generation, 2);
+  EXPECT_EQ((*newest)->source, store::Source::User);
+  // another node with the same key reads it; one with another key cannot
+  Node b(swarm, "b");
+  ASSERT_TRUE(b.session->start());
+  EXPECT_EQ((*b.session->store().newest("aiotes"))->files.privkey, (*newest)->files.privkey);
+  Node c(swarm, "b", std::string(32, 'z'));
+  ASSERT_TRUE(c.session->start());
+  EXPECT_FALSE(*c.session->store().newest("aiotes"));
+}
+
+TEST(SetStore, ABoxRelabelledAsANewerGenerationDoesNotOpen) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  auto files = newSet();
+  ASSERT_TRUE(a.session->store().put("aiotes", files, store::Source::Acme, wallClockNow()));
+  ASSERT_TRUE(a.session->store().put("aiotes", newSet(), store::Source::Acme, wallClockNow()));
+  for (auto& [id, o] : swarm.configs)  // someone with the socket relabels generation 1 as 9
+    if (o.labels->optValue<std::string>(kLabelRole, "") == "set" && o.labels->getValue<std::string>(kLabelGeneration) == "1")
+      o.labels->set(kLabelGeneration, "9");
+  auto newest = a.session->store().newest("aiotes");
+  ASSERT_TRUE(newest && *newest);
+  EXPECT_EQ((*newest)->generation, 2);
+}
+
+TEST(SetStore, AccountKeysSurviveInTheStore) {
+  FakeSwarm swarm;
+  Node a(swarm, "a"), b(swarm, "b");
+  ASSERT_TRUE(a.session->start());
+  ASSERT_TRUE(b.session->start());
+  EXPECT_FALSE(*b.session->store().account("https://ca/dir"));
+  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"KEY PEM", "https://ca/acct/1"}));
+  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"KEY PEM", "https://ca/acct/1"}));  // once
+  auto copy = b.session->store().account("https://ca/dir");
+  ASSERT_TRUE(copy && *copy);
+  EXPECT_EQ((*copy)->key, "KEY PEM");
+  EXPECT_EQ((*copy)->url, "https://ca/acct/1");
+  EXPECT_FALSE(*b.session->store().account("https://other/dir"));
+}
+
+namespace {
+
+void writeLive(TempDir& dir, const store::CertFiles& files) {
+  for (const char* f : store::kSetFiles) dir.write(std::string("live/aiotes/") + f, store::fileOf(files, f));
+}
+
+}  // namespace
+
+TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  std::string why;
+  ASSERT_TRUE(*a.session->holdLease(why));
+  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 101, 0440, 0444});
+  reload::ReloadEvent event{"aiotes", a.dir.path("live/aiotes"), "acme"};
+  std::vector<std::string> keys;
+  for (int round = 1; round <= 3; ++round) {
+    writeLive(a.dir, newSet());
+    auto ok = publisher.reload(event);
+    ASSERT_TRUE(ok) << ok.error().message;
+    auto spec = parse(swarm.services["svc-gw"].spec);
+    auto container = spec->getObject("TaskTemplate")->getObject("ContainerSpec");
+    std::map<std::string, std::string> byTarget;
+    for (auto list : {container->getArray("Secrets"), container->getArray("Configs")})
+      for (std::size_t i = 0; list && i < list->size(); ++i)
+        byTarget[list->getObject(i)->getObject("File")->getValue<std::string>("Name")] =
+            list->getObject(i)->optValue<std::string>("SecretName", list->getObject(i)->optValue<std::string>("ConfigName", ""));
+    EXPECT_EQ(byTarget.size(), 6u);  // the user's own config, and our five files
+    EXPECT_EQ(byTarget["/etc/gw.conf"], "users-own");
+    keys.push_back(byTarget["/var/lib/certs/live/aiotes/privkey.pem"]);
+    EXPECT_EQ(keys.back().find("-privkey"), keys.back().size() - 8);
+  }
+  EXPECT_EQ(swarm.updates, 3 + 1);  // three rollouts, and the lease
+  // left: generation 3 (Spec), generation 2 (PreviousSpec), and 3's sealed set
+  std::set<std::string> secretNames, configNames;
+  for (auto& [id, o] : swarm.secrets) secretNames.insert(o.name);
+  for (auto& [id, o] : swarm.configs) configNames.insert(o.name);
+  EXPECT_EQ(secretNames.size(), 2u * 2);
+  EXPECT_EQ(configNames.size(), 2u * 3 + 1);
+  EXPECT_TRUE(secretNames.count(keys[2]) && secretNames.count(keys[1]) && !secretNames.count(keys[0]));
+  // the same set again changes nothing
+  auto before = swarm.services["svc-gw"].version;
+  ASSERT_TRUE(publisher.reload(event));
+  EXPECT_EQ(swarm.services["svc-gw"].version, before);
+}
+
+TEST(SwarmPublisher, WithoutTheLeaseNothingIsWritten) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  writeLive(a.dir, newSet());
+  SwarmPublisher publisher(*a.session, {"gw"});
+  auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("does not hold the swarm lease"), std::string::npos);
+  EXPECT_EQ(swarm.configs.size(), 0u);
+  EXPECT_EQ(swarm.updates, 0);
+}
+
+TEST(SwarmPublisher, AHostileEngineReplyIsAnErrorNotACrash) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  std::string why;
+  ASSERT_TRUE(*a.session->holdLease(why));
+  writeLive(a.dir, newSet());
+  SwarmPublisher publisher(*a.session, {"gw"});
+  for (auto path : {"/configs", "/services/demo_gw", "/secrets/create"}) {
+    swarm.hostile = path;
+    auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+    EXPECT_FALSE(ok) << path;
+  }
+  swarm.hostile = "/services/svc-sc";
+  EXPECT_FALSE(a.session->holdLease(why));
+  swarm.hostile = "/containers";
+  Node b(swarm, "b");
+  EXPECT_FALSE(b.session->start());
+}
