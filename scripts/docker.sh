@@ -55,5 +55,6 @@ build_images() {
     _build sidecert-nginx deploy/nginx &&
     _build sidecert-haproxy deploy/haproxy &&
     _build sidecert-caddy deploy/caddy &&
-    _build sidecert-e2e-pebble tests/e2e/pebble
+    _build sidecert-e2e-pebble tests/e2e/pebble &&
+    _build sidecert-swarm-node tests/e2e/swarm-node
 }

@@ -164,6 +164,7 @@ struct Lineage::Pass {
   bool linkIsOurs = false;  // live/<name> leads to our current set
   decide::Facts facts;
   bool changed = false;
+  bool untold = false;  // the gateway has not been told of the live set yet
   std::string lastError;  // the last source that failed, for the fallback's warning
   int failedAttempts = 0;
   bool fellBack = false;  // the fallback was published over a CA's set
@@ -387,6 +388,7 @@ bool Lineage::publishAndLoad(sources::CertSet set, store::Source source, const s
   auto record = publish(set.files, source, why, p.now);
   if (!record) return false;
   p.changed = true;
+  p.untold = true;
   p.linkIsOurs = true;
   if (source == store::Source::SelfSigned && p.current && p.current->record.source != store::Source::SelfSigned)
     p.fellBack = true;
@@ -489,8 +491,14 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
                             {"reason", d.why}});
     return;
   }
-  if (!publishAndLoad(std::move(*obtained), issuer.kind(), d.why, p))  // the volume refuses writes
+  if (!publishAndLoad(std::move(*obtained), issuer.kind(), d.why, p)) {  // the volume refuses writes
     for (auto* other : issuers_) p.facts.attempted.insert(other->id());       // nothing more this pass
+    return;
+  }
+  if (issuer.kind() == store::Source::SelfSigned && reloader_.tellsStandInFirst()) {
+    PassResult told;
+    p.state.reloadPending = reloadIfNeeded(p, told);
+  }
 }
 
 void Lineage::carryOut(const decide::Decision& d, Pass& p) {
@@ -508,6 +516,7 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
         if (auto record = publish(*p.current->files, source,
                                   "live/" + volume_.name() + " was not our set; restored it", p.now)) {
           p.changed = true;
+          p.untold = true;
           p.current = load(*record, p.now);  // the same files, maybe damaged: judged again
         }
       }
@@ -553,7 +562,7 @@ Result<sources::CertSet> Lineage::attempt(sources::CertSource& issuer, const sou
 }
 
 bool Lineage::reloadIfNeeded(Pass& p, PassResult& result) {
-  if (!p.changed && !p.state.reloadPending) return false;
+  if (!p.untold && !p.state.reloadPending) return false;
   reload::ReloadEvent event{volume_.name(), (volume_.root() / volume_.liveRelative()).string(),
                             p.current ? store::sourceName(p.current->record.source) : "none"};
   auto ok = reloader_.reload(event);
@@ -578,6 +587,7 @@ bool Lineage::reloadIfNeeded(Pass& p, PassResult& result) {
     p.state.reloadFailures = 0;
     p.state.lastReloadError.clear();
   }
+  p.untold = false;
   return !ok;
 }
 

@@ -19,6 +19,10 @@ class Reloader {
   virtual ~Reloader() = default;
   virtual Status reload(const ReloadEvent& event) = 0;
   virtual std::string describe() const = 0;
+  // The gateway is told of a self-signed stand-in at once, before a CA is asked
+  // in the same pass, when the CA's challenge check passes through a gateway that
+  // cannot start without a certificate; otherwise it is told once, of the last.
+  virtual bool tellsStandInFirst() const { return false; }
 };
 
 // Logs what a reload program printed, line by line as `reload_output`, at most

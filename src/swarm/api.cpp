@@ -9,6 +9,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/time_format.h"
+
 namespace sc::swarm {
 namespace {
 
@@ -89,6 +91,11 @@ Result<Service> serviceFrom(const Object::Ptr& obj) {
   s.previousSpec = obj->getObject("PreviousSpec");
   s.name = s.spec->optValue<std::string>("Name", "");
   s.labels = labelsOf(s.spec);
+  if (auto update = obj->getObject("UpdateStatus")) {
+    s.updateState = update->optValue<std::string>("State", "");
+    s.updateStartedAt = parseTime(update->optValue<std::string>("StartedAt", ""));
+    s.updateMessage = update->optValue<std::string>("Message", "");
+  }
   return s;
 }
 
@@ -236,18 +243,20 @@ Status SwarmApi::update(const Service& service, const Object& spec) {
   return fail(what + ": " + error);
 }
 
-Result<bool> SwarmApi::taskWanted(const std::string& taskId) {
+Result<bool> SwarmApi::taskEnded(const std::string& taskId) {
   std::string what = "inspect task " + taskId;
   auto r = call("GET", "/tasks/" + segment(taskId), "", what);
   if (!r) return std::unexpected(r.error());
-  if (r->status == 404) return false;
+  if (r->status == 404) return true;
   if (r->status != 200) return fail(what + ": " + engineError(*r));
   auto obj = parseAs<Object::Ptr>(r->body, what);
   if (!obj) return std::unexpected(obj.error());
   try {
-    return (*obj)->optValue<std::string>("DesiredState", "") == "running";
+    auto status = (*obj)->getObject("Status");
+    auto state = status ? status->optValue<std::string>("State", "") : "";
+    return state == "shutdown" || state == "complete" || state == "failed" || state == "rejected";
   } catch (const Poco::Exception& e) {
-    return fail(what + ": DesiredState of an unexpected type: " + e.displayText());
+    return fail(what + ": Status.State of an unexpected type: " + e.displayText());
   }
 }
 

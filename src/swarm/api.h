@@ -4,11 +4,13 @@
 // hostile input: a field of the wrong type or a body that does not parse is an
 // error that names the call, never a crash.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <Poco/JSON/Object.h>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "net/docker_engine.h"
 #include "swarm/objects.h"
@@ -22,6 +24,11 @@ struct Service {
   Poco::JSON::Object::Ptr spec;          // never null
   Poco::JSON::Object::Ptr previousSpec;  // null when there is none
   std::map<std::string, std::string> labels;
+  // The last rollout, as the managers report it: "updating", "completed",
+  // "paused", "rollback_started", "rollback_completed"...; "" when none yet.
+  std::string updateState;
+  std::optional<TimePoint> updateStartedAt;
+  std::string updateMessage;
 };
 
 // Who this process is in the swarm, from its own container's labels.
@@ -46,8 +53,9 @@ class SwarmApi {
   Result<std::vector<Service>> services();
   // Refused (ErrorKind::Conflict) when the service changed since `service.version`.
   Status update(const Service& service, const Poco::JSON::Object& spec);
-  // Whether the swarm wants that task running; false for a task it no longer knows.
-  Result<bool> taskWanted(const std::string& taskId);
+  // Whether that task has ended as its node reported (shutdown, complete, failed,
+  // rejected), or the swarm no longer knows it.
+  Result<bool> taskEnded(const std::string& taskId);
   Result<Identity> identify(const std::string& containerId);
 
  private:

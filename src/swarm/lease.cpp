@@ -22,12 +22,12 @@ std::string formatLease(const LeaseRecord& lease) {
   return lease.holder + " " + std::to_string(seconds);
 }
 
-LeaseVerdict judgeLease(const std::optional<LeaseRecord>& current, const std::string& me, bool holderWanted,
+LeaseVerdict judgeLease(const std::optional<LeaseRecord>& current, const std::string& me, bool holderStopped,
                         TimePoint now) {
   if (!current) return {true, "no lease is held", {}};
   if (current->holder == me) return {true, "ours: extended", {}};
   if (current->expires <= now) return {true, "the lease of task " + current->holder + " ended at " + formatTime(current->expires), {}};
-  if (!holderWanted) return {true, "task " + current->holder + " that holds it is being shut down or gone", {}};
+  if (holderStopped) return {true, "task " + current->holder + " that holds it has ended", {}};
   return {false, "task " + current->holder + " holds it until " + formatTime(current->expires), current->expires};
 }
 

@@ -32,9 +32,11 @@ struct LeaseVerdict {
   TimePoint askAgainAt{};  // !take: when the holder's lease ends
 };
 
-// holderWanted: the swarm still wants the holder's task to run (false once it is
-// told to shut down, or when no such task exists): its lease need not be waited out.
-LeaseVerdict judgeLease(const std::optional<LeaseRecord>& current, const std::string& me, bool holderWanted,
+// holderStopped: the holder's task is gone, or its node reported it ended: its
+// lease need not be waited out. A task on a node that is down or cut off still
+// counts as running (its node cannot say otherwise), so its lease runs out first:
+// it may still act until then, and must not find a second sidecert acting.
+LeaseVerdict judgeLease(const std::optional<LeaseRecord>& current, const std::string& me, bool holderStopped,
                         TimePoint now);
 
 // Whether the holder may still act on a lease that ends at `expires`.

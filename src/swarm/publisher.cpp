@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "crypto/cert.h"
 #include "log/log.h"
@@ -52,7 +53,7 @@ std::vector<Mount> SwarmPublisher::mountsFor(const std::string& lineage, const G
   return out;
 }
 
-Status SwarmPublisher::pointServiceAt(const std::string& lineage, const Generation& g) {
+Result<bool> SwarmPublisher::pointServiceAt(const std::string& lineage, const Generation& g) {
   const auto mounts = mountsFor(lineage, g);
   const auto prefix = lineagePrefix(session_.store().scope(), lineage);
   for (int attempt = 1;; ++attempt) {
@@ -61,16 +62,15 @@ Status SwarmPublisher::pointServiceAt(const std::string& lineage, const Generati
     auto spec = Poco::JSON::Object::Ptr(new Poco::JSON::Object(*service->spec));
     if (!mountInto(*spec, prefix, mounts)) {
       log::debug("swarm_service_current", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
-      return {};
+      return false;
     }
-    if (auto ok = session_.mayAct(); !ok) return ok;
+    if (auto ok = session_.mayAct(); !ok) return std::unexpected(ok.error());
     auto updated = session_.api().update(*service, *spec);
     if (updated) {
-      log::info("swarm_service_updated",
-                {{"name", lineage}, {"service", service->name}, {"generation", g.number}, {"rollout", "one task at a time, as its update_config says"}});
-      return {};
+      log::info("swarm_service_updated", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
+      return true;
     }
-    if (!updated.error().is(ErrorKind::Conflict) || attempt == kUpdateAttempts) return updated;
+    if (!updated.error().is(ErrorKind::Conflict) || attempt == kUpdateAttempts) return std::unexpected(updated.error());
   }
 }
 
@@ -86,12 +86,43 @@ Status SwarmPublisher::reload(const reload::ReloadEvent& event) {
     if (!g) return wrap(describe() + ": store the set in the swarm", g.error());
     if (g->created)
       log::info("swarm_set_stored", {{"name", event.name}, {"generation", g->number}, {"source", event.source}});
-    if (auto ok = pointServiceAt(event.name, *g); !ok) return ok;
+    const TimePoint updatedAt = session_.clock().now();
+    auto updated = pointServiceAt(event.name, *g);
+    if (!updated) return std::unexpected(updated.error());
+    Status rolled = *updated ? awaitRollout(event.name, *g, updatedAt) : Status{};
     session_.store().tidy(event.name, g->number);
-    return {};
+    return rolled;
   } catch (const Poco::Exception& e) {  // a field of an unexpected type in the engine's reply
     return fail(describe() + ": the Docker engine's reply does not parse: " + e.displayText());
   }
+}
+
+Status SwarmPublisher::awaitRollout(const std::string& lineage, const Generation& g, TimePoint updatedAt) {
+  // The managers' clocks may differ a little from ours: a rollout that started
+  // just before our update by their clock is still ours.
+  const auto ours = [&](const Service& s) { return s.updateStartedAt && *s.updateStartedAt >= updatedAt - std::chrono::seconds(5); };
+  const auto deadline = updatedAt + kRolloutWait;
+  const auto polls = kRolloutWait / std::max(target_.rolloutPoll, std::chrono::milliseconds(1));
+  for (std::int64_t i = 0; i < polls && session_.clock().now() < deadline; ++i) {
+    std::this_thread::sleep_for(target_.rolloutPoll);
+    auto service = targetService();
+    if (!service) return wrap(describe() + ": follow the rollout", service.error());
+    if (!ours(*service)) continue;
+    const auto& state = service->updateState;
+    auto took = std::chrono::duration_cast<std::chrono::seconds>(session_.clock().now() - updatedAt);
+    if (state == "completed") {
+      log::info("swarm_rollout_done", {{"name", lineage}, {"service", service->name}, {"generation", g.number},
+                                       {"seconds", static_cast<std::int64_t>(took.count())}});
+      return {};
+    }
+    if (state.rfind("rollback", 0) == 0 || state == "paused")
+      return fail(describe() + ": the rollout of generation " + std::to_string(g.number) + " ended " + state +
+                  (service->updateMessage.empty() ? "" : ": " + service->updateMessage.substr(0, 300)));
+  }
+  log::warn("swarm_rollout_slow", {{"name", lineage}, {"generation", g.number},
+                                   {"waited", static_cast<std::int64_t>(kRolloutWait.count())},
+                                   {"effect", "swarm goes on with it; sidecert does not wait longer"}});
+  return {};
 }
 
 }  // namespace sc::swarm

@@ -6,6 +6,7 @@
 // tasks as the service's update_config says (one at a time, stop-first, in the
 // stacks of deploy/), so replicas on every node take the set and never all at once.
 // Generations no service names any more are removed afterwards.
+#include <chrono>
 #include <string>
 
 #include "reload/reloader.h"
@@ -18,7 +19,13 @@ struct PublishTarget {
   std::string dir = "/var/lib/certs";
   unsigned uid = 0, gid = 0;
   unsigned keyMode = 0400, certMode = 0444;
+  std::chrono::milliseconds rolloutPoll{1000};  // how often the rollout is looked at
 };
+
+// How long a reload follows the rollout it began: a stand-in must be on the
+// gateways before a CA checks a challenge through them. Past this, the rollout
+// goes on by itself and the reload counts as done.
+inline constexpr std::chrono::seconds kRolloutWait{180};
 
 class SwarmPublisher final : public reload::Reloader {
  public:
@@ -26,12 +33,17 @@ class SwarmPublisher final : public reload::Reloader {
   SwarmPublisher(Session& session, PublishTarget target);
   Status reload(const reload::ReloadEvent& event) override;
   std::string describe() const override;
+  // HTTP-01 reaches sidecert through the gateway on whichever node the CA
+  // picks, and the gateway cannot start before it has a set.
+  bool tellsStandInFirst() const override { return true; }
 
  private:
   Result<store::CertFiles> readLive(const std::string& dir) const;
   Result<Service> targetService();
   std::vector<Mount> mountsFor(const std::string& lineage, const Generation& g) const;
-  Status pointServiceAt(const std::string& lineage, const Generation& g);
+  // True when the service was updated (a rollout began).
+  Result<bool> pointServiceAt(const std::string& lineage, const Generation& g);
+  Status awaitRollout(const std::string& lineage, const Generation& g, TimePoint updatedAt);
   Session& session_;
   PublishTarget target_;
 };

@@ -72,14 +72,14 @@ Result<bool> Session::holdLease(std::string& waitReason) {
     if (!own) return wrap("read the lease", own.error());
     auto it = own->labels.find(kLabelLease);
     auto current = it == own->labels.end() ? std::nullopt : parseLease(it->second);
-    bool holderWanted = true;
+    bool holderStopped = false;
     const TimePoint now = clock_.now();
     if (current && current->holder != identity_.taskId && current->expires > now) {
-      auto wanted = api_.taskWanted(current->holder);
-      if (!wanted) return wrap("ask about the lease holder's task", wanted.error());
-      holderWanted = *wanted;
+      auto ended = api_.taskEnded(current->holder);
+      if (!ended) return wrap("ask about the lease holder's task", ended.error());
+      holderStopped = *ended;
     }
-    auto verdict = judgeLease(current, identity_.taskId, holderWanted, now);
+    auto verdict = judgeLease(current, identity_.taskId, holderStopped, now);
     if (!verdict.take) {
       waitReason = verdict.why;
       leaseEndsMs_ = 0;

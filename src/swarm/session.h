@@ -32,6 +32,7 @@ class Session {
   TimePoint leaseEnds() const;
 
   SwarmApi& api() { return api_; }
+  const TimeSource& clock() const { return clock_; }
   SetStore& store() { return *store_; }
   const Identity& identity() const { return identity_; }
 

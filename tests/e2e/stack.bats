@@ -25,7 +25,7 @@ setup() {
   export PEBBLE_CA="$BATS_TEST_TMPDIR/pebble-ca.pem"
   docker run --rm "$PEBBLE_IMAGE" cat /etc/pebble/tls.pem >"$PEBBLE_CA"
   export AIOTES_HOSTNAME=$HOST AIOTES_SYSADMIN_EMAIL=ops@example.test
-  export SIDECERT_HTTP_PUBLISH=18080 GATEWAY_HTTPS_PUBLISH=$HTTPS_PORT
+  export GATEWAY_HTTP_PUBLISH=18080 GATEWAY_HTTPS_PUBLISH=$HTTPS_PORT
 }
 
 teardown() {
@@ -35,13 +35,19 @@ teardown() {
   fi
   docker stack rm "$STACK" >/dev/null 2>&1 || true
   wait_until 60 stack_gone || true
-  docker volume rm "${STACK}_certs" >/dev/null 2>&1 || true
+  docker volume rm "${STACK}_certs" "${STACK}_state" >/dev/null 2>&1 || true
+  # what sidecert kept in the swarm's store outlives the stack, as it should for a
+  # redeploy; the test's own goes
+  local kind
+  for kind in secret config; do
+    docker $kind ls -q --filter "label=sidecert.scope=${STACK}_certbot" | xargs -r docker $kind rm >/dev/null 2>&1 || true
+  done
 }
 
 stack_gone() { [ -z "$(docker ps -aq --filter "label=com.docker.stack.namespace=$STACK")" ] &&
   [ -z "$(docker network ls -q --filter "label=com.docker.stack.namespace=$STACK")" ]; }
 
-served() { # over the published port, through the swarm's routing mesh
+served() { # over the port the gateway's task publishes on this node
   openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$HOST" </dev/null 2>/dev/null |
     openssl x509 -noout -serial -issuer 2>/dev/null | tr '\n' ' '
 }
@@ -65,5 +71,5 @@ certbot_container() { # what the AIoTES README has operators do, by label instea
   docker cp "$BATS_TEST_TMPDIR/userca.pem" "$c:$live/chain.pem"
   serial="$(openssl x509 -in "$BATS_TEST_TMPDIR/user.pem" -noout -serial | cut -d= -f2)"
   wait_until 120 serves_serial "$serial"
-  docker service logs --raw "${STACK}_certbot" 2>&1 | grep "reload_done.*docker-service:express-gw" >/dev/null
+  docker service logs --raw "${STACK}_certbot" 2>&1 | grep "reload_done.*swarm:express-gw" >/dev/null
 }

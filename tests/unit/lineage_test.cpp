@@ -54,14 +54,18 @@ class FakeIssuer : public sources::CertSource {
 
 class FakeReloader : public reload::Reloader {
  public:
-  Status reload(const reload::ReloadEvent&) override {
+  Status reload(const reload::ReloadEvent& e) override {
     ++calls;
+    sources.push_back(e.source);
     if (failing) return fail("gateway not running");
     return {};
   }
   std::string describe() const override { return "fake"; }
+  bool tellsStandInFirst() const override { return standInFirst; }
   int calls = 0;
   bool failing = false;
+  bool standInFirst = false;
+  std::vector<std::string> sources;  // of the sets it was told of
 };
 
 struct LineageTest : ::testing::Test {
@@ -123,6 +127,16 @@ TEST_F(LineageTest, EachPassPublishesOnlyWhatChangedAndASecondPassNothing) {
   acme.failing = false;
   lineage->pass(t0 + hours(1));
   EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 2u);  // and the ACME set
+}
+
+TEST_F(LineageTest, AGatewayThatCarriesTheChallengeGetsTheStandInBeforeTheCaIsAsked) {
+  reloader.standInFirst = true;
+  auto r = lineage->pass(t0);
+  EXPECT_EQ(r.live->source, "acme");
+  EXPECT_EQ(reloader.sources, (std::vector<std::string>{"self-signed", "acme"}));
+  auto told = std::find_if(events.begin(), events.end(), [](auto& e) { return e.find("reload_done") != std::string::npos; });
+  auto issued = std::find_if(events.begin(), events.end(), [](auto& e) { return e.find("source=acme names") != std::string::npos; });
+  EXPECT_LT(told, issued);
 }
 
 TEST_F(LineageTest, ABetterSourceReplacesSelfSignedAndTheGatewayIsToldOnce) {

@@ -69,6 +69,7 @@ class FakeSwarm : public net::DockerEngine {
   std::map<std::string, std::string> tasks;       // id -> desired state
   std::map<std::string, std::string> containers;  // id -> its Config.Labels as JSON
   int updates = 0;
+  std::string rollout = "completed";  // what an update ends as
   int next = 1;
   std::string hostile;  // a path prefix answered with garbage
 
@@ -93,6 +94,8 @@ class FakeSwarm : public net::DockerEngine {
   }
   std::string serviceJson(const std::string& id, const Svc& s) {
     std::string out = R"({"ID":")" + id + R"(","Version":{"Index":)" + std::to_string(s.version) + R"(},"Spec":)" + s.spec;
+    if (s.version > 10)
+      out += R"(,"UpdateStatus":{"State":")" + rollout + R"(","StartedAt":"2099-01-01T00:00:00.123456789Z","Message":"update )" + rollout + "\"}";
     if (!s.previous.empty()) out += R"(,"PreviousSpec":)" + s.previous;
     return out + "}";
   }
@@ -159,7 +162,7 @@ class FakeSwarm : public net::DockerEngine {
     if (path.rfind("/tasks/", 0) == 0) {
       auto id = path.substr(7);
       if (!tasks.count(id)) return net::EngineReply{404, R"({"message":"no such task"})"};
-      return net::EngineReply{200, R"({"ID":")" + id + R"(","DesiredState":")" + tasks[id] + "\"}"};
+      return net::EngineReply{200, R"({"ID":")" + id + R"(","Status":{"State":")" + tasks[id] + "\"}}"};
     }
     if (path.rfind("/containers/", 0) == 0) {
       auto id = path.substr(12, path.find("/json") - 12);
@@ -221,12 +224,12 @@ TEST(Lease, ParsedAndJudged) {
   auto l = parseLease(formatLease({"t1", now + std::chrono::seconds(30)}));
   ASSERT_TRUE(l);
   EXPECT_EQ(l->holder, "t1");
-  EXPECT_TRUE(judgeLease(std::nullopt, "me", true, now).take);
-  EXPECT_TRUE(judgeLease(l, "t1", true, now).take);                               // ours: extended
-  EXPECT_FALSE(judgeLease(l, "me", true, now).take);                              // another's, running
-  EXPECT_EQ(judgeLease(l, "me", true, now).askAgainAt, l->expires);
-  EXPECT_TRUE(judgeLease(l, "me", false, now).take);                              // its task is being shut down
-  EXPECT_TRUE(judgeLease(l, "me", true, now + std::chrono::seconds(30)).take);  // ended
+  EXPECT_TRUE(judgeLease(std::nullopt, "me", false, now).take);
+  EXPECT_TRUE(judgeLease(l, "t1", false, now).take);                               // ours: extended
+  EXPECT_FALSE(judgeLease(l, "me", false, now).take);                              // another's, running
+  EXPECT_EQ(judgeLease(l, "me", false, now).askAgainAt, l->expires);
+  EXPECT_TRUE(judgeLease(l, "me", true, now).take);                                // its task has ended
+  EXPECT_TRUE(judgeLease(l, "me", false, now + std::chrono::seconds(30)).take);  // the lease ended
   EXPECT_TRUE(leaseValid(now + kLeaseFor, now));
   EXPECT_FALSE(leaseValid(now + kLeaseClockMargin, now));
 }
@@ -321,9 +324,15 @@ TEST(Session, OneLeaseHolderAtATime) {
   b.clock.t += kLeaseFor;
   EXPECT_TRUE(*b.session->holdLease(why));
   EXPECT_FALSE(*a.session->holdLease(why));  // a, back, finds b's lease
-  // b's task is told to shut down: a need not wait for the lease to end
+  // b's task told to stop, but not yet stopped: a waits
+  swarm.tasks["task-b"] = "running";
+  EXPECT_FALSE(*a.session->holdLease(why));
+  // b's node reported it ended: a need not wait for the lease to end
   swarm.tasks["task-b"] = "shutdown";
   EXPECT_TRUE(*a.session->holdLease(why));
+  swarm.tasks.erase("task-a");  // a task the swarm forgot has ended too
+  b.clock.t = a.clock.t;
+  EXPECT_TRUE(*b.session->holdLease(why)) << why;
   EXPECT_EQ(parse(swarm.services["svc-sc"].spec)->getObject("Labels")->getValue<std::string>("keep"), "me");
 }
 
@@ -413,7 +422,7 @@ TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
   ASSERT_TRUE(a.session->start());
   std::string why;
   ASSERT_TRUE(*a.session->holdLease(why));
-  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 101, 0440, 0444});
+  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 101, 0440, 0444, std::chrono::milliseconds(1)});
   reload::ReloadEvent event{"aiotes", a.dir.path("live/aiotes"), "acme"};
   std::vector<std::string> keys;
   for (int round = 1; round <= 3; ++round) {
@@ -446,6 +455,21 @@ TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
   EXPECT_EQ(swarm.services["svc-gw"].version, before);
 }
 
+TEST(SwarmPublisher, ARolloutRolledBackFailsTheReload) {
+  FakeSwarm swarm;
+  swarm.rollout = "rollback_completed";
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  std::string why;
+  ASSERT_TRUE(*a.session->holdLease(why));
+  writeLive(a.dir, newSet());
+  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 0, 0400, 0444, std::chrono::milliseconds(1)});
+  auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("ended rollback_completed: update rollback_completed"), std::string::npos)
+      << ok.error().message;
+}
+
 TEST(SwarmPublisher, WithoutTheLeaseNothingIsWritten) {
   FakeSwarm swarm;
   Node a(swarm, "a");
@@ -466,7 +490,9 @@ TEST(SwarmPublisher, AHostileEngineReplyIsAnErrorNotACrash) {
   std::string why;
   ASSERT_TRUE(*a.session->holdLease(why));
   writeLive(a.dir, newSet());
-  SwarmPublisher publisher(*a.session, {"gw"});
+  PublishTarget target{"gw"};
+  target.rolloutPoll = std::chrono::milliseconds(1);
+  SwarmPublisher publisher(*a.session, target);
   for (auto path : {"/configs", "/services/demo_gw", "/secrets/create"}) {
     swarm.hostile = path;
     auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
