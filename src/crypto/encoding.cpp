@@ -13,26 +13,37 @@
 
 namespace sc::crypto {
 
-std::string base64url(const std::string& bytes) {
+namespace {
+
+std::string encode(const std::string& bytes, int options) {
   std::ostringstream out;
-  Poco::Base64Encoder enc(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  Poco::Base64Encoder enc(out, options);
   enc.rdbuf()->setLineLength(0);
   enc << bytes;
   enc.close();
   return out.str();
 }
 
-Result<std::string> base64urlDecode(const std::string& text) {
+Result<std::string> decode(const std::string& text, int options, const char* what) {
   std::istringstream in(text);
-  Poco::Base64Decoder dec(in, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  Poco::Base64Decoder dec(in, options);
   std::string out;
   try {
     out.assign(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
   } catch (const Poco::Exception& e) {
-    return fail("not base64url: " + e.displayText());
+    return fail(std::string("not ") + what + ": " + e.displayText());
   }
   return out;
 }
+
+constexpr int kUrl = Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING;
+
+}  // namespace
+
+std::string base64url(const std::string& bytes) { return encode(bytes, kUrl); }
+Result<std::string> base64urlDecode(const std::string& text) { return decode(text, kUrl, "base64url"); }
+std::string base64(const std::string& bytes) { return encode(bytes, 0); }
+Result<std::string> base64Decode(const std::string& text) { return decode(text, 0, "base64"); }
 
 std::string sha256(const std::string& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];

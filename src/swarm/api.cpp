@@ -1,7 +1,5 @@
 #include "swarm/api.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
@@ -10,6 +8,7 @@
 #include <sstream>
 
 #include "core/time_format.h"
+#include "crypto/encoding.h"
 
 namespace sc::swarm {
 namespace {
@@ -27,25 +26,6 @@ std::string segment(const std::string& s) {
 
 std::string plural(Kind kind) { return kind == Kind::Secret ? "secrets" : "configs"; }
 std::string singular(Kind kind) { return kind == Kind::Secret ? "secret" : "config"; }
-
-std::string base64(const std::string& bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << bytes;
-  enc.close();
-  return out.str();
-}
-
-Result<std::string> unbase64(const std::string& text) {
-  std::istringstream in(text);
-  Poco::Base64Decoder dec(in);
-  try {
-    return std::string(std::istreambuf_iterator<char>(dec), std::istreambuf_iterator<char>());
-  } catch (const Poco::Exception& e) {
-    return fail("not base64: " + e.displayText());
-  }
-}
 
 template <typename T>
 Result<T> parseAs(const std::string& body, const std::string& what) {
@@ -139,7 +119,7 @@ Result<std::vector<StoredObject>> SwarmApi::list(Kind kind, const std::map<std::
       o.name = spec->optValue<std::string>("Name", "");
       o.labels = labelsOf(spec);
       if (kind == Kind::Config && spec->has("Data")) {
-        auto data = unbase64(spec->getValue<std::string>("Data"));
+        auto data = crypto::base64Decode(spec->getValue<std::string>("Data"));
         if (!data) return wrap(what + ": config " + o.name, data.error());
         o.data = std::move(*data);
       }
@@ -161,7 +141,7 @@ Result<std::string> SwarmApi::create(Kind kind, const std::string& name,
   for (const auto& [k, v] : labels) labelObj.set(k, v);
   spec.set("Name", name);
   spec.set("Labels", labelObj);
-  spec.set("Data", base64(data));
+  spec.set("Data", crypto::base64(data));
   std::ostringstream body;
   spec.stringify(body);
   auto r = call("POST", "/" + plural(kind) + "/create", body.str(), what);

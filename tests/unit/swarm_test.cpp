@@ -4,8 +4,6 @@
 // and a secret a service's Spec names cannot be removed.
 #include <gtest/gtest.h>
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
@@ -14,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "crypto/encoding.h"
 #include "crypto/seal.h"
 #include "sources/self_signed_source.h"
 #include "swarm/lease.h"
@@ -36,21 +35,6 @@ std::string toJson(const Poco::Dynamic::Var& v) {
 }
 
 Object::Ptr parse(const std::string& s) { return Poco::JSON::Parser().parse(s).extract<Object::Ptr>(); }
-
-std::string b64(const std::string& s) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << s;
-  enc.close();
-  return out.str();
-}
-
-std::string unb64(const std::string& s) {
-  std::istringstream in(s);
-  Poco::Base64Decoder dec(in);
-  return std::string(std::istreambuf_iterator<char>(dec), {});
-}
 
 class FakeSwarm : public net::DockerEngine {
  public:
@@ -115,7 +99,7 @@ class FakeSwarm : public net::DockerEngine {
           Object::Ptr spec = new Object;
           spec->set("Name", o.name);
           spec->set("Labels", o.labels);
-          if (store == &configs) spec->set("Data", b64(o.data));
+          if (store == &configs) spec->set("Data", crypto::base64(o.data));
           Object::Ptr e = new Object;
           e->set("ID", id);
           e->set("Spec", spec);
@@ -129,7 +113,7 @@ class FakeSwarm : public net::DockerEngine {
         for (auto& [id, o] : *store)
           if (o.name == name) return net::EngineReply{409, R"({"message":"name conflicts with an existing object"})"};
         std::string id = "id" + std::to_string(next++);
-        (*store)[id] = {name, spec->getObject("Labels"), unb64(spec->getValue<std::string>("Data"))};
+        (*store)[id] = {name, spec->getObject("Labels"), *crypto::base64Decode(spec->getValue<std::string>("Data"))};
         return net::EngineReply{201, R"({"ID":")" + id + "\"}"};
       }
       if (method == "DELETE" && path.rfind(p + "/", 0) == 0) {
@@ -187,7 +171,7 @@ store::CertFiles newSet(const std::string& name = "example.test") {
   return source.obtain(r, wallClockNow())->files;
 }
 
-// A started session for task `t` ("a" or "b"), its sealing key in a file.
+// A session for task `t` ("a" or "b"), its sealing key in a file.
 struct Node {
   TempDir dir;
   StepClock clock;
@@ -196,7 +180,25 @@ struct Node {
     dir.write("seal", key);
     session = std::make_unique<Session>(swarm, "box-" + t, dir.path("seal"), clock);
   }
+  // Started, holding the lease, a new set in its live/aiotes.
+  void lead() {
+    ASSERT_EQ(*session->start(), Session::Start::Ready);
+    std::string why;
+    ASSERT_TRUE(*session->holdLease(why));
+    writeLive();
+  }
+  void writeLive() {
+    auto files = newSet();
+    for (const char* f : store::kSetFiles) dir.write(std::string("live/aiotes/") + f, store::fileOf(files, f));
+  }
+  reload::ReloadEvent event() { return {"aiotes", dir.path("live/aiotes"), "acme"}; }
 };
+
+PublishTarget fastTarget(const std::string& service = "gw") {
+  PublishTarget t{service};
+  t.rolloutPoll = std::chrono::milliseconds(1);
+  return t;
+}
 
 }  // namespace
 
@@ -408,26 +410,18 @@ TEST(SetStore, AccountKeysSurviveInTheStore) {
   EXPECT_FALSE(*b.session->store().account("https://other/dir"));
 }
 
-namespace {
-
-void writeLive(TempDir& dir, const store::CertFiles& files) {
-  for (const char* f : store::kSetFiles) dir.write(std::string("live/aiotes/") + f, store::fileOf(files, f));
-}
-
-}  // namespace
 
 TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
   FakeSwarm swarm;
   Node a(swarm, "a");
-  ASSERT_TRUE(a.session->start());
-  std::string why;
-  ASSERT_TRUE(*a.session->holdLease(why));
-  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 101, 0440, 0444, std::chrono::milliseconds(1)});
-  reload::ReloadEvent event{"aiotes", a.dir.path("live/aiotes"), "acme"};
+  a.lead();
+  auto target = fastTarget();
+  target.gid = 101;
+  SwarmPublisher publisher(*a.session, target);
   std::vector<std::string> keys;
   for (int round = 1; round <= 3; ++round) {
-    writeLive(a.dir, newSet());
-    auto ok = publisher.reload(event);
+    a.writeLive();
+    auto ok = publisher.reload(a.event());
     ASSERT_TRUE(ok) << ok.error().message;
     auto spec = parse(swarm.services["svc-gw"].spec);
     auto container = spec->getObject("TaskTemplate")->getObject("ContainerSpec");
@@ -451,7 +445,7 @@ TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
   EXPECT_TRUE(secretNames.count(keys[2]) && secretNames.count(keys[1]) && !secretNames.count(keys[0]));
   // the same set again changes nothing
   auto before = swarm.services["svc-gw"].version;
-  ASSERT_TRUE(publisher.reload(event));
+  ASSERT_TRUE(publisher.reload(a.event()));
   EXPECT_EQ(swarm.services["svc-gw"].version, before);
 }
 
@@ -459,12 +453,9 @@ TEST(SwarmPublisher, ARolloutRolledBackFailsTheReload) {
   FakeSwarm swarm;
   swarm.rollout = "rollback_completed";
   Node a(swarm, "a");
-  ASSERT_TRUE(a.session->start());
-  std::string why;
-  ASSERT_TRUE(*a.session->holdLease(why));
-  writeLive(a.dir, newSet());
-  SwarmPublisher publisher(*a.session, {"gw", "/var/lib/certs", 0, 0, 0400, 0444, std::chrono::milliseconds(1)});
-  auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+  a.lead();
+  SwarmPublisher publisher(*a.session, fastTarget());
+  auto ok = publisher.reload(a.event());
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.error().message.find("ended rollback_completed: update rollback_completed"), std::string::npos)
       << ok.error().message;
@@ -474,9 +465,9 @@ TEST(SwarmPublisher, WithoutTheLeaseNothingIsWritten) {
   FakeSwarm swarm;
   Node a(swarm, "a");
   ASSERT_TRUE(a.session->start());
-  writeLive(a.dir, newSet());
-  SwarmPublisher publisher(*a.session, {"gw"});
-  auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+  a.writeLive();
+  SwarmPublisher publisher(*a.session, fastTarget());
+  auto ok = publisher.reload(a.event());
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.error().message.find("does not hold the swarm lease"), std::string::npos);
   EXPECT_EQ(swarm.configs.size(), 0u);
@@ -486,19 +477,15 @@ TEST(SwarmPublisher, WithoutTheLeaseNothingIsWritten) {
 TEST(SwarmPublisher, AHostileEngineReplyIsAnErrorNotACrash) {
   FakeSwarm swarm;
   Node a(swarm, "a");
-  ASSERT_TRUE(a.session->start());
-  std::string why;
-  ASSERT_TRUE(*a.session->holdLease(why));
-  writeLive(a.dir, newSet());
-  PublishTarget target{"gw"};
-  target.rolloutPoll = std::chrono::milliseconds(1);
-  SwarmPublisher publisher(*a.session, target);
+  a.lead();
+  SwarmPublisher publisher(*a.session, fastTarget());
   for (auto path : {"/configs", "/services/demo_gw", "/secrets/create"}) {
     swarm.hostile = path;
-    auto ok = publisher.reload({"aiotes", a.dir.path("live/aiotes"), "acme"});
+    auto ok = publisher.reload(a.event());
     EXPECT_FALSE(ok) << path;
   }
   swarm.hostile = "/services/svc-sc";
+  std::string why;
   EXPECT_FALSE(a.session->holdLease(why));
   swarm.hostile = "/containers";
   Node b(swarm, "b");
