@@ -162,6 +162,12 @@ Observed observe(store::Volume& volume, store::StateStore& states, const Setting
 }
 
 int once(Runtime& rt) {
+  if (rt.swarmMode()) {  // it would act beside the service's task, without its lease
+    log::error("once_failed", {{"error", "once does not run with a swarm: reload action: the certbot service's "
+                                         "task does this work under the swarm's lease (README, \"On a swarm of "
+                                         "several nodes\"); use `run`"}});
+    return kExitUsage;
+  }
   if (auto ok = rt.prepareVolumes(); !ok) {
     log::error("startup_failed", {{"error", ok.error().message}});
     return kExitNoCertificate;

@@ -36,6 +36,13 @@ setup() { fresh_env; }
   cmp -s "$LIVE/cert.pem" "$LIVE/chain.pem"
 }
 
+@test "once with a swarm: reload action refuses, exit 2, and writes nothing: the service's task works under the lease" {
+  SIDECERT_RELOAD=swarm:express-gw run --separate-stderr "$SIDECERT" once
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"once does not run with a swarm: reload action"* ]]
+  [ ! -e "$LIVE" ]
+}
+
 @test "the volume has certbot's layout, a relative link, a 0600 key; sidecert's state is in a 0700 folder of its own" {
   "$SIDECERT" once 2>/dev/null
   [ -L "$VOL/live/example.test" ]

@@ -45,6 +45,12 @@ TEST(ReloadSpec, ParsesEveryKind) {
   EXPECT_EQ(exec->describe(), "docker-exec:gateway:caddy reload --force --config /etc/caddy/Caddyfile");
   EXPECT_EQ(parseReloadSpec(R"(docker-exec:gw:["sh", "-c", "kill -USR2 1"])")->argv,
             (std::vector<std::string>{"sh", "-c", "kill -USR2 1"}));
+
+  auto swarm = parseReloadSpec("swarm:express-gw");
+  ASSERT_TRUE(swarm) << swarm.error().message;
+  EXPECT_EQ(swarm->kind, ReloadSpec::Kind::Swarm);
+  EXPECT_EQ(swarm->describe(), "swarm:express-gw:/var/lib/certs");
+  EXPECT_EQ(parseReloadSpec("swarm:gw:/etc/nginx/certs/")->dir, "/etc/nginx/certs");
 }
 
 TEST(ReloadSpec, RefusesWhatItCannotDoWithAReason) {
@@ -64,6 +70,9 @@ TEST(ReloadSpec, RefusesWhatItCannotDoWithAReason) {
       {"docker-exec:gateway:", "the program to run is empty"},
       {"docker-exec:../gw:nginx -s reload", "is not a container name"},
       {"docker-exec:gw:[1, 2", "is not a list of strings"},
+      {"swarm:", "is not a service name"},
+      {"swarm:gw:certs", "is not an absolute folder"},
+      {"swarm:gw:/var/../etc", "is not an absolute folder"},
   };
   for (const auto& c : cases) {
     auto r = parseReloadSpec(c.text);
