@@ -3,6 +3,7 @@
 #include "core/duration.h"
 #include "core/time_format.h"
 #include "log/log.h"
+#include "swarm/publisher.h"
 
 namespace sc::app {
 namespace {
@@ -57,7 +58,10 @@ void SwarmCoordinator::keepLease() {
   while (rt_.stop.sleepFor(swarm::kLeaseRenewEvery)) {
     std::string reason;
     auto held = session_.holdLease(reason);
-    if (held && *held) continue;
+    if (held && *held) {
+      repointServices();
+      continue;
+    }
     if (!held) reason = held.error().message;
     if (session_.mayAct()) {
       log::warn("swarm_lease_not_extended", {{"reason", reason}, {"lease_ends", formatTime(session_.leaseEnds())}});
@@ -67,6 +71,17 @@ void SwarmCoordinator::keepLease() {
     lost_ = true;
     rt_.stop.request();
     return;
+  }
+}
+
+// A gateway whose spec lost its set (the stack deployed again) gets it back
+// within one lease period, with no pass and no order.
+void SwarmCoordinator::repointServices() {
+  for (auto& l : rt_.lineages) {
+    auto* publisher = dynamic_cast<swarm::SwarmPublisher*>(l->reloader.get());
+    if (!publisher) continue;
+    if (auto ok = publisher->repoint(l->name()); !ok)
+      log::warn("swarm_repoint_failed", {{"name", l->name()}, {"error", ok.error().message}});
   }
 }
 

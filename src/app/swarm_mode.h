@@ -2,8 +2,9 @@
 // What `run` does before and beside its passes when a lineage's reload action is
 // swarm:SERVICE (README, "On a swarm of several nodes"): find itself and the
 // sealing key, wait for the lease, put in its volume what the swarm's store holds
-// (sets and account keys), then keep the lease while the passes run, and copy
-// new account keys into the store.
+// (sets and account keys), then keep the lease while the passes run, point the
+// gateway service at its set again when its spec lost it, and copy new account
+// keys into the store.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -34,6 +35,7 @@ class SwarmCoordinator {
   void restoreAccounts();
   void restoreSets();
   void keepLease();
+  void repointServices();
   Runtime& rt_;
   const TimeSource& time_;
   swarm::Session& session_;

@@ -74,7 +74,30 @@ Result<bool> SwarmPublisher::pointServiceAt(const std::string& lineage, const Ge
   }
 }
 
+Result<bool> SwarmPublisher::repoint(const std::string& lineage) {
+  std::unique_lock lock(busy_, std::try_to_lock);
+  if (!lock) return false;  // the reload under way points it
+  try {
+    auto newest = session_.store().newest(lineage);
+    if (!newest) return std::unexpected(newest.error());
+    if (!*newest) return false;
+    auto leaf = crypto::Certificate::parseAll((*newest)->files.cert);
+    if (!leaf || leaf->empty()) return fail(describe() + ": the stored set's certificate does not parse");
+    auto g = session_.store().put(lineage, (*newest)->files, (*newest)->source, leaf->front().notAfter());
+    if (!g) return std::unexpected(g.error());
+    auto updated = pointServiceAt(lineage, *g);
+    if (updated && *updated)
+      log::warn("swarm_service_repointed", {{"name", lineage},
+                                            {"generation", g->number},
+                                            {"reason", "its spec no longer named the set (deployed again?)"}});
+    return updated;
+  } catch (const Poco::Exception& e) {
+    return fail(describe() + ": the Docker engine's reply does not parse: " + e.displayText());
+  }
+}
+
 Status SwarmPublisher::reload(const reload::ReloadEvent& event) {
+  std::lock_guard lock(busy_);
   try {
     if (auto ok = session_.mayAct(); !ok) return ok;
     auto files = readLive(event.liveDir);

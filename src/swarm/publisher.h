@@ -7,6 +7,7 @@
 // stacks of deploy/), so replicas on every node take the set and never all at once.
 // Generations no service names any more are removed afterwards.
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "reload/reloader.h"
@@ -33,6 +34,10 @@ class SwarmPublisher final : public reload::Reloader {
   SwarmPublisher(Session& session, PublishTarget target);
   Status reload(const reload::ReloadEvent& event) override;
   std::string describe() const override;
+  // Points the service at the lineage's newest stored generation again if its
+  // spec lost it (`docker stack deploy` run again resets the spec to the stack
+  // file's); false when a reload is under way, or nothing had to change.
+  Result<bool> repoint(const std::string& lineage);
   // HTTP-01 reaches sidecert through the gateway on whichever node the CA
   // picks, and the gateway cannot start before it has a set.
   bool tellsStandInFirst() const override { return true; }
@@ -46,6 +51,7 @@ class SwarmPublisher final : public reload::Reloader {
   Status awaitRollout(const std::string& lineage, const Generation& g, TimePoint updatedAt);
   Session& session_;
   PublishTarget target_;
+  std::mutex busy_;  // one reload or repoint at a time
 };
 
 }  // namespace sc::swarm

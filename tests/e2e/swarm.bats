@@ -26,7 +26,8 @@ certbot_node() {
     awk '$2 == "Running" {print $1; exit}'
 }
 certbot_container() { local n; n="$(certbot_node)" && [ -n "$n" ] && docker_in "$n" ps -q --filter "label=com.docker.swarm.service.name=${STACK}_certbot" | head -1; }
-certbot_logs() { on_swarm service logs --raw "${STACK}_certbot" 2>&1; }
+# (bounded: the logs of a task on a node that is gone never end)
+certbot_logs() { timeout 30 docker exec "$(manager)" docker service logs --raw "${STACK}_certbot" 2>&1 || true; }
 
 # "serial issuer" served on a node's port 443, or "" when nothing answers there.
 served_at() {
@@ -158,6 +159,7 @@ teardown() {
   samples=$(wc -l <"$BATS_TEST_TMPDIR/probe")
   none=$(grep -c '^0 ' "$BATS_TEST_TMPDIR/probe" || true)
   echo "# renewal on all three nodes in ${took} s; $samples samples, $none with no node answering; fewest up: $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/probe" | sort -n | head -1)" >&3
+  echo "# sidecert followed the rollouts: $(certbot_logs | grep -o 'swarm_rollout_done.*' | grep -o 'generation=[0-9]* seconds=[0-9]*' | tr '\n' ';')" >&3
   [ "$samples" -ge 5 ]
   [ "$none" -eq 0 ]
   # some sample saw a node down or changing: the rollout was one at a time, not a no-op
@@ -223,6 +225,43 @@ certbot_logged() { docker_in "$(certbot_node)" logs "$(certbot_container)" 2>&1 
   docker_cp_in "$BATS_TEST_TMPDIR/userca.pem" "$live/chain.pem"
   wait_until 120 certbot_logged "user_cert_refused"
   all_serve "$serial"
+}
+
+gateway_rollout_over() { # the gateway service's last update is over, done or rolled back
+  case "$(on_swarm service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${STACK}_express-gw")" in
+    completed | rollback_completed) return 0 ;;
+  esac
+  return 1
+}
+certbot_container_is_not() { local c; c="$(certbot_container)" && [ -n "$c" ] && [ "$c" != "$1" ]; }
+
+@test "swarm: the stack deployed again (its spec reset, sidecert's secrets dropped): every node serves the set again, no order" {
+  local serial orders before m
+  serial="$(serial_at "$(live_nodes | head -1)")"
+  [ -n "$serial" ]
+  orders="$(pebble_orders)"
+  before="$(certbot_container)"
+  m="$(manager)"
+  docker exec "$m" mkdir -p /stack
+  docker cp "$ROOT/deploy/stack.yml" "$m:/stack/stack.yml"
+  docker cp "$ROOT/tests/e2e/swarm.pebble.yml" "$m:/stack/pebble.yml"
+  docker cp "$BATS_FILE_TMPDIR/pebble-ca.pem" "$m:/stack/pebble-ca.pem"
+  probe "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/stop" 600 &
+  local prober=$! t0=$SECONDS
+  docker exec -w /stack -e AIOTES_HOSTNAME="$HOST" -e AIOTES_SYSADMIN_EMAIL=ops@example.test \
+    -e PEBBLE_ADDRESS="$(node_ip "$PEBBLE")" "$m" docker stack deploy -c stack.yml -c pebble.yml "$STACK" >/dev/null
+  # sidecert's own spec lost its sealing key: a new task gives it back (the same
+  # secret, so every sealed set still opens), takes the lease, and its first pass
+  # points the gateway at its set again
+  wait_until 300 certbot_container_is_not "$before"
+  wait_until 300 certbot_logged "renewal_scheduled"
+  wait_until 300 gateway_rollout_over
+  wait_until 120 all_serve "$serial"
+  touch "$BATS_TEST_TMPDIR/stop"
+  wait "$prober"
+  echo "# every node served the set again $((SECONDS - t0)) s after the redeploy; fewest nodes up meanwhile: $(cut -d' ' -f1 "$BATS_TEST_TMPDIR/probe" | sort -n | head -1) of $(live_nodes | wc -l)" >&3
+  certbot_logs | grep "swarm_seal_mounted.*created=false" >/dev/null
+  [ "$(pebble_orders)" -eq "$orders" ]
 }
 
 @test "swarm: of the old generations' secrets, only what a service still names is left" {

@@ -449,6 +449,27 @@ TEST(SwarmPublisher, RollsEachNewSetOutAndKeepsOnlyWhatRollbackNeeds) {
   EXPECT_EQ(swarm.services["svc-gw"].version, before);
 }
 
+TEST(SwarmPublisher, AServiceDeployedAgainGetsItsSetBackFromTheStore) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  a.lead();
+  SwarmPublisher publisher(*a.session, fastTarget());
+  ASSERT_TRUE(publisher.reload(a.event()));
+  const auto mounted = namesIn(parse(swarm.services["svc-gw"].spec));
+  EXPECT_FALSE(*publisher.repoint("aiotes"));  // nothing lost: no update
+  auto before = swarm.updates;
+  // `docker stack deploy` again: the spec is the stack file's, without our files
+  swarm.services["svc-gw"].spec = R"({"Name":"demo_gw","TaskTemplate":{"ContainerSpec":{"Image":"gw2",
+      "Configs":[{"File":{"Name":"/etc/gw.conf"},"ConfigID":"u1","ConfigName":"users-own"}]}}})";
+  a.writeLive();  // the volume has moved on: what counts is what the store holds
+  auto back = publisher.repoint("aiotes");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(*back);
+  EXPECT_EQ(swarm.updates, before + 1);
+  EXPECT_EQ(namesIn(parse(swarm.services["svc-gw"].spec)), mounted);
+  EXPECT_EQ(parse(swarm.services["svc-gw"].spec)->getObject("TaskTemplate")->getObject("ContainerSpec")->getValue<std::string>("Image"), "gw2");
+}
+
 TEST(SwarmPublisher, ARolloutRolledBackFailsTheReload) {
   FakeSwarm swarm;
   swarm.rollout = "rollback_completed";
