@@ -181,8 +181,10 @@ Result<std::optional<AccountCopy>> SetStore::account(const std::string& caUrl) {
     if (!plain) return wrap("open the account copy " + name, plain.error());
     auto obj = parseObject(*plain);
     if (!obj) return wrap("the account copy " + name, obj.error());
-    AccountCopy copy{(*obj)->optValue<std::string>("key", ""), (*obj)->optValue<std::string>("url", "")};
-    if (copy.key.empty()) return fail("the account copy " + name + " holds no key");
+    auto key = (*obj)->get("key"), url = (*obj)->get("url");
+    if (!key.isString() || !url.isString() || key.extract<std::string>().rfind("-----BEGIN ", 0) != 0)
+      return fail("the account copy " + name + " holds no PEM key and account URL as text");
+    AccountCopy copy{key.extract<std::string>(), url.extract<std::string>()};
     return std::optional<AccountCopy>(copy);
   }
   return std::optional<AccountCopy>();

@@ -401,13 +401,29 @@ TEST(SetStore, AccountKeysSurviveInTheStore) {
   ASSERT_TRUE(a.session->start());
   ASSERT_TRUE(b.session->start());
   EXPECT_FALSE(*b.session->store().account("https://ca/dir"));
-  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"KEY PEM", "https://ca/acct/1"}));
-  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"KEY PEM", "https://ca/acct/1"}));  // once
+  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"-----BEGIN KEY", "https://ca/acct/1"}));
+  ASSERT_TRUE(a.session->store().putAccount("https://ca/dir", {"-----BEGIN KEY", "https://ca/acct/1"}));  // once
   auto copy = b.session->store().account("https://ca/dir");
   ASSERT_TRUE(copy && *copy);
-  EXPECT_EQ((*copy)->key, "KEY PEM");
+  EXPECT_EQ((*copy)->key, "-----BEGIN KEY");
   EXPECT_EQ((*copy)->url, "https://ca/acct/1");
   EXPECT_FALSE(*b.session->store().account("https://other/dir"));
+}
+
+TEST(SetStore, ASealedAccountCopyOfTheWrongShapeIsAnError) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  // sealed with the right key and context, but the key is a number: a bug or a forgery
+  auto box = crypto::seal(std::string(32, 'k'), R"({"key": 42, "url": []})", "sidecert account\ndemo_sidecert\nhttps://ca/dir");
+  ASSERT_TRUE(box);
+  Object::Ptr labels = new Object;
+  labels->set(kLabelScope, "demo_sidecert");
+  labels->set(kLabelRole, "account");
+  swarm.configs["x"] = {accountName("demo_sidecert", "https://ca/dir"), labels, *box};
+  auto copy = a.session->store().account("https://ca/dir");
+  ASSERT_FALSE(copy);
+  EXPECT_NE(copy.error().message.find("holds no PEM key"), std::string::npos) << copy.error().message;
 }
 
 
