@@ -59,7 +59,7 @@ Result<bool> SwarmPublisher::pointServiceAt(const std::string& lineage, const Ge
   for (int attempt = 1;; ++attempt) {
     auto service = targetService();
     if (!service) return wrap(describe(), service.error());
-    auto spec = Poco::JSON::Object::Ptr(new Poco::JSON::Object(*service->spec));
+    auto spec = service->spec;  // read afresh for this attempt: edited in place
     if (!mountInto(*spec, prefix, mounts)) {
       log::debug("swarm_service_current", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
       return false;
