@@ -564,7 +564,8 @@ Result<sources::CertSet> Lineage::attempt(sources::CertSource& issuer, const sou
 bool Lineage::reloadIfNeeded(Pass& p, PassResult& result) {
   if (!p.untold && !p.state.reloadPending) return false;
   reload::ReloadEvent event{volume_.name(), (volume_.root() / volume_.liveRelative()).string(),
-                            p.current ? store::sourceName(p.current->record.source) : "none"};
+                            p.current ? store::sourceName(p.current->record.source) : "none",
+                            p.current ? p.current->files : std::nullopt};
   auto ok = reloader_.reload(event);
   if (ok && reloader_.describe() == "none") {
     log::debug("reload_skipped", {{"name", volume_.name()}, {"reason", "no reload action is configured"}});

@@ -1,7 +1,9 @@
 #pragma once
+#include <optional>
 #include <string>
 
 #include "core/result.h"
+#include "store/cert_files.h"
 
 namespace sc::reload {
 
@@ -10,6 +12,10 @@ struct ReloadEvent {
   std::string name;     // the lineage
   std::string liveDir;  // <volume>/live/<name>
   std::string source;   // user, acme or self-signed
+  // The live set as sidecert read and judged it, for an action that hands the
+  // files on (swarm:): nothing is read again by path from the volume, where a
+  // link swapped in meanwhile could lead elsewhere.
+  std::optional<store::CertFiles> files;
 };
 
 // Tells the gateway that the live set changed. A failure is reported, never

@@ -1,7 +1,5 @@
 #include "swarm/publisher.h"
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "crypto/cert.h"
@@ -20,18 +18,6 @@ SwarmPublisher::SwarmPublisher(Session& session, PublishTarget target)
     : session_(session), target_(std::move(target)) {}
 
 std::string SwarmPublisher::describe() const { return "swarm:" + target_.service + ":" + target_.dir; }
-
-Result<store::CertFiles> SwarmPublisher::readLive(const std::string& dir) const {
-  store::CertFiles files;
-  for (const char* file : store::kSetFiles) {
-    std::ifstream in(dir + "/" + file, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    if (!in || bytes.str().empty()) return fail("read " + dir + "/" + file);
-    store::fileOf(files, file) = bytes.str();
-  }
-  return files;
-}
 
 Result<Service> SwarmPublisher::targetService() {
   const auto& stack = session_.identity().stack;
@@ -100,10 +86,10 @@ Status SwarmPublisher::reload(const reload::ReloadEvent& event) {
   std::lock_guard lock(busy_);
   try {
     if (auto ok = session_.mayAct(); !ok) return ok;
-    auto files = readLive(event.liveDir);
-    if (!files) return wrap(describe(), files.error());
+    const auto& files = event.files;
+    if (!files) return fail(describe() + ": live/" + event.name + " holds no set to hand on");
     auto leaf = crypto::Certificate::parseAll(files->cert);
-    if (!leaf || leaf->empty()) return fail(describe() + ": " + event.liveDir + "/cert.pem does not parse");
+    if (!leaf || leaf->empty()) return fail(describe() + ": the live set's cert.pem does not parse");
     auto source = store::parseSource(event.source).value_or(store::Source::SelfSigned);
     auto g = session_.store().put(event.name, *files, source, leaf->front().notAfter());
     if (!g) return wrap(describe() + ": store the set in the swarm", g.error());

@@ -43,7 +43,6 @@ class SwarmPublisher final : public reload::Reloader {
   bool tellsStandInFirst() const override { return true; }
 
  private:
-  Result<store::CertFiles> readLive(const std::string& dir) const;
   Result<Service> targetService();
   std::vector<Mount> mountsFor(const std::string& lineage, const Generation& g) const;
   // True when the service was updated (a rollout began).

@@ -180,18 +180,17 @@ struct Node {
     dir.write("seal", key);
     session = std::make_unique<Session>(swarm, "box-" + t, dir.path("seal"), clock);
   }
-  // Started, holding the lease, a new set in its live/aiotes.
+  // Started, holding the lease, a new live set.
   void lead() {
     ASSERT_EQ(*session->start(), Session::Start::Ready);
     std::string why;
     ASSERT_TRUE(*session->holdLease(why));
     writeLive();
   }
-  void writeLive() {
-    auto files = newSet();
-    for (const char* f : store::kSetFiles) dir.write(std::string("live/aiotes/") + f, store::fileOf(files, f));
-  }
-  reload::ReloadEvent event() { return {"aiotes", dir.path("live/aiotes"), "acme"}; }
+  void writeLive() { live = newSet(); }
+  // what the lineage read and judged: the publisher reads nothing from the volume
+  reload::ReloadEvent event() { return {"aiotes", dir.path("live/aiotes"), "acme", live}; }
+  store::CertFiles live;
 };
 
 PublishTarget fastTarget(const std::string& service = "gw") {
@@ -477,7 +476,7 @@ TEST(SwarmPublisher, AServiceDeployedAgainGetsItsSetBackFromTheStore) {
   // `docker stack deploy` again: the spec is the stack file's, without our files
   swarm.services["svc-gw"].spec = R"({"Name":"demo_gw","TaskTemplate":{"ContainerSpec":{"Image":"gw2",
       "Configs":[{"File":{"Name":"/etc/gw.conf"},"ConfigID":"u1","ConfigName":"users-own"}]}}})";
-  a.writeLive();  // the volume has moved on: what counts is what the store holds
+  a.writeLive();  // the live set has moved on: what counts is what the store holds
   auto back = publisher.repoint("aiotes");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_TRUE(*back);
@@ -496,6 +495,20 @@ TEST(SwarmPublisher, ARolloutRolledBackFailsTheReload) {
   ASSERT_FALSE(ok);
   EXPECT_NE(ok.error().message.find("ended rollback_completed: update rollback_completed"), std::string::npos)
       << ok.error().message;
+}
+
+TEST(SwarmPublisher, AnEventWithoutASetIsAnErrorAndWritesNothing) {
+  FakeSwarm swarm;
+  Node a(swarm, "a");
+  a.lead();
+  SwarmPublisher publisher(*a.session, fastTarget());
+  auto event = a.event();
+  event.files.reset();
+  auto ok = publisher.reload(event);
+  ASSERT_FALSE(ok);
+  EXPECT_NE(ok.error().message.find("holds no set to hand on"), std::string::npos) << ok.error().message;
+  EXPECT_EQ(swarm.configs.size(), 0u);
+  EXPECT_EQ(swarm.updates, 1);  // the lease only
 }
 
 TEST(SwarmPublisher, WithoutTheLeaseNothingIsWritten) {
