@@ -616,13 +616,12 @@ void Lineage::reportFacts(const Pass& p, const decide::Policy& policy, PassResul
   result.reloadError = p.state.lastReloadError;
 }
 
-bool Lineage::restore(const store::CertFiles& files, store::Source source, const std::string& fingerprint,
-                      TimePoint now) {
+bool Lineage::restore(const store::CertFiles& files, store::Source source, TimePoint now) {
   auto parsed = sources::parseFiles(files);
   swarm::RestoreFacts facts;
   facts.swarmHasSet = true;
   facts.swarmSelfSigned = source == store::Source::SelfSigned;
-  facts.swarmFingerprint = fingerprint;
+  facts.swarmFingerprint = swarm::fingerprintOf(files.cert);
   facts.swarmUsable = parsed && problemOf({"stored", source}, *parsed, now).empty();
   auto view = volume_.inspect();
   if (!view) {

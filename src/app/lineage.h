@@ -90,7 +90,7 @@ class Lineage {
   void setOrderGuard(std::function<Status()> guard) { orderGuard_ = std::move(guard); }
   // A set kept elsewhere (the swarm's store) replaces the live one when
   // swarm::shouldRestore says so; true when it was published.
-  bool restore(const store::CertFiles& files, store::Source source, const std::string& fingerprint, TimePoint now);
+  bool restore(const store::CertFiles& files, store::Source source, TimePoint now);
   // The next pass tells the gateway even if nothing changed.
   void reloadOnNextPass();
 

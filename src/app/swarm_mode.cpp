@@ -111,7 +111,7 @@ void SwarmCoordinator::restoreSets() {
     if (!stored)
       log::warn("swarm_set_unreadable", {{"name", l->name()}, {"error", stored.error().message}});
     else if (*stored)
-      l->lineage->restore((*stored)->files, (*stored)->source, (*stored)->fingerprint, time_.now());
+      l->lineage->restore((*stored)->files, (*stored)->source, time_.now());
     // whatever the volume holds now, the swarm's service is made to serve it
     l->lineage->reloadOnNextPass();
   }

@@ -6,8 +6,6 @@
 // gateway service at its set again when its spec lost it, and copy new account
 // keys into the store.
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <thread>
 

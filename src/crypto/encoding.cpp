@@ -45,6 +45,17 @@ Result<std::string> base64urlDecode(const std::string& text) { return decode(tex
 std::string base64(const std::string& bytes) { return encode(bytes, 0); }
 Result<std::string> base64Decode(const std::string& text) { return decode(text, 0, "base64"); }
 
+std::string hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 std::string sha256(const std::string& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -18,4 +18,11 @@ class DockerEngine {
   virtual Result<EngineReply> call(const std::string& method, const std::string& path, const std::string& body) = 0;
 };
 
+// "HTTP 404: the engine's own words" ({"message": "..."}, at most 300 characters),
+// or the status alone.
+std::string engineError(const EngineReply& reply);
+// A name or ID as one path segment of an API URL: a hostname or a name from the
+// settings with "/", "?" or "%" in it cannot reach another endpoint.
+std::string pathSegment(const std::string& s);
+
 }  // namespace sc::net

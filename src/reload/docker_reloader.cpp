@@ -27,21 +27,6 @@ Object::Ptr parseObject(const std::string& body) {
   }
 }
 
-// The engine's own words ({"message": "..."}) where it gave some.
-std::string engineError(const EngineReply& r) {
-  auto obj = parseObject(r.body);
-  std::string message = obj ? obj->optValue<std::string>("message", "") : "";
-  return "HTTP " + std::to_string(r.status) + (message.empty() ? "" : ": " + message);
-}
-
-// A name or ID as one path segment of an API URL: a hostname or a name from the
-// settings with "/", "?" or "%" in it cannot reach another endpoint.
-std::string segment(const std::string& s) {
-  std::string out;
-  Poco::URI::encode(s, "/?#%&=+ ", out);
-  return out;
-}
-
 std::string quoted(const std::string& s) {
   std::ostringstream out;
   Poco::JSON::Stringifier::formatString(s, out);
@@ -104,7 +89,7 @@ Status DockerReloader::reload(const ReloadEvent&) {
 
 std::string DockerReloader::ownLabel(const std::string& label) {
   if (selfId_.empty()) return "";
-  auto r = engine_.call("GET", "/containers/" + segment(selfId_) + "/json", "");
+  auto r = engine_.call("GET", "/containers/" + net::pathSegment(selfId_) + "/json", "");
   if (!r || r->status != 200) return "";
   auto obj = parseObject(r->body);
   auto config = obj ? obj->getObject("Config") : nullptr;
@@ -141,10 +126,10 @@ Status DockerReloader::restartContainers() {
   auto ids = composeContainers();
   if (!ids) return std::unexpected(ids.error());
   for (const auto& id : *ids) {
-    auto r = engine_.call("POST", "/containers/" + segment(id) + "/restart?t=" + std::to_string(kStopTimeoutSeconds), "");
+    auto r = engine_.call("POST", "/containers/" + net::pathSegment(id) + "/restart?t=" + std::to_string(kStopTimeoutSeconds), "");
     if (!r) return wrap("docker-restart: restart " + target_, r.error());
     if (r->status == 404) return fail("docker-restart: no container or compose service named '" + target_ + "'");
-    if (r->status != 204 && r->status != 200) return fail("docker-restart: restart " + target_ + ": " + engineError(*r));
+    if (r->status != 204 && r->status != 200) return fail("docker-restart: restart " + target_ + ": " + net::engineError(*r));
   }
   return {};
 }
@@ -158,10 +143,10 @@ Result<std::string> DockerReloader::createExec(const std::string& container) {
   create.set("Cmd", cmd);
   std::ostringstream body;
   create.stringify(body);
-  auto made = engine_.call("POST", "/containers/" + segment(container) + "/exec", body.str());
+  auto made = engine_.call("POST", "/containers/" + net::pathSegment(container) + "/exec", body.str());
   if (!made) return wrap(describe() + ": create the exec", made.error());
   if (made->status == 404) return fail("docker-exec: no container or compose service named '" + target_ + "'");
-  if (made->status != 201) return fail(describe() + ": create the exec: " + engineError(*made));
+  if (made->status != 201) return fail(describe() + ": create the exec: " + net::engineError(*made));
   auto exec = parseObject(made->body);
   std::string id = exec ? exec->optValue<std::string>("Id", "") : "";
   if (id.empty()) return fail(describe() + ": the engine's reply names no exec: " + made->body.substr(0, 200));
@@ -170,10 +155,10 @@ Result<std::string> DockerReloader::createExec(const std::string& container) {
 
 Result<int> DockerReloader::exitCodeOf(const std::string& execId) {
   for (int poll = 0; poll < kExitCodePolls; ++poll) {
-    auto r = engine_.call("GET", "/exec/" + segment(execId) + "/json", "");
+    auto r = engine_.call("GET", "/exec/" + net::pathSegment(execId) + "/json", "");
     if (!r) return wrap(describe() + ": ask for the exit status", r.error());
     auto state = r->status == 200 ? parseObject(r->body) : nullptr;
-    if (!state) return fail(describe() + ": ask for the exit status: " + engineError(*r));
+    if (!state) return fail(describe() + ": ask for the exit status: " + net::engineError(*r));
     if (!state->optValue<bool>("Running", false) && state->has("ExitCode") && !state->isNull("ExitCode"))
       return state->getValue<int>("ExitCode");
     std::this_thread::sleep_for(kExitCodePollEvery);
@@ -185,9 +170,9 @@ Status DockerReloader::execIn(const std::string& container) {
   auto id = createExec(container);
   if (!id) return std::unexpected(id.error());
   // Not detached: the reply is the program's output, and ends when it exits.
-  auto started = engine_.call("POST", "/exec/" + segment(*id) + "/start", R"({"Detach":false,"Tty":false})");
+  auto started = engine_.call("POST", "/exec/" + net::pathSegment(*id) + "/start", R"({"Detach":false,"Tty":false})");
   if (!started) return wrap(describe() + ": start the exec", started.error());
-  if (started->status != 200) return fail(describe() + ": start the exec: " + engineError(*started));
+  if (started->status != 200) return fail(describe() + ": start the exec: " + net::engineError(*started));
   std::string output = demultiplexed(started->body);
   logReloadOutput(argv_.front(), output);
   auto code = exitCodeOf(*id);
@@ -202,10 +187,10 @@ Status DockerReloader::updateService() {
   if (auto stack = ownLabel("com.docker.stack.namespace"); !stack.empty()) names.push_back(stack + "_" + target_);
   names.push_back(target_);
   for (const auto& name : names) {
-    auto r = engine_.call("GET", "/services/" + segment(name), "");
+    auto r = engine_.call("GET", "/services/" + net::pathSegment(name), "");
     if (!r) return wrap("docker-service: inspect " + name, r.error());
     if (r->status == 404) continue;
-    if (r->status != 200) return fail("docker-service: inspect " + name + ": " + engineError(*r));
+    if (r->status != 200) return fail("docker-service: inspect " + name + ": " + net::engineError(*r));
     auto service = parseObject(r->body);
     auto spec = service ? service->getObject("Spec") : nullptr;
     auto version = service ? service->getObject("Version") : nullptr;
@@ -217,9 +202,9 @@ Status DockerReloader::updateService() {
     spec->stringify(body);
     auto id = service->optValue<std::string>("ID", name);
     auto index = std::to_string(version->optValue<Poco::UInt64>("Index", 0));
-    auto u = engine_.call("POST", "/services/" + segment(id) + "/update?version=" + index, body.str());
+    auto u = engine_.call("POST", "/services/" + net::pathSegment(id) + "/update?version=" + index, body.str());
     if (!u) return wrap("docker-service: update " + name, u.error());
-    if (u->status != 200) return fail("docker-service: update " + name + ": " + engineError(*u));
+    if (u->status != 200) return fail("docker-service: update " + name + ": " + net::engineError(*u));
     return {};
   }
   return fail("docker-service: no swarm service named '" + target_ + "'" +

@@ -16,14 +16,6 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-// A service, secret or config as one path segment: a name from the settings
-// with "/" or "?" in it cannot reach another endpoint.
-std::string segment(const std::string& s) {
-  std::string out;
-  Poco::URI::encode(s, "/?#%&=+ ", out);
-  return out;
-}
-
 std::string plural(Kind kind) { return kind == Kind::Secret ? "secrets" : "configs"; }
 std::string singular(Kind kind) { return kind == Kind::Secret ? "secret" : "config"; }
 
@@ -81,22 +73,12 @@ Result<Service> serviceFrom(const Object::Ptr& obj) {
 
 }  // namespace
 
-std::string engineError(const net::EngineReply& r) {
-  std::string message;
-  try {
-    auto obj = Poco::JSON::Parser().parse(r.body).extract<Object::Ptr>();
-    message = obj ? obj->optValue<std::string>("message", "") : "";
-  } catch (const Poco::Exception&) {
-  }
-  return "HTTP " + std::to_string(r.status) + (message.empty() ? "" : ": " + message.substr(0, 300));
-}
-
 Result<net::EngineReply> SwarmApi::call(const std::string& method, const std::string& path, const std::string& body,
                                         const std::string& what) {
   auto r = engine_.call(method, path, body);
   if (!r) return wrap(what, r.error());
   if (r->status == 503)  // a worker, or a manager without a quorum
-    return fail(what + ": " + engineError(*r) + " (the swarm API answers only on a manager with a quorum)");
+    return fail(what + ": " + net::engineError(*r) + " (the swarm API answers only on a manager with a quorum)");
   return r;
 }
 
@@ -104,7 +86,7 @@ Result<std::vector<StoredObject>> SwarmApi::list(Kind kind, const std::map<std::
   std::string what = "list the swarm's " + plural(kind);
   auto r = call("GET", "/" + plural(kind) + "?filters=" + filterQuery(labels), "", what);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto list = parseAs<Array::Ptr>(r->body, what);
   if (!list) return std::unexpected(list.error());
   std::vector<StoredObject> out;
@@ -154,7 +136,7 @@ Result<std::string> SwarmApi::create(Kind kind, const std::string& name,
       if (o.name == name) return o.id;
     return fail(what + ": the name is taken by an object that is not sidecert's");
   }
-  if (r->status != 201) return fail(what + ": " + engineError(*r));
+  if (r->status != 201) return fail(what + ": " + net::engineError(*r));
   auto reply = parseAs<Object::Ptr>(r->body, what);
   if (!reply) return std::unexpected(reply.error());
   auto id = (*reply)->optValue<std::string>("ID", "");
@@ -164,18 +146,18 @@ Result<std::string> SwarmApi::create(Kind kind, const std::string& name,
 
 Status SwarmApi::remove(Kind kind, const std::string& id) {
   std::string what = "remove " + singular(kind) + " " + id;
-  auto r = call("DELETE", "/" + plural(kind) + "/" + segment(id), "", what);
+  auto r = call("DELETE", "/" + plural(kind) + "/" + net::pathSegment(id), "", what);
   if (!r) return std::unexpected(r.error());
   if (r->status == 204 || r->status == 200 || r->status == 404) return {};
-  return fail(what + ": " + engineError(*r));
+  return fail(what + ": " + net::engineError(*r));
 }
 
 Result<Service> SwarmApi::service(const std::string& nameOrId) {
   std::string what = "inspect service " + nameOrId;
-  auto r = call("GET", "/services/" + segment(nameOrId), "", what);
+  auto r = call("GET", "/services/" + net::pathSegment(nameOrId), "", what);
   if (!r) return std::unexpected(r.error());
   if (r->status == 404) return failAs(ErrorKind::NotFound, "no swarm service named '" + nameOrId + "'");
-  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto obj = parseAs<Object::Ptr>(r->body, what);
   if (!obj) return std::unexpected(obj.error());
   try {
@@ -191,7 +173,7 @@ Result<std::vector<Service>> SwarmApi::services() {
   std::string what = "list the swarm's services";
   auto r = call("GET", "/services", "", what);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto list = parseAs<Array::Ptr>(r->body, what);
   if (!list) return std::unexpected(list.error());
   std::vector<Service> out;
@@ -213,11 +195,11 @@ Status SwarmApi::update(const Service& service, const Object& spec) {
   std::string what = "update service " + (service.name.empty() ? service.id : service.name);
   std::ostringstream body;
   spec.stringify(body);
-  auto r = call("POST", "/services/" + segment(service.id) + "/update?version=" + std::to_string(service.version),
+  auto r = call("POST", "/services/" + net::pathSegment(service.id) + "/update?version=" + std::to_string(service.version),
                 body.str(), what);
   if (!r) return std::unexpected(r.error());
   if (r->status == 200) return {};
-  auto error = engineError(*r);
+  auto error = net::engineError(*r);
   if (error.find("out of sequence") != std::string::npos)
     return failAs(ErrorKind::Conflict, what + ": it changed since it was read (" + error + ")");
   return fail(what + ": " + error);
@@ -225,10 +207,10 @@ Status SwarmApi::update(const Service& service, const Object& spec) {
 
 Result<bool> SwarmApi::taskEnded(const std::string& taskId) {
   std::string what = "inspect task " + taskId;
-  auto r = call("GET", "/tasks/" + segment(taskId), "", what);
+  auto r = call("GET", "/tasks/" + net::pathSegment(taskId), "", what);
   if (!r) return std::unexpected(r.error());
   if (r->status == 404) return true;
-  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto obj = parseAs<Object::Ptr>(r->body, what);
   if (!obj) return std::unexpected(obj.error());
   try {
@@ -242,9 +224,9 @@ Result<bool> SwarmApi::taskEnded(const std::string& taskId) {
 
 Result<Identity> SwarmApi::identify(const std::string& containerId) {
   std::string what = "inspect sidecert's own container " + containerId;
-  auto r = call("GET", "/containers/" + segment(containerId) + "/json", "", what);
+  auto r = call("GET", "/containers/" + net::pathSegment(containerId) + "/json", "", what);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return fail(what + ": " + engineError(*r));
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto obj = parseAs<Object::Ptr>(r->body, what);
   if (!obj) return std::unexpected(obj.error());
   std::map<std::string, std::string> labels;

@@ -64,7 +64,4 @@ class SwarmApi {
   net::DockerEngine& engine_;
 };
 
-// "HTTP 500: the engine's message".
-std::string engineError(const net::EngineReply& reply);
-
 }  // namespace sc::swarm

@@ -7,17 +7,6 @@
 namespace sc::swarm {
 namespace {
 
-std::string hex(const std::string& bytes, std::size_t digits) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (out.size() >= digits) break;
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out.substr(0, digits);
-}
-
 std::string shortRole(const std::string& role) {
   auto dot = role.find('.');
   return dot == std::string::npos ? role : role.substr(0, dot);
@@ -32,7 +21,7 @@ int StoredObject::generation() const {
   return ec == std::errc() && end == text.data() + text.size() && g >= 0 ? g : -1;
 }
 
-std::string scopeTag(const std::string& scope) { return hex(crypto::sha256(scope), 8); }
+std::string scopeTag(const std::string& scope) { return crypto::hex(crypto::sha256(scope)).substr(0, 8); }
 
 std::string lineagePrefix(const std::string& scope, const std::string& lineage) {
   // 64 = "sc-" 3 + tag 8 + "-" + lineage + "-" + 10 + "-" + role (at most 9)
@@ -47,7 +36,7 @@ std::string objectName(const std::string& scope, const std::string& lineage, con
 std::string sealSecretName(const std::string& scope) { return "sc-" + scopeTag(scope) + "-seal"; }
 
 std::string accountName(const std::string& scope, const std::string& caUrl) {
-  return "sc-" + scopeTag(scope) + "-account-" + hex(crypto::sha256(caUrl), 10);
+  return "sc-" + scopeTag(scope) + "-account-" + crypto::hex(crypto::sha256(caUrl)).substr(0, 10);
 }
 
 }  // namespace sc::swarm

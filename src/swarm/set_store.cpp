@@ -15,16 +15,6 @@ namespace {
 
 using Poco::JSON::Object;
 
-std::string hexOf(const std::string& bytes) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += d[c >> 4];
-    out += d[c & 15];
-  }
-  return out;
-}
-
 std::string json(const Object& obj) {
   std::ostringstream out;
   obj.stringify(out);
@@ -49,13 +39,17 @@ std::string fileBytes(const store::CertFiles& files, const std::string& file) {
 
 }  // namespace
 
-std::string fingerprintOf(const std::string& certPem) { return hexOf(crypto::sha256(certPem)); }
+std::string fingerprintOf(const std::string& certPem) { return crypto::hex(crypto::sha256(certPem)); }
 
 SetStore::SetStore(SwarmApi& api, std::string scope, std::string sealKey)
     : api_(api), scope_(std::move(scope)), sealKey_(std::move(sealKey)) {}
 
 std::map<std::string, std::string> SetStore::lineageLabels(const std::string& lineage) const {
   return {{kLabelScope, scope_}, {kLabelLineage, lineage}};
+}
+
+std::string SetStore::accountContext(const std::string& caUrl) const {
+  return "sidecert account\n" + scope_ + "\n" + caUrl;
 }
 
 std::string SetStore::boxContext(const std::string& lineage, int generation, const std::string& fingerprint) const {
@@ -177,7 +171,7 @@ Result<std::optional<AccountCopy>> SetStore::account(const std::string& caUrl) {
   const auto name = accountName(scope_, caUrl);
   for (const auto& o : *found) {
     if (o.name != name) continue;
-    auto plain = crypto::unseal(sealKey_, o.data, "sidecert account\n" + scope_ + "\n" + caUrl);
+    auto plain = crypto::unseal(sealKey_, o.data, accountContext(caUrl));
     if (!plain) return wrap("open the account copy " + name, plain.error());
     auto obj = parseObject(*plain);
     if (!obj) return wrap("the account copy " + name, obj.error());
@@ -194,7 +188,7 @@ Status SetStore::putAccount(const std::string& caUrl, const AccountCopy& copy) {
   Object payload;
   payload.set("key", copy.key);
   payload.set("url", copy.url);
-  auto box = crypto::seal(sealKey_, json(payload), "sidecert account\n" + scope_ + "\n" + caUrl);
+  auto box = crypto::seal(sealKey_, json(payload), accountContext(caUrl));
   if (!box) return wrap("seal the account key", box.error());
   auto id = api_.create(Kind::Config, accountName(scope_, caUrl),
                         {{kLabelScope, scope_}, {kLabelRole, kRoleAccount}, {kLabelCa, caUrl.substr(0, 200)}}, *box);

@@ -57,6 +57,7 @@ class SetStore {
  private:
   std::map<std::string, std::string> lineageLabels(const std::string& lineage) const;
   std::string boxContext(const std::string& lineage, int generation, const std::string& fingerprint) const;
+  std::string accountContext(const std::string& caUrl) const;
   Result<StoredSet> open(const std::string& lineage, const StoredObject& box) const;
   SwarmApi& api_;
   std::string scope_;

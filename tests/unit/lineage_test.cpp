@@ -139,6 +139,24 @@ TEST_F(LineageTest, AGatewayThatCarriesTheChallengeGetsTheStandInBeforeTheCaIsAs
   EXPECT_LT(told, issued);
 }
 
+TEST_F(LineageTest, ASetFromTheSwarmsStoreReplacesWhatTheVolumeHoldsOnlyWhenItIsAnotherValidCaSet) {
+  auto setFrom = [](TimePoint from) {  // as the store would hand it back: another node's set
+    auto key = crypto::PrivateKey::generate(KeyType::Ec256);
+    auto cert = crypto::selfSign(*key, {"a.test"}, from, 90 * kDay);
+    return sources::certSetOf(sources::assembleFiles(*key, *cert, {}))->files;
+  };
+  auto stored = setFrom(t0);
+  EXPECT_TRUE(lineage->restore(stored, store::Source::Acme, t0));
+  EXPECT_TRUE(logged("swarm_set_restored name=gw source=acme"));
+  EXPECT_FALSE(lineage->restore(stored, store::Source::Acme, t0));  // the same: nothing to do
+  EXPECT_FALSE(lineage->restore(setFrom(t0), store::Source::SelfSigned, t0));       // a stand-in
+  EXPECT_FALSE(lineage->restore(setFrom(t0 - 91 * kDay), store::Source::Acme, t0));  // expired
+  auto r = lineage->pass(t0 + seconds(1));
+  EXPECT_EQ(r.live->source, "acme");
+  EXPECT_EQ(r.live->serial, crypto::Certificate::parseAll(stored.cert)->front().serialHex());
+  EXPECT_TRUE(acme.calls.empty());  // nothing ordered: the restored set is valid
+}
+
 TEST_F(LineageTest, ABetterSourceReplacesSelfSignedAndTheGatewayIsToldOnce) {
   auto r = lineage->pass(t0);
   EXPECT_EQ(r.live->source, "acme");
