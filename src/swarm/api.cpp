@@ -205,6 +205,19 @@ Status SwarmApi::update(const Service& service, const Object& spec) {
   return fail(what + ": " + error);
 }
 
+Result<bool> SwarmApi::edit(const std::string& nameOrId, const std::function<Result<bool>(Service&)>& change) {
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    auto read = service(nameOrId);
+    if (!read) return std::unexpected(read.error());
+    auto changed = change(*read);
+    if (!changed || !*changed) return changed;
+    auto written = update(*read, *read->spec);
+    if (written) return true;
+    if (!written.error().is(ErrorKind::Conflict) || attempt == kAttempts) return std::unexpected(written.error());
+  }
+}
+
 Result<bool> SwarmApi::taskEnded(const std::string& taskId) {
   std::string what = "inspect task " + taskId;
   auto r = call("GET", "/tasks/" + net::pathSegment(taskId), "", what);

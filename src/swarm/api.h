@@ -3,6 +3,7 @@
 // configs, services, tasks, and sidecert's own container. Every reply is
 // hostile input: a field of the wrong type or a body that does not parse is an
 // error that names the call, never a crash.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +54,11 @@ class SwarmApi {
   Result<std::vector<Service>> services();
   // Refused (ErrorKind::Conflict) when the service changed since `service.version`.
   Status update(const Service& service, const Poco::JSON::Object& spec);
+  // Reads the service, lets `change` edit its spec, and writes it back naming the
+  // version read; when someone else wrote in between, reads and edits again, 4
+  // times at most, then ErrorKind::Conflict. `change` returns false when nothing
+  // is to be written (edit returns false then), or an error that ends the edit.
+  Result<bool> edit(const std::string& nameOrId, const std::function<Result<bool>(Service&)>& change);
   // Whether that task has ended as its node reported (shutdown, complete, failed,
   // rejected), or the swarm no longer knows it.
   Result<bool> taskEnded(const std::string& taskId);

@@ -7,13 +7,6 @@
 #include "store/cert_files.h"
 
 namespace sc::swarm {
-namespace {
-
-// Someone else's update between our read and write: read again, a few times.
-constexpr int kUpdateAttempts = 4;
-
-}  // namespace
-
 SwarmPublisher::SwarmPublisher(Session& session, PublishTarget target)
     : session_(session), target_(std::move(target)) {}
 
@@ -42,22 +35,19 @@ std::vector<Mount> SwarmPublisher::mountsFor(const std::string& lineage, const G
 Result<bool> SwarmPublisher::pointServiceAt(const std::string& lineage, const Generation& g) {
   const auto mounts = mountsFor(lineage, g);
   const auto prefix = lineagePrefix(session_.store().scope(), lineage);
-  for (int attempt = 1;; ++attempt) {
-    auto service = targetService();
-    if (!service) return wrap(describe(), service.error());
-    auto spec = service->spec;  // read afresh for this attempt: edited in place
-    if (!mountInto(*spec, prefix, mounts)) {
-      log::debug("swarm_service_current", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
-      return false;
-    }
+  auto target = targetService();
+  if (!target) return wrap(describe(), target.error());
+  auto updated = session_.api().edit(target->id, [&](Service& service) -> Result<bool> {
+    if (!mountInto(*service.spec, prefix, mounts)) return false;
     if (auto ok = session_.mayAct(); !ok) return std::unexpected(ok.error());
-    auto updated = session_.api().update(*service, *spec);
-    if (updated) {
-      log::info("swarm_service_updated", {{"name", lineage}, {"service", service->name}, {"generation", g.number}});
-      return true;
-    }
-    if (!updated.error().is(ErrorKind::Conflict) || attempt == kUpdateAttempts) return std::unexpected(updated.error());
-  }
+    return true;
+  });
+  if (!updated) return std::unexpected(updated.error());
+  if (*updated)
+    log::info("swarm_service_updated", {{"name", lineage}, {"service", target->name}, {"generation", g.number}});
+  else
+    log::debug("swarm_service_current", {{"name", lineage}, {"service", target->name}, {"generation", g.number}});
+  return updated;
 }
 
 Result<bool> SwarmPublisher::repoint(const std::string& lineage) {

@@ -10,8 +10,6 @@
 namespace sc::swarm {
 namespace {
 
-constexpr int kCasAttempts = 4;
-
 std::int64_t millis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -49,16 +47,11 @@ Status Session::mountSeal() {
   auto id = api_.create(Kind::Secret, name, {{kLabelScope, identity_.serviceName}, {kLabelRole, kRoleSeal}}, *key,
                         &created);
   if (!id) return wrap("make the sealing key", id.error());
-  for (int attempt = 1;; ++attempt) {
-    auto own = api_.service(identity_.serviceId);
-    if (!own) return wrap("give the sealing key to sidecert's own service", own.error());
-    Poco::JSON::Object::Ptr spec = own->spec;
-    mountInto(*spec, name, {{Kind::Secret, *id, name, kSealTarget, 0, 0, 0400}});
-    auto ok = api_.update(*own, *spec);
-    if (ok) break;
-    if (!ok.error().is(ErrorKind::Conflict) || attempt == kCasAttempts)
-      return wrap("give the sealing key to sidecert's own service", ok.error());
-  }
+  auto mounted = api_.edit(identity_.serviceId, [&](Service& own) -> Result<bool> {
+    mountInto(*own.spec, name, {{Kind::Secret, *id, name, kSealTarget, 0, 0, 0400}});
+    return true;
+  });
+  if (!mounted) return wrap("give the sealing key to sidecert's own service", mounted.error());
   log::info("swarm_seal_mounted", {{"secret", name},
                                    {"created", created},
                                    {"service", identity_.serviceName},
@@ -67,11 +60,12 @@ Status Session::mountSeal() {
 }
 
 Result<bool> Session::holdLease(std::string& waitReason) {
-  for (int attempt = 1;; ++attempt) {
-    auto own = api_.service(identity_.serviceId);
-    if (!own) return wrap("read the lease", own.error());
-    auto it = own->labels.find(kLabelLease);
-    auto current = it == own->labels.end() ? std::nullopt : parseLease(it->second);
+  std::optional<LeaseRecord> current;
+  LeaseVerdict verdict;
+  LeaseRecord mine;
+  auto written = api_.edit(identity_.serviceId, [&](Service& own) -> Result<bool> {
+    auto it = own.labels.find(kLabelLease);
+    current = it == own.labels.end() ? std::nullopt : parseLease(it->second);
     bool holderStopped = false;
     const TimePoint now = clock_.now();
     if (current && current->holder != identity_.taskId && current->expires > now) {
@@ -79,27 +73,26 @@ Result<bool> Session::holdLease(std::string& waitReason) {
       if (!ended) return wrap("ask about the lease holder's task", ended.error());
       holderStopped = *ended;
     }
-    auto verdict = judgeLease(current, identity_.taskId, holderStopped, now);
-    if (!verdict.take) {
-      waitReason = verdict.why;
-      leaseEndsMs_ = 0;
-      return false;
-    }
-    LeaseRecord mine{identity_.taskId, now + kLeaseFor};
-    setLabel(*own->spec, kLabelLease, formatLease(mine));
-    auto ok = api_.update(*own, *own->spec);
-    if (ok) {
-      if (!current || current->holder != identity_.taskId)
-        log::info("swarm_lease_taken", {{"task", identity_.taskId}, {"reason", verdict.why}});
-      leaseEndsMs_ = millis(mine.expires);
-      return true;
-    }
-    if (!ok.error().is(ErrorKind::Conflict)) return wrap("write the lease", ok.error());
-    if (attempt == kCasAttempts) {  // others write faster than we read: not ours this time
-      waitReason = "the service changed under every attempt to write the lease";
-      return false;
-    }
+    verdict = judgeLease(current, identity_.taskId, holderStopped, now);
+    if (!verdict.take) return false;
+    mine = {identity_.taskId, now + kLeaseFor};
+    setLabel(*own.spec, kLabelLease, formatLease(mine));
+    return true;
+  });
+  if (!written && written.error().is(ErrorKind::Conflict)) {  // others write faster than we read
+    waitReason = "the service changed under every attempt to write the lease";
+    return false;
   }
+  if (!written) return wrap("hold the lease", written.error());
+  if (!*written) {
+    waitReason = verdict.why;
+    leaseEndsMs_ = 0;
+    return false;
+  }
+  if (!current || current->holder != identity_.taskId)
+    log::info("swarm_lease_taken", {{"task", identity_.taskId}, {"reason", verdict.why}});
+  leaseEndsMs_ = millis(mine.expires);
+  return true;
 }
 
 TimePoint Session::leaseEnds() const { return TimePoint(std::chrono::milliseconds(leaseEndsMs_.load())); }

@@ -54,6 +54,7 @@ class FakeSwarm : public net::DockerEngine {
   std::map<std::string, std::string> containers;  // id -> its Config.Labels as JSON
   int updates = 0;
   std::string rollout = "completed";  // what an update ends as
+  int racers = 0;  // updates someone else slips in before ours, one per attempt
   int next = 1;
   std::string hostile;  // a path prefix answered with garbage
 
@@ -135,6 +136,10 @@ class FakeSwarm : public net::DockerEngine {
       auto* s = service(rest.substr(0, slash));
       if (!s) return net::EngineReply{404, R"({"message":"service not found"})"};
       if (method == "GET") return net::EngineReply{200, serviceJson(rest.substr(0, slash), *s)};
+      if (racers > 0) {  // another writer got there first
+        --racers;
+        ++s->version;
+      }
       auto version = std::stoull(rest.substr(rest.find("version=") + 8));
       if (version != s->version) return net::EngineReply{500, R"({"message":"rpc error: update out of sequence"})"};
       s->previous = s->spec;
@@ -346,6 +351,36 @@ TEST(Session, AStaleWriteOfTheLeaseIsRefused) {
   auto stale = api.update(*read, *read->spec);
   ASSERT_FALSE(stale);
   EXPECT_TRUE(stale.error().is(ErrorKind::Conflict));
+}
+
+TEST(Session, AnEditReadsAgainAfterSomeoneElsesWriteAndGivesUpAfterFour) {
+  FakeSwarm swarm;
+  SwarmApi api(swarm);
+  int edits = 0;
+  auto change = [&](Service& s) -> Result<bool> {
+    ++edits;
+    setLabel(*s.spec, "x", std::to_string(edits));
+    return true;
+  };
+  swarm.racers = 2;
+  auto ok = api.edit("svc-sc", change);
+  ASSERT_TRUE(ok && *ok);
+  EXPECT_EQ(edits, 3);
+  EXPECT_EQ(parse(swarm.services["svc-sc"].spec)->getObject("Labels")->getValue<std::string>("x"), "3");
+  swarm.racers = 4;
+  edits = 0;
+  auto lost = api.edit("svc-sc", change);
+  ASSERT_FALSE(lost);
+  EXPECT_TRUE(lost.error().is(ErrorKind::Conflict));
+  EXPECT_EQ(edits, 4);
+  // a lease writer that always loses the race waits, and says why
+  Node a(swarm, "a");
+  ASSERT_TRUE(a.session->start());
+  swarm.racers = 4;
+  std::string why;
+  EXPECT_FALSE(*a.session->holdLease(why));
+  EXPECT_EQ(why, "the service changed under every attempt to write the lease");
+  EXPECT_FALSE(a.session->mayAct());
 }
 
 TEST(SetStore, AGenerationIsWrittenOnceAndReadBackWhole) {
