@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 5 runs per figure, a minute of idle
 #   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
-#   BENCH_ONLY=issuance bench/run.sh           one section: issuance, ten, lineages, responder, servers, sleeps, own, image
+#   BENCH_ONLY=issuance bench/run.sh           some sections: issuance, ten, lineages, responder, servers, sleeps, own, image
 #   BENCH_LINEAGES="1 10" bench/run.sh         the lineage counts of the lineages section (1 10 100)
 #   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
 set -euo pipefail
@@ -37,7 +37,9 @@ shipped_binary() {
   docker rm "$id" >/dev/null
   build-bench/sidecert-shipped version >/dev/null
 }
-if shipped_binary; then
+if [ -n "${BENCH_SIDECERT:-}" ]; then
+  SIDECERT=$(realpath "$BENCH_SIDECERT") BINARY=given   # a binary to compare, e.g. a build under trial
+elif shipped_binary; then
   SIDECERT="$PWD/build-bench/sidecert-shipped" BINARY=shipped
 else
   echo "  no Docker: measuring a native build with Debian's shared libcurl, not the shipped binary" >&2
@@ -49,7 +51,7 @@ fi
 cleanup() { pebble_stop; [ -z "${WEB_PID:-}" ] || kill "$WEB_PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-section() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+section() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 record binary sidecert libraries "$(ldd "$SIDECERT" | grep -c '=>')"
 
