@@ -262,7 +262,7 @@ Status Client::acceptChallenge(const std::string& url) {
   return {};
 }
 
-// Polls a pending resource: brisk pauses doubling up to maxPoll, or as long as
+// Polls a pending resource: brisk pauses from `firstDelay` doubling up to maxPoll, or as long as
 // Retry-After asks, but never past the poll deadline: a Retry-After beyond it
 // ends the attempt (carrying the wait to the retry schedule) instead of holding
 // the process. `pauseFirst` (a Retry-After, or 0 for a brisk pause) when the
@@ -270,8 +270,9 @@ Status Client::acceptChallenge(const std::string& url) {
 template <class T>
 Result<T> Client::pollUntilSettled(const std::string& url, const std::function<Result<T>(const std::string&)>& parse,
                                    const std::function<bool(const T&)>& settled,
-                                   std::optional<std::chrono::seconds> pauseFirst) {
-  auto delay = policy_.firstPoll;
+                                   std::optional<std::chrono::seconds> pauseFirst,
+                                   std::chrono::milliseconds firstDelay) {
+  auto delay = firstDelay;
   auto deadline = std::chrono::steady_clock::now() + policy_.pollDeadline;
   auto pause = pauseFirst;
   std::string still = url + " still pending";
@@ -306,7 +307,7 @@ Result<Authorization> Client::waitForAuthorization(const std::string& url) {
   // Called right after its challenge was answered: the CA is still validating.
   return pollUntilSettled<Authorization>(
       url, [&](const std::string& body) { return wire::authorization(body, url); },
-      [](const Authorization& a) { return a.status != "pending"; }, std::chrono::seconds(0));
+      [](const Authorization& a) { return a.status != "pending"; }, std::chrono::seconds(0), policy_.firstPoll);
 }
 
 Result<Order> Client::waitForOrder(const Order& order, const std::set<std::string>& until,
@@ -318,7 +319,8 @@ Result<Order> Client::waitForOrder(const Order& order, const std::set<std::strin
         if (o) o->identifiers = order.identifiers;
         return o;
       },
-      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; }, pauseFirst);
+      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; }, pauseFirst,
+      policy_.firstOrderPoll);
 }
 
 Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {

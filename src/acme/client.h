@@ -31,8 +31,12 @@ struct RetryPolicy {
   // A Retry-After up to this long is waited out inside the request; longer ones
   // end the attempt and reach the supervisor's schedule.
   std::chrono::seconds maxInlineWait{10};
-  // Polling: start brisk, double, cap; stop after the deadline.
+  // Polling: start brisk, double, cap; stop after the deadline. An authorization's
+  // first pause ends 10 ms after the CA fetched the token; an order the CA is
+  // still signing is asked again sooner (Pebble is done in about a millisecond;
+  // a CA that needs longer says so with Retry-After, which is followed).
   std::chrono::milliseconds firstPoll{10};
+  std::chrono::milliseconds firstOrderPoll{2};
   std::chrono::milliseconds maxPoll{2000};
   std::chrono::seconds pollDeadline{180};
 };
@@ -86,7 +90,7 @@ class Client {
   template <class T>
   Result<T> pollUntilSettled(const std::string& url, const std::function<Result<T>(const std::string&)>& parse,
                              const std::function<bool(const T&)>& settled,
-                             std::optional<std::chrono::seconds> pauseFirst);
+                             std::optional<std::chrono::seconds> pauseFirst, std::chrono::milliseconds firstDelay);
   Status cancelled(const std::string& what) const;
   Result<HttpResponse> transient(const std::function<Result<HttpResponse>()>& call, const std::string& what,
                                  Resend resend = Resend::OnTransientFailure);

@@ -25,6 +25,9 @@ struct FileOwner {
   std::optional<gid_t> gid;
 };
 
+// When a new file is made durable: at once, or with others by syncFiles.
+enum class Sync { Now, Later };
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -36,8 +39,12 @@ class FileSystem {
   virtual Result<std::vector<std::string>> list(const Path& dir) = 0;
 
   virtual Status makeDir(const Path& p, mode_t mode) = 0;  // an existing folder is fine
-  // A new file, created exclusively, written, given `owner` and `mode`, fsynced.
-  virtual Status writeNew(const Path& p, const std::string& data, mode_t mode, FileOwner owner = {}) = 0;
+  // A new file, created exclusively, written, given `owner` and `mode`, fsynced
+  // (Sync::Later: not yet; syncFiles does it for several).
+  virtual Status writeNew(const Path& p, const std::string& data, mode_t mode, FileOwner owner = {},
+                          Sync sync = Sync::Now) = 0;
+  // Makes files written with Sync::Later durable, all of them before it returns.
+  virtual Status syncFiles(const std::vector<Path>& files) = 0;
   virtual Status rename(const Path& from, const Path& to) = 0;
   // Swaps two entries in one step (renameat2 RENAME_EXCHANGE): a folder a user
   // made at live/<name> becomes our link with no moment where neither is there.

@@ -227,12 +227,18 @@ Status Volume::writeSetFolder(const Path& final, const CertFiles& files, mode_t 
   tmp += ".tmp";
   if (auto ok = fs_.removeTree(tmp); !ok) return ok;  // left by a writer that was killed
   if (auto ok = fs_.makeDir(tmp, dirMode); !ok) return ok;
+  std::vector<Path> written;
   for (const char* file : kPublishedFiles) {
-    auto ok = fs_.writeNew(tmp / file, bytesOf(files, file), publishing_.modeOf(file), ownerOf(file, inVolume));
+    written.push_back(tmp / file);
+    auto ok = fs_.writeNew(written.back(), bytesOf(files, file), publishing_.modeOf(file), ownerOf(file, inVolume),
+                           Sync::Later);
     if (!ok) return ok;
   }
-  if (meta)
-    if (auto ok = fs_.writeNew(tmp / "meta.json", *meta, 0600); !ok) return ok;
+  if (meta) {
+    written.push_back(tmp / "meta.json");
+    if (auto ok = fs_.writeNew(written.back(), *meta, 0600, {}, Sync::Later); !ok) return ok;
+  }
+  if (auto ok = fs_.syncFiles(written); !ok) return ok;
   if (auto ok = fs_.syncDir(tmp); !ok) return ok;
   if (auto ok = fs_.rename(tmp, final); !ok) return ok;
   return fs_.syncDir(final.parent_path());

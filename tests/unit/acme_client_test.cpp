@@ -263,6 +263,19 @@ TEST_F(ClientTest, AFinalizeStillProcessingIsFirstPolledAfterItsRetryAfter) {
   EXPECT_EQ(ca.sent[3].url, "https://ca/order/1");
 }
 
+TEST_F(ClientTest, AnOrderStillProcessingWithoutRetryAfterIsAskedAgainAfter2MsThenDoubling) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(200, orderJson("processing"), {{"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(200, orderJson("processing")));
+  ca.replies.push_back(reply(200, orderJson("processing")));
+  ca.replies.push_back(reply(200, orderJson("valid")));
+  auto done = client.finalize(anOrder(), "csr");
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_EQ(sleeper.slept, (std::vector<milliseconds>{milliseconds(2), milliseconds(4), milliseconds(8)}));
+  auto polls = std::count_if(ca.sent.begin(), ca.sent.end(), [](const auto& s) { return s.url == "https://ca/order/1"; });
+  EXPECT_EQ(polls, 3);
+}
+
 TEST_F(ClientTest, AFinalizeTheCaIsNotReadyForIsRetriedOnceTheOrderIsReady) {
   ca.replies.push_back(reply(200, kDirectory));
   ca.replies.push_back(reply(403, R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"pending"})",

@@ -18,9 +18,11 @@ class FaultyFs final : public sc::store::FileSystem {
   sc::Result<std::vector<std::string>> list(const Path& d) override { return real_.list(d); }
 
   sc::Status makeDir(const Path& p, mode_t m) override { return change([&] { return real_.makeDir(p, m); }); }
-  sc::Status writeNew(const Path& p, const std::string& d, mode_t m, sc::store::FileOwner g = {}) override {
-    return change([&] { return real_.writeNew(p, d, m, g); });
+  sc::Status writeNew(const Path& p, const std::string& d, mode_t m, sc::store::FileOwner g = {},
+                      sc::store::Sync s = sc::store::Sync::Now) override {
+    return change([&] { return real_.writeNew(p, d, m, g, s); });
   }
+  sc::Status syncFiles(const std::vector<Path>& f) override { return change([&] { return real_.syncFiles(f); }); }
   sc::Status rename(const Path& a, const Path& b) override { return change([&] { return real_.rename(a, b); }); }
   sc::Status exchange(const Path& a, const Path& b) override { return change([&] { return real_.exchange(a, b); }); }
   sc::Status symlink(const std::string& t, const Path& a) override { return change([&] { return real_.symlink(t, a); }); }

@@ -138,3 +138,22 @@ TEST_F(Anchored, ReadsThroughARelativeLinkSurviveRenamesElsewhere) {
   renamer.join();
   EXPECT_EQ(failed, 0) << firstError << " (" << renames << " renames meanwhile)";
 }
+
+TEST_F(Anchored, FilesWrittenForLaterAreSyncedTogetherAndALinkAmongThemIsRefused) {
+  std::vector<store::Path> later{vol + "/real/cert.pem", vol + "/real/privkey.pem"};
+  ASSERT_TRUE(files.writeNew(later[0], "cert", 0644, {}, store::Sync::Later));
+  ASSERT_TRUE(files.writeNew(later[1], "key", 0600, {}, store::Sync::Later));
+  EXPECT_TRUE(files.syncFiles(later));
+  EXPECT_EQ(*files.readFile(later[1]), "key");
+  EXPECT_EQ(fs::status(later[1]).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+
+  // One swapped for a link to a file outside: the sync names it and opens nothing through it.
+  fs::remove(later[0]);
+  fs::create_symlink(outside + "/decoy", later[0]);
+  auto refused = files.syncFiles(later);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cert.pem"), std::string::npos) << refused.error().message;
+  auto missing = files.syncFiles({vol + "/real/gone.pem"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("gone.pem"), std::string::npos) << missing.error().message;
+}
