@@ -42,6 +42,9 @@ e2e_teardown() {
       compose logs --no-color "$s" 2>&1 | tail -25 >&3 || true
     done
   fi
+  # sidecert first: a reload it runs meanwhile (docker-restart) could start the
+  # gateway again between down's stop and its removal, and leave it running.
+  compose stop sidecert >/dev/null 2>&1 || true
   compose down -v --remove-orphans >/dev/null 2>&1 || true
 }
 
