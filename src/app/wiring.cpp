@@ -68,10 +68,15 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
       sleeper(rt.stop),
       pollSleeper(sleeper, *rt.tokens) {
   const Settings& s = rt.settings;
+  if (rt.swarm && spec.reload.kind == ReloadSpec::Kind::Swarm) {
+    probe = std::make_unique<net::CurlProbe>(rt.stop.fd());
+    gatewayCheck = std::make_unique<swarm::GatewayCheck>(*rt.swarm, spec.reload.target, *probe, sleeper);
+  }
   std::vector<sources::CertSource*> issuers;
   for (const auto& url : s.acmeDirectories) {
     sources::AcmeOptions o{url, {s.email, s.eabKid, s.eabHmacKey}, spec.acmeProfile, s.preferredChain, spec.keyType};
-    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *rt.tokens, rt.accounts));
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *rt.tokens, rt.accounts,
+                                                               gatewayCheck.get()));
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&rt.selfSigned);

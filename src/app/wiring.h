@@ -15,6 +15,7 @@
 #include "store/posix_fs.h"
 #include "store/state.h"
 #include "store/volume.h"
+#include "swarm/gateway_check.h"
 #include "swarm/session.h"
 
 namespace sc::app {
@@ -35,6 +36,9 @@ struct LineageRuntime {
   std::unique_ptr<net::CurlTransport> transport;
   net::RealSleeper sleeper;
   http01::FetchAwareSleeper pollSleeper;
+  // Swarm mode: the gateways are asked before the CA is (swarm/gateway_check.h).
+  std::unique_ptr<net::CurlProbe> probe;
+  std::unique_ptr<swarm::GatewayCheck> gatewayCheck;
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   std::unique_ptr<net::DockerSocket> docker;
   std::unique_ptr<reload::Reloader> reloader;

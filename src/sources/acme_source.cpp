@@ -36,8 +36,13 @@ KeyType accountKeyFor(KeyType certKey) {
 }  // namespace
 
 AcmeSource::AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
-                       acme::ChallengePublisher& publisher, store::AccountStore& accounts)
-    : options_(std::move(options)), http_(http), sleeper_(sleeper), publisher_(publisher), accounts_(accounts) {}
+                       acme::ChallengePublisher& publisher, store::AccountStore& accounts, acme::ChallengeCheck* check)
+    : options_(std::move(options)),
+      http_(http),
+      sleeper_(sleeper),
+      publisher_(publisher),
+      accounts_(accounts),
+      check_(check) {}
 
 Result<std::unique_ptr<crypto::KeySigner>> AcmeSource::accountKey() {
   std::optional<crypto::PrivateKey> key;
@@ -87,6 +92,8 @@ Result<acme::Client*> AcmeSource::connect() {
 Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
   PublishedTokens tokens(publisher_);
   std::vector<std::string> pending;
+  std::vector<acme::PublishedChallenge> toAnswer;
+  std::vector<std::string> toAnswerUrls;
   for (const auto& url : order.authorizations) {
     auto authz = client.authorization(url);
     if (!authz) return std::unexpected(authz.error());
@@ -98,12 +105,19 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
                            [](const acme::Challenge& c) { return c.type == "http-01"; });
     if (ch == authz->challenges.end())
       return failAs(ErrorKind::Rejected, "the CA offers no http-01 challenge for " + authz->identifier);
-    tokens.add(ch->token, ch->token + "." + signer_->thumbprint());
+    std::string keyAuth = ch->token + "." + signer_->thumbprint();
+    tokens.add(ch->token, keyAuth);
     // A challenge already answered (by a run a crash cut short) is only waited for.
-    if (ch->status == "pending")
-      if (auto ok = client.acceptChallenge(ch->url); !ok) return ok;
+    if (ch->status == "pending") {
+      toAnswer.push_back({authz->identifier, ch->token, keyAuth});
+      toAnswerUrls.push_back(ch->url);
+    }
     pending.push_back(url);
   }
+  if (check_ && !toAnswer.empty())
+    if (auto ok = check_->confirm(toAnswer); !ok) return ok;
+  for (const auto& url : toAnswerUrls)
+    if (auto ok = client.acceptChallenge(url); !ok) return ok;
   for (const auto& url : pending) {
     auto done = client.waitForAuthorization(url);
     if (!done) return std::unexpected(done.error());

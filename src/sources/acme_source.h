@@ -21,7 +21,7 @@ struct AcmeOptions {
 class AcmeSource final : public CertSource {
  public:
   AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
-             acme::ChallengePublisher& publisher, store::AccountStore& accounts);
+             acme::ChallengePublisher& publisher, store::AccountStore& accounts, acme::ChallengeCheck* check = nullptr);
 
   store::Source kind() const override { return store::Source::Acme; }
   std::string id() const override { return options_.directoryUrl; }
@@ -43,6 +43,7 @@ class AcmeSource final : public CertSource {
   acme::Sleeper& sleeper_;
   acme::ChallengePublisher& publisher_;
   store::AccountStore& accounts_;
+  acme::ChallengeCheck* check_;  // none: the CA is told at once
   std::unique_ptr<crypto::KeySigner> signer_;   // loaded once, kept for renewals
   std::unique_ptr<acme::Client> client_;        // keeps directory and nonce between orders
 };

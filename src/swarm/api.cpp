@@ -41,16 +41,39 @@ std::map<std::string, std::string> labelsOf(const Object::Ptr& holder) {
   return out;
 }
 
-std::string filterQuery(const std::map<std::string, std::string>& labels) {
-  Object filters;
-  Array list;
-  for (const auto& [k, v] : labels) list.add(k + "=" + v);
-  filters.set("label", list);
+std::string encodedJson(const Object& filters) {
   std::ostringstream json;
   filters.stringify(json);
   std::string query;
   Poco::URI::encode(json.str(), "=&+?#/:,[]{}\" ", query);
   return query;
+}
+
+std::string filterQuery(const std::map<std::string, std::string>& labels) {
+  Object filters;
+  Array list;
+  for (const auto& [k, v] : labels) list.add(k + "=" + v);
+  filters.set("label", list);
+  return encodedJson(filters);
+}
+
+// Throws Poco's exceptions on a field of the wrong type.
+Task taskFrom(const Object::Ptr& obj) {
+  Task t;
+  t.id = obj->optValue<std::string>("ID", "");
+  t.nodeId = obj->optValue<std::string>("NodeID", "");
+  if (auto status = obj->getObject("Status")) t.state = status->optValue<std::string>("State", "");
+  auto attachments = obj->getArray("NetworksAttachments");
+  for (std::size_t i = 0; attachments && i < attachments->size(); ++i) {
+    auto attachment = attachments->getObject(i);
+    auto network = attachment ? attachment->getObject("Network") : nullptr;
+    auto addresses = attachment ? attachment->getArray("Addresses") : nullptr;
+    if (!network || !addresses || addresses->size() == 0) continue;
+    auto id = network->optValue<std::string>("ID", "");
+    auto cidr = addresses->getElement<std::string>(0);
+    if (!id.empty()) t.addresses[id] = cidr.substr(0, cidr.find('/'));
+  }
+  return t;
 }
 
 Result<Service> serviceFrom(const Object::Ptr& obj) {
@@ -219,20 +242,67 @@ Result<bool> SwarmApi::edit(const std::string& nameOrId, const std::function<Res
 }
 
 Result<bool> SwarmApi::taskEnded(const std::string& taskId) {
+  auto t = task(taskId);
+  if (!t && t.error().is(ErrorKind::NotFound)) return true;
+  if (!t) return std::unexpected(t.error());
+  return t->ended();
+}
+
+Result<Task> SwarmApi::task(const std::string& taskId) {
   std::string what = "inspect task " + taskId;
   auto r = call("GET", "/tasks/" + net::pathSegment(taskId), "", what);
   if (!r) return std::unexpected(r.error());
-  if (r->status == 404) return true;
+  if (r->status == 404) return failAs(ErrorKind::NotFound, "the swarm knows no task " + taskId);
   if (r->status != 200) return fail(what + ": " + net::engineError(*r));
   auto obj = parseAs<Object::Ptr>(r->body, what);
   if (!obj) return std::unexpected(obj.error());
   try {
-    auto status = (*obj)->getObject("Status");
-    auto state = status ? status->optValue<std::string>("State", "") : "";
-    return state == "shutdown" || state == "complete" || state == "failed" || state == "rejected";
+    return taskFrom(*obj);
   } catch (const Poco::Exception& e) {
-    return fail(what + ": Status.State of an unexpected type: " + e.displayText());
+    return fail(what + ": a field of an unexpected type: " + e.displayText());
   }
+}
+
+Result<std::vector<Task>> SwarmApi::tasksOf(const std::string& service) {
+  std::string what = "list the tasks of service " + service;
+  Object filters;
+  Array name, desired;
+  name.add(service);
+  desired.add(std::string("running"));
+  filters.set("service", name);
+  filters.set("desired-state", desired);
+  auto r = call("GET", "/tasks?filters=" + encodedJson(filters), "", what);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return fail(what + ": " + net::engineError(*r));
+  auto list = parseAs<Array::Ptr>(r->body, what);
+  if (!list) return std::unexpected(list.error());
+  std::vector<Task> out;
+  try {
+    for (std::size_t i = 0; i < (*list)->size(); ++i) {
+      auto obj = (*list)->getObject(i);
+      if (!obj) return fail(what + ": an entry is not an object");
+      out.push_back(taskFrom(obj));
+    }
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": a field of an unexpected type: " + e.displayText());
+  }
+  return out;
+}
+
+std::optional<int> targetPort(const Service& service, int published) {
+  try {
+    auto endpoint = service.spec->getObject("EndpointSpec");
+    auto ports = endpoint ? endpoint->getArray("Ports") : nullptr;
+    for (std::size_t i = 0; ports && i < ports->size(); ++i) {
+      auto port = ports->getObject(i);
+      if (!port || port->optValue<std::string>("Protocol", "tcp") != "tcp") continue;
+      int target = port->optValue<int>("TargetPort", 0);
+      if (port->optValue<int>("PublishedPort", 0) == published && target > 0 && target < 65536) return target;
+    }
+  } catch (const Poco::Exception&) {
+    // a spec of the wrong shape publishes nothing we can use
+  }
+  return std::nullopt;
 }
 
 Result<Identity> SwarmApi::identify(const std::string& containerId) {

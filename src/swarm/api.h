@@ -32,6 +32,19 @@ struct Service {
   std::string updateMessage;
 };
 
+// A task as its node reports it, and its address on each network it is attached to.
+struct Task {
+  std::string id;
+  std::string nodeId;
+  std::string state;                             // Status.State: "running", "starting", "shutdown"...
+  std::map<std::string, std::string> addresses;  // network ID -> IP address, without the prefix length
+  bool ended() const { return state == "shutdown" || state == "complete" || state == "failed" || state == "rejected"; }
+};
+
+// The port inside a service's tasks that its published port `published` leads
+// to; none when the service publishes no such port.
+std::optional<int> targetPort(const Service& service, int published);
+
 // Who this process is in the swarm, from its own container's labels.
 struct Identity {
   std::string serviceId;
@@ -62,6 +75,10 @@ class SwarmApi {
   // Whether that task has ended as its node reported (shutdown, complete, failed,
   // rejected), or the swarm no longer knows it.
   Result<bool> taskEnded(const std::string& taskId);
+  // NotFound when the swarm no longer knows it.
+  Result<Task> task(const std::string& taskId);
+  // The tasks of a service (name or ID) that the swarm wants running.
+  Result<std::vector<Task>> tasksOf(const std::string& service);
   Result<Identity> identify(const std::string& containerId);
 
  private:

@@ -12,14 +12,7 @@ SwarmPublisher::SwarmPublisher(Session& session, PublishTarget target)
 
 std::string SwarmPublisher::describe() const { return "swarm:" + target_.service + ":" + target_.dir; }
 
-Result<Service> SwarmPublisher::targetService() {
-  const auto& stack = session_.identity().stack;
-  if (!stack.empty()) {
-    auto s = session_.api().service(stack + "_" + target_.service);
-    if (s || !s.error().is(ErrorKind::NotFound)) return s;
-  }
-  return session_.api().service(target_.service);
-}
+Result<Service> SwarmPublisher::targetService() { return session_.serviceNamed(target_.service); }
 
 std::vector<Mount> SwarmPublisher::mountsFor(const std::string& lineage, const Generation& g) const {
   std::vector<Mount> out;

@@ -19,6 +19,14 @@ std::int64_t millis(TimePoint t) {
 Session::Session(net::DockerEngine& engine, std::string containerId, std::string sealPath, const TimeSource& clock)
     : api_(engine), containerId_(std::move(containerId)), sealPath_(std::move(sealPath)), clock_(clock) {}
 
+Result<Service> Session::serviceNamed(const std::string& name) {
+  if (!identity_.stack.empty()) {
+    auto s = api_.service(identity_.stack + "_" + name);
+    if (s || !s.error().is(ErrorKind::NotFound)) return s;
+  }
+  return api_.service(name);
+}
+
 Result<Session::Start> Session::start() {
   auto id = api_.identify(containerId_);
   if (!id) return std::unexpected(id.error());

@@ -31,6 +31,9 @@ class Session {
   Status mayAct() const;
   TimePoint leaseEnds() const;
 
+  // A service as the settings name it: the one in sidecert's own stack first.
+  Result<Service> serviceNamed(const std::string& name);
+
   SwarmApi& api() { return api_; }
   const TimeSource& clock() const { return clock_; }
   SetStore& store() { return *store_; }

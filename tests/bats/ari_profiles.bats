@@ -84,7 +84,7 @@ log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
   renew_at=$(grep "renewal_info" "$LOG" | grep -o 'renew_at=[^ ]*' | cut -d= -f2)
   echo "# ARI window $(date -ud @"$start" +%FT%TZ) .. $(date -ud @"$end" +%FT%TZ); renewal at $renew_at" >&3
   next=$(date -d "$renew_at" +%s)
-  (( next >= start && next <= end ))
+  (( next >= start && next <= start + (end - start) / 2 ))   # its first half: the rest is left for retries
   # until then, the CA is asked again when its Retry-After (6 hours) says
   ask=$(date -d "$(status_field next_check)" +%s)
   (( ask >= $(date +%s) + 6 * 3600 - 60 && ask <= $(date +%s) + 6 * 3600 ))

@@ -85,6 +85,24 @@ class RecordingPublisher : public acme::ChallengePublisher {
   int published = 0;
 };
 
+// A self-check that fails until told otherwise, and remembers what it was asked
+// and whether the token was being served then.
+class ScriptedCheck : public acme::ChallengeCheck {
+ public:
+  explicit ScriptedCheck(const RecordingPublisher& p) : publisher_(p) {}
+  Status confirm(const std::vector<acme::PublishedChallenge>& challenges) override {
+    asked = challenges;
+    for (const auto& c : challenges) servedWhenAsked = servedWhenAsked && publisher_.live.count(c.token);
+    if (passes) return {};
+    return fail("gateway task 1 answered HTTP 502");
+  }
+  bool passes = false, servedWhenAsked = true;
+  std::vector<acme::PublishedChallenge> asked;
+
+ private:
+  const RecordingPublisher& publisher_;
+};
+
 class CountingJournal : public sources::OrderJournal {
  public:
   Status beforeOrder() override {
@@ -171,6 +189,35 @@ TEST_F(AcmeSourceTest, AFailedValidationWithdrawsEveryTokenItPublished) {
   EXPECT_TRUE(publisher.live.empty());  // nothing is served for an order that ended
   EXPECT_EQ(journal.orders, 1);
   EXPECT_EQ(journal.ended, 1);  // a dead order is not resumed
+}
+
+TEST_F(AcmeSourceTest, TheCaIsAskedToValidateOnlyOnceTheSelfCheckPassesAndTheOrderIsKeptUntilThen) {
+  ScriptedCheck check(publisher);
+  sources::AcmeSource checked{{"https://ca/dir", {"ops@a.test", "", ""}, "", "", KeyType::Ec256},
+                              ca, sleeper, publisher, accounts, &check};
+  ca.routes["/order"] = [](const std::string&) { return reply(201, pendingOrder(), "https://ca/order/1"); };
+  bool told = false;  // once told, the CA ends the authorization at its next poll
+  ca.routes["/authz/1"] = [&](const std::string&) { return reply(200, authz(told ? "invalid" : "pending")); };
+  ca.routes["/chall/1"] = [&](const std::string&) {
+    told = true;
+    return reply(200, R"({"status":"processing"})");
+  };
+  auto got = checked.obtain(request(), wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(got.error().is(ErrorKind::General)) << got.error().message;  // not the CA's verdict
+  EXPECT_NE(got.error().message.find("HTTP 502"), std::string::npos) << got.error().message;
+  ASSERT_EQ(check.asked.size(), 1u);
+  EXPECT_EQ(check.asked[0].identifier, "a.test");
+  EXPECT_EQ(check.asked[0].token, "DGyRejmCefe7v4NfDGDKfA-token-0123");
+  EXPECT_EQ(check.asked[0].keyAuthorization.rfind("DGyRejmCefe7v4NfDGDKfA-token-0123.", 0), 0u);
+  EXPECT_TRUE(check.servedWhenAsked);                  // published before it was checked
+  EXPECT_EQ(ca.count("POST /chall/1"), 0);             // the CA was never told to fetch
+  EXPECT_TRUE(publisher.live.empty());                 // and nothing is served after the attempt
+  EXPECT_EQ(journal.placed, 1);
+  EXPECT_EQ(journal.ended, 0);                         // the order is resumed by the next attempt
+  check.passes = true;
+  checked.obtain(request(), wallClockNow());
+  EXPECT_EQ(ca.count("POST /chall/1"), 1);             // once it passes, the CA is asked
 }
 
 TEST_F(AcmeSourceTest, AnAccountTheCaLostIsMadeAgainWithTheSameKeyAndTheOrderPlacedOnce) {
