@@ -94,6 +94,27 @@ Result<Service> serviceFrom(const Object::Ptr& obj) {
   return s;
 }
 
+// A reply that is a list of objects, each parsed by `parseOne` (which may throw
+// Poco's exceptions on a field of the wrong type).
+template <typename T, typename Parse>
+Result<std::vector<T>> parseList(const std::string& body, const std::string& what, Parse parseOne) {
+  auto list = parseAs<Array::Ptr>(body, what);
+  if (!list) return std::unexpected(list.error());
+  std::vector<T> out;
+  try {
+    for (std::size_t i = 0; i < (*list)->size(); ++i) {
+      auto obj = (*list)->getObject(i);
+      if (!obj) return fail(what + ": an entry is not an object");
+      Result<T> one = parseOne(obj);
+      if (!one) return wrap(what, one.error());
+      out.push_back(std::move(*one));
+    }
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": a field of an unexpected type: " + e.displayText());
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<net::EngineReply> SwarmApi::call(const std::string& method, const std::string& path, const std::string& body,
@@ -197,21 +218,7 @@ Result<std::vector<Service>> SwarmApi::services() {
   auto r = call("GET", "/services", "", what);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return fail(what + ": " + net::engineError(*r));
-  auto list = parseAs<Array::Ptr>(r->body, what);
-  if (!list) return std::unexpected(list.error());
-  std::vector<Service> out;
-  try {
-    for (std::size_t i = 0; i < (*list)->size(); ++i) {
-      auto obj = (*list)->getObject(i);
-      if (!obj) return fail(what + ": an entry is not an object");
-      auto s = serviceFrom(obj);
-      if (!s) return wrap(what, s.error());
-      out.push_back(std::move(*s));
-    }
-  } catch (const Poco::Exception& e) {
-    return fail(what + ": a field of an unexpected type: " + e.displayText());
-  }
-  return out;
+  return parseList<Service>(r->body, what, serviceFrom);
 }
 
 Status SwarmApi::update(const Service& service, const Object& spec) {
@@ -274,19 +281,7 @@ Result<std::vector<Task>> SwarmApi::tasksOf(const std::string& service) {
   auto r = call("GET", "/tasks?filters=" + encodedJson(filters), "", what);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return fail(what + ": " + net::engineError(*r));
-  auto list = parseAs<Array::Ptr>(r->body, what);
-  if (!list) return std::unexpected(list.error());
-  std::vector<Task> out;
-  try {
-    for (std::size_t i = 0; i < (*list)->size(); ++i) {
-      auto obj = (*list)->getObject(i);
-      if (!obj) return fail(what + ": an entry is not an object");
-      out.push_back(taskFrom(obj));
-    }
-  } catch (const Poco::Exception& e) {
-    return fail(what + ": a field of an unexpected type: " + e.displayText());
-  }
-  return out;
+  return parseList<Task>(r->body, what, [](const Object::Ptr& obj) -> Result<Task> { return taskFrom(obj); });
 }
 
 std::optional<int> targetPort(const Service& service, int published) {

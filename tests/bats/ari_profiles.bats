@@ -121,7 +121,8 @@ log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
     [ "$i" -gt 0 ] || continue
     # renewed before the certificate it replaces expired, and named it: the CA says which order it replaces
     prev_not_after=$(date -d "$(grep -o 'not_after=[^ ]*' <<<"${issued[$((i - 1))]}" | cut -d= -f2)" +%s)
-    (( $(log_epoch "${placed[$i]}" | cut -d. -f1) < prev_not_after ))
+    (( $(log_epoch "${placed[$i]}" | cut -d. -f1) < prev_not_after )) ||
+      { grep -E "order_|cert_issued|issue_|renewal_|pass_|backoff" "$LOG"; false; }   # what happened, when it fails
     order=$(grep -o 'order=[^ ]*' <<<"${placed[$i]}" | sed 's,.*/,,')
     prev_order=$(grep -o 'order=[^ ]*' <<<"${placed[$((i - 1))]}" | sed 's,.*/,,')
     grep -q "ARI: order \"$order\" is a replacement of \"$prev_order\"" "$BATS_TEST_TMPDIR/pebble/pebble.log"

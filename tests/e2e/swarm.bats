@@ -135,6 +135,8 @@ teardown() {
   for n in "${NODES[@]}"; do chain_verifies_at "$n"; done
   certbot_logs | grep "swarm_lease_taken" >/dev/null
   certbot_logs | grep "swarm_service_updated.*name=aiotes" >/dev/null
+  # before Pebble was asked to validate, sidecert fetched the challenge through each node's gateway
+  certbot_logs | grep "challenge_reachable.*gateway=express-gw gateways=3" >/dev/null
 }
 
 @test "swarm: a renewal reaches all three nodes one at a time, never all down" {
