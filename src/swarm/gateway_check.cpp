@@ -31,7 +31,7 @@ std::string GatewayCheck::Path::describe() const {
   return "task " + shortId(task) + " on node " + shortId(node) + " (" + address + ":" + std::to_string(port) + ")";
 }
 
-Result<std::vector<GatewayCheck::Path>> GatewayCheck::paths() {
+Result<GatewayCheck::Target> GatewayCheck::target() {
   auto service = session_.serviceNamed(gateway_);
   if (!service) return std::unexpected(service.error());
   auto port = targetPort(*service, kHttp01Port);
@@ -40,19 +40,23 @@ Result<std::vector<GatewayCheck::Path>> GatewayCheck::paths() {
   if (self.empty()) return fail("sidecert's own task is not known");
   auto own = session_.api().task(self);
   if (!own) return std::unexpected(own.error());
-  auto tasks = session_.api().tasksOf(service->id);
+  return Target{service->id, service->name, *port, own->addresses};
+}
+
+Result<std::vector<GatewayCheck::Path>> GatewayCheck::paths(const Target& target) {
+  auto tasks = session_.api().tasksOf(target.serviceId);
   if (!tasks) return std::unexpected(tasks.error());
   std::vector<Path> out;
   for (const auto& t : *tasks) {
     if (t.state != "running") continue;  // one starting gets the set by the rollout, not the CA's fetch
     for (const auto& [network, address] : t.addresses) {
       Poco::Net::IPAddress parsed;
-      if (!own->addresses.count(network) || !Poco::Net::IPAddress::tryParse(address, parsed)) continue;
-      out.push_back({t.id, t.nodeId, address, *port});
+      if (!target.ownNetworks.count(network) || !Poco::Net::IPAddress::tryParse(address, parsed)) continue;
+      out.push_back({t.id, t.nodeId, address, target.port});
       break;
     }
   }
-  if (out.empty()) return fail("no running task of " + service->name + " is on a network sidecert's task shares");
+  if (out.empty()) return fail("no running task of " + target.serviceName + " is on a network sidecert's task shares");
   return out;
 }
 
@@ -68,14 +72,16 @@ Status GatewayCheck::confirm(const std::vector<acme::PublishedChallenge>& challe
   const auto& clock = session_.clock();
   const auto start = clock.now();
   auto waited = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - start); };
+  auto skipped = [&](const Error& why) {
+    log::info("challenge_check_skipped", {{"names", namesOf(challenges)}, {"gateway", gateway_}, {"reason", why.message}});
+    return Status{};
+  };
+  auto to = target();
+  if (!to) return skipped(to.error());
   std::set<std::string> served;  // task + token: a path that served once is not asked again
   for (int round = 0;; ++round) {
-    auto gateways = paths();
-    if (!gateways) {
-      log::info("challenge_check_skipped", {{"names", namesOf(challenges)}, {"gateway", gateway_},
-                                            {"reason", gateways.error().message}});
-      return {};
-    }
+    auto gateways = paths(*to);
+    if (!gateways) return skipped(gateways.error());
     std::map<std::string, std::string> failing;  // where -> what it answered
     for (const auto& path : *gateways)
       for (const auto& challenge : challenges) {

@@ -9,6 +9,7 @@
 // port that published port 80 leads to, as the CA would ask (cert-manager checks
 // the same way before it accepts a challenge).
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,11 +39,19 @@ class GatewayCheck final : public acme::ChallengeCheck {
     int port = 0;
     std::string describe() const;
   };
-  // The gateway's running tasks as the CA reaches them; none, with the reason,
-  // when that cannot be known (no port 80 published, no network shared...).
-  Result<std::vector<Path>> paths();
 
  private:
+  // What stays the same while one check waits: the gateway service, the port
+  // published 80 leads to, and the networks sidecert's own task is on.
+  struct Target {
+    std::string serviceId, serviceName;
+    int port = 0;
+    std::map<std::string, std::string> ownNetworks;  // network ID -> sidecert's address there
+  };
+  Result<Target> target();
+  // The gateway's running tasks as the CA reaches them now (tasks come and go
+  // while it waits); none, with the reason, when no task is on a shared network.
+  Result<std::vector<Path>> paths(const Target& target);
   // "" when that path serves the challenge; else what it did instead.
   std::string failureAt(const Path& path, const acme::PublishedChallenge& challenge);
 
