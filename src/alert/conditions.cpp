@@ -9,12 +9,13 @@
 namespace sc::alert {
 namespace {
 
-constexpr std::array<std::pair<Condition, const char*>, 5> kNames = {{
+constexpr std::array<std::pair<Condition, const char*>, 6> kNames = {{
     {Condition::NoValidCertificate, "no_valid_certificate"},
     {Condition::SelfSigned, "self_signed"},
     {Condition::RenewalFailing, "renewal_failing"},
     {Condition::UserCertExpiring, "user_cert_expiring"},
     {Condition::ReloadFailing, "reload_failing"},
+    {Condition::RenewalAtRisk, "renewal_at_risk"},
 }};
 
 std::chrono::seconds left(TimePoint notAfter, TimePoint now) {
@@ -97,6 +98,16 @@ Observation reloadFailing(const LineageFacts& f) {
   return o;
 }
 
+Observation renewalAtRisk(const LineageFacts& f, TimePoint now) {
+  Observation o = begin(Condition::RenewalAtRisk, Severity::Critical);
+  o.summary = "the certificate in live/" + f.name + "/ " + expiresIn(f.notAfter, now) +
+              ", before any CA may be asked again (at " + formatTime(*f.orderAllowedAt) + "): " + f.atRiskWhy;
+  o.lastError = f.caLastError;
+  o.advice = "raise SIDECERT_ORDER_BUDGET if the budget is spent, fix what the CA's last error below names, " +
+             orCopyYourOwn(f);
+  return o;
+}
+
 }  // namespace
 
 const char* conditionName(Condition c) {
@@ -124,6 +135,7 @@ std::vector<Observation> observe(const LineageFacts& f, const Policy& p, TimePoi
   if (f.served && f.problem.empty() && f.source == "user" && left(f.notAfter, now) <= f.margin)
     out.push_back(userCertExpiring(f, now));
   if (f.reloadFailures >= kReloadFailuresToAlert) out.push_back(reloadFailing(f));
+  if (f.served && f.problem.empty() && f.orderAllowedAt) out.push_back(renewalAtRisk(f, now));
   return out;
 }
 

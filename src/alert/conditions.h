@@ -11,7 +11,7 @@
 
 namespace sc::alert {
 
-enum class Condition { NoValidCertificate, SelfSigned, RenewalFailing, UserCertExpiring, ReloadFailing };
+enum class Condition { NoValidCertificate, SelfSigned, RenewalFailing, UserCertExpiring, ReloadFailing, RenewalAtRisk };
 const char* conditionName(Condition c);  // "no_valid_certificate", ...
 std::optional<Condition> conditionFrom(const std::string& name);
 
@@ -30,6 +30,9 @@ struct LineageFacts {
   bool fellBack = false;        // this pass put the fallback over a CA's set
   int reloadFailures = 0;       // in a row
   std::string reloadError;
+  // The budget or a backoff keeps every CA closed until after the set expires.
+  std::optional<TimePoint> orderAllowedAt;  // set only then
+  std::string atRiskWhy;
 };
 
 struct Policy {

@@ -304,6 +304,7 @@ PassResult Lineage::pass(TimePoint now) {
     carryOut(d, p);
   }
   result.nextCheck = d.action == decide::Action::Done ? d.nextCheck : now + kRetryAfterError;
+  result.atRisk = d.atRisk;
 
   if (!p.lastError.empty() && p.current && p.current->record.source == store::Source::SelfSigned)
     log::warn("fallback_self_signed", {{"name", volume_.name()}, {"error", p.lastError}});

@@ -58,6 +58,7 @@ struct PassResult {
   std::optional<TimePoint> lastAttempt;   // an order was last placed
   std::optional<TimePoint> lastIssuance;  // a CA last issued a certificate
   int failedAttempts = 0;                 // in this pass
+  std::optional<decide::AtRisk> atRisk;   // the set in place expires before any CA may be asked
   bool reloaded = false;                  // in this pass
   bool reloadFailed = false;              // in this pass
   int reloadFailures = 0;                 // in a row
@@ -68,11 +69,6 @@ struct PassResult {
 inline constexpr std::chrono::seconds kRetryAfterError{60};
 // A gateway reload that failed is tried again after this long.
 inline constexpr std::chrono::seconds kReloadRetry{60};
-// RFC 9773 4.3.2: a renewalInfo Retry-After under a minute counts as a minute,
-// over a day as a day; a CA that gave none, or failed, is asked again in 6 hours.
-inline constexpr std::chrono::seconds kAriMinRetry{60};
-inline constexpr std::chrono::seconds kAriMaxRetry{24 * 3600};
-inline constexpr std::chrono::seconds kAriDefaultRetry{6 * 3600};
 
 // One pass gathers the facts, asks decide::decide what to do, carries it out,
 // updates the facts and asks again, until the answer is Done.
@@ -143,6 +139,7 @@ class Lineage {
   bool firstPass_ = true;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
+  std::optional<std::pair<TimePoint, TimePoint>> riskLogged_;  // the expiry and reopening renewal_at_risk named
   std::function<Status()> orderGuard_;
 };
 

@@ -45,15 +45,13 @@ void Lineage::askAri(Pass& p) {
     return;
   auto& ari = p.state.ari;
   if (ari && ari->setId == current->record.id && p.now < ari->askAgainAt) return;
-  ari = store::AriMemory{current->record.id, std::nullopt, p.now + kAriDefaultRetry};
+  ari = store::AriMemory{current->record.id, std::nullopt, decide::ariAskAgainAt(p.now, std::nullopt)};
   for (auto* issuer : issuers_) {
     if (issuer->kind() != store::Source::Acme) continue;
     auto hint = issuer->renewalHint(*current->files, p.now);
     if (!hint) continue;
-    auto wait = hint->askAgainAt ? std::chrono::duration_cast<std::chrono::seconds>(*hint->askAgainAt - p.now)
-                                 : kAriDefaultRetry;
     ari->renewAt = hint->renewAt;
-    ari->askAgainAt = p.now + std::clamp(wait, kAriMinRetry, kAriMaxRetry);
+    ari->askAgainAt = decide::ariAskAgainAt(p.now, hint->askAgainAt);
     log::debug("renewal_info", {{"ca", issuer->id()}, {"renew_at", formatTime(hint->renewAt)},
                                 {"ask_again_at", formatTime(ari->askAgainAt)}});
     break;
@@ -117,6 +115,17 @@ void Lineage::report(const decide::Decision& d, Pass& p) {
                {"advice", "drop in a renewed certificate; sidecert switches to ACME when it expires"}});
     p.state.lastExpiryWarning = p.now;
     p.facts.lastExpiryWarning = p.now;
+  }
+  if (d.atRisk && riskLogged_ != std::pair(d.atRisk->notAfter, d.atRisk->orderAllowedAt)) {  // once per risk
+    log::error("renewal_at_risk",
+               {{"name", volume_.name()},
+                {"reason", d.atRisk->why},
+                {"not_after", formatTime(d.atRisk->notAfter)},
+                {"next_order_at", formatTime(d.atRisk->orderAllowedAt)},
+                {"advice", "the certificate in place expires before any CA may be asked again; raise "
+                           "SIDECERT_ORDER_BUDGET, fix what the CA's last error names, or copy your own set into live/" +
+                               volume_.name() + "/"}});
+    riskLogged_ = std::pair(d.atRisk->notAfter, d.atRisk->orderAllowedAt);
   }
 }
 

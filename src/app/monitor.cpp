@@ -23,6 +23,10 @@ alert::LineageFacts alertFacts(const LineageRuntime& l, const PassResult& r, boo
   f.fellBack = r.fellBack;
   f.reloadFailures = r.reloadFailures;
   f.reloadError = r.reloadError;
+  if (r.atRisk) {
+    f.orderAllowedAt = r.atRisk->orderAllowedAt;
+    f.atRiskWhy = r.atRisk->why;
+  }
   return f;
 }
 

@@ -91,6 +91,12 @@ std::optional<renew::OrderGate> closedGate(const Facts& f, const SourceFacts& so
   return gate;
 }
 
+// The quarter of what is left, within [kRetryDueAtLeast, kRetryUnusable].
+std::chrono::seconds retryWhileDue(const SetFacts& live, TimePoint now) {
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(live.notAfter - now) / 4;
+  return std::clamp(left, kRetryDueAtLeast, kRetryUnusable);
+}
+
 TimePoint nextCheck(const Facts& f, const Policy& p, const Plan& plan, TimePoint now) {
   // The earliest moment a source this pass would ask may be asked again.
   std::optional<TimePoint> reopens;
@@ -110,15 +116,36 @@ TimePoint nextCheck(const Facts& f, const Policy& p, const Plan& plan, TimePoint
     if (live.source == Source::User && now >= renewAt)
       renewAt = std::min(live.notAfter, now + std::min(p.checkInterval, kExpiryWarningEvery));
     else if (now >= renewAt)  // asked and still due: when a source reopens, or soon
-      renewAt = anyOpen || !reopens ? now + kRetryUnusable : *reopens;
+      renewAt = anyOpen || !reopens ? now + retryWhileDue(live, now) : *reopens;
     next = renew::nextCheck(now, renewAt, p.checkInterval);
     if (live.source == Source::Acme && f.ariRenewAt && f.ariAskAgainAt)
       next = std::min(next, std::max(now, *f.ariAskAgainAt));
+    next = std::min(next, std::max(now, live.notAfter));  // what replaces it, once it expires
   }
   if (reopens) next = std::min(next, std::max(now, *reopens));
   if (f.drop && f.drop->verdict == DropFacts::Verdict::Incomplete)
     next = std::min(next, std::max(now, f.drop->lastFileAt + p.userGrace));
   return next;
+}
+
+// Whether every CA stays closed (budget, backoff) from the moment the set in place
+// falls due until it expires. A self-signed set has no CA certificate to lose, and
+// a user's whose successor is already held needs no CA.
+std::optional<AtRisk> riskOf(const Facts& f, const Policy& p, TimePoint now) {
+  if (!f.live || !f.live->usable() || f.live->source == Source::SelfSigned) return std::nullopt;
+  const SetFacts& live = *f.live;
+  if (live.source == Source::User && f.held && f.held->usable() && f.held->notAfter > live.notAfter)
+    return std::nullopt;
+  TimePoint due = std::max(now, renewalTime(live, f, p));
+  std::optional<AtRisk> risk;
+  for (const auto& source : p.sources) {
+    if (source.kind != Source::Acme) continue;
+    auto gate = closedGate(f, source, due);
+    if (!gate) return std::nullopt;  // this CA may be asked when the set is due
+    if (!risk || gate->notBefore < risk->orderAllowedAt) risk = AtRisk{gate->why, live.notAfter, gate->notBefore};
+  }
+  if (risk && risk->orderAllowedAt < live.notAfter) return std::nullopt;
+  return risk;
 }
 
 std::optional<Decision> userDropDecision(const DropFacts& drop, const Policy& p, TimePoint now) {
@@ -143,9 +170,16 @@ bool marginTooLong(const SetFacts& set, const Policy& policy) {
 }
 
 TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& policy) {
+  auto margin = marginFor(set, policy);
   // A configured margin is used as given; without one, ARI's window wins where the CA offers it.
-  if (set.source == Source::Acme && !policy.renewBefore && facts.ariRenewAt) return *facts.ariRenewAt;
-  return set.notAfter - marginFor(set, policy);
+  if (set.source != Source::Acme || policy.renewBefore || !facts.ariRenewAt) return set.notAfter - margin;
+  return std::min(*facts.ariRenewAt, set.notAfter - margin / kAriLatestMarginDivisor);
+}
+
+TimePoint ariAskAgainAt(TimePoint now, std::optional<TimePoint> caAsked) {
+  if (!caAsked) return now + kAriDefaultRetry;
+  auto wait = std::chrono::duration_cast<std::chrono::seconds>(*caAsked - now);
+  return now + std::clamp(wait, kAriMinRetry, kAriMaxRetry);
 }
 
 Decision decide(const Facts& f, const Policy& p, TimePoint now) {
@@ -176,6 +210,7 @@ Decision decide(const Facts& f, const Policy& p, TimePoint now) {
   }
   d.action = Action::Done;
   d.nextCheck = nextCheck(f, p, plan, now);
+  d.atRisk = riskOf(f, p, now);
   return d;
 }
 

@@ -71,6 +71,14 @@ enum class Action {
   Done,           // nothing more this pass; come back at nextCheck
 };
 
+// The budget or a backoff keeps every CA closed from the moment the set in place
+// falls due until after it expires: said at once, not found out at expiry.
+struct AtRisk {
+  std::string why;          // what holds the CA back
+  TimePoint notAfter;       // when the set in place expires
+  TimePoint orderAllowedAt; // the earliest moment a CA may be asked
+};
+
 // A source that would be asked but the order budget or a backoff holds it back.
 struct Deferral {
   std::string source;
@@ -86,10 +94,25 @@ struct Decision {
   TimePoint nextCheck{};   // Done
   bool warnExpiring = false;  // the user's certificate is in its renewal margin and was not warned of today
   std::vector<Deferral> deferred;
+  std::optional<AtRisk> atRisk;  // Done: the set in place will expire before any CA may be asked
 };
 
 // A pass that cannot put a valid set in place comes back this soon.
 inline constexpr std::chrono::seconds kRetryUnusable{60};
+// A set still due after this pass asked every open source (the new certificate
+// is due at once, or the volume refused it) comes back after a quarter of the
+// time it has left, at most kRetryUnusable and at least this: a 40-second
+// certificate is asked for again within its life, a 90-day one after a minute.
+inline constexpr std::chrono::seconds kRetryDueAtLeast{1};
+// RFC 9773 4.3.2: a renewalInfo Retry-After under a minute counts as a minute,
+// over a day as a day; a CA that gave none, or failed, is asked again in 6 hours.
+inline constexpr std::chrono::seconds kAriMinRetry{60};
+inline constexpr std::chrono::seconds kAriMaxRetry{24 * 3600};
+inline constexpr std::chrono::seconds kAriDefaultRetry{6 * 3600};
+// The CA's window may put a renewal later than the lifetime rule would, but never
+// closer to expiry than this share of that rule's margin: a window at or past
+// expiry (a hostile or broken CA) still leaves time for retries.
+inline constexpr int kAriLatestMarginDivisor = 2;
 // How often an expiring user certificate is warned about, at most.
 inline constexpr std::chrono::seconds kExpiryWarningEvery{24 * 3600};
 
@@ -102,6 +125,11 @@ std::chrono::seconds marginFor(const SetFacts& set, const Policy& policy);
 bool marginTooLong(const SetFacts& set, const Policy& policy);
 // When the set is due: its margin before notAfter, or the CA's ARI window for an
 // ACME set where no margin is configured.
+// ARI's time is bounded by kAriLatestMarginDivisor.
 TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& policy);
+
+// When the CA's renewalInfo may be asked again after it was asked at `now`:
+// `caAsked` is its Retry-After as a time, none where it gave none or failed.
+TimePoint ariAskAgainAt(TimePoint now, std::optional<TimePoint> caAsked);
 
 }  // namespace sc::decide

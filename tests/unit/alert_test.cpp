@@ -89,6 +89,17 @@ TEST(AlertConditions, WhatEachFactRaises) {
   reload.reloadFailures = kReloadFailuresToAlert;
   reload.reloadError = "exited with status 3";
   EXPECT_EQ(conditions(reload), std::vector{Condition::ReloadFailing});
+
+  LineageFacts risk = acmeServing(days(60));
+  risk.orderAllowedAt = T0 + days(61);
+  risk.atRiskWhy = "the order budget is spent: 5 orders in the last 90d (at most 5)";
+  auto r = observe(risk, {}, T0);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].condition, Condition::RenewalAtRisk);
+  EXPECT_EQ(r[0].severity, Severity::Critical);
+  EXPECT_EQ(r[0].fireAfter, 0s) << "told at once, 60 days ahead";
+  EXPECT_NE(r[0].summary.find("order budget is spent"), std::string::npos) << r[0].summary;
+  EXPECT_EQ(conditionFrom("renewal_at_risk"), Condition::RenewalAtRisk);
 }
 
 TEST(AlertSchedule, StartAfterItsThresholdThenRemindersThenOneClear) {

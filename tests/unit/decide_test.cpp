@@ -279,3 +279,79 @@ TEST(Decide, EachSourceIsAskedAtMostOncePerPassWhateverTheFacts) {
       EXPECT_EQ(decide::decide(f, p, now).action, Action::Done);
     }
 }
+
+// A short certificate whose successor is due at once: asked for again within its life.
+TEST(Decide, ASetStillDueAfterThisPassAskedComesBackWithinItsLife) {
+  const Policy p = twoSources();
+  SetFacts s = set(Source::Acme, kDay);
+  s.notBefore = now - seconds(1);
+  s.notAfter = now + seconds(39);
+  Facts f = with(s);
+  f.ariRenewAt = s.notBefore;  // the CA's window began at issuance
+  f.ariAskAgainAt = now + hours(6);
+  f.attempted.insert(kCa);
+  auto d = decide::decide(f, p, now);
+  EXPECT_EQ(d.action, Action::Done);
+  EXPECT_EQ(d.nextCheck, now + seconds(9));  // a quarter of the 39 s left, in whole seconds
+  EXPECT_FALSE(d.atRisk);
+  // A 90-day set in the same place: a minute, as before.
+  Facts longer = with(set(Source::Acme, 60 * kDay));
+  longer.attempted.insert(kCa);
+  EXPECT_EQ(decide::decide(longer, p, now).nextCheck, now + kRetryUnusable);
+}
+
+TEST(Decide, ACAWindowAtOrPastExpiryStillLeavesHalfTheMargin) {
+  const Policy p = twoSources();
+  auto s = set(Source::Acme, kDay);
+  Facts f = with(s);
+  f.ariRenewAt = s.notAfter + kDay;  // hostile: after expiry
+  EXPECT_EQ(renewalTime(s, f, p), s.notAfter - 15 * kDay);
+  f.ariRenewAt = s.notAfter - 16 * kDay;  // later than the lifetime rule, inside the bound: the CA's
+  EXPECT_EQ(renewalTime(s, f, p), s.notAfter - 16 * kDay);
+}
+
+TEST(Decide, ABudgetOrBackoffThatOutlastsTheSetIsSaidAtOnce) {
+  const Policy p = twoSources();
+  auto s = set(Source::Acme, 10 * kDay);  // due in 50 days, expires in 80
+  // The budget spent until after expiry.
+  Facts spent = with(s);
+  renew::OrderLedger orders;
+  for (int i = 0; i < 5; ++i) orders.orders.push_back(now);
+  Policy yearly = p;
+  yearly.sources[0].budget = {5, hours(24 * 365)};
+  spent.ledgers[kCa] = orders;
+  auto d = decide::decide(spent, yearly, now);
+  ASSERT_TRUE(d.atRisk);
+  EXPECT_EQ(d.atRisk->notAfter, s.notAfter);
+  EXPECT_EQ(d.atRisk->orderAllowedAt, now + hours(24 * 365));
+  EXPECT_NE(d.atRisk->why.find("order budget is spent"), std::string::npos) << d.atRisk->why;
+  // The same orders in a weekly budget reopen before it is due: no risk.
+  EXPECT_FALSE(decide::decide(spent, p, now).atRisk);
+  // A backoff past expiry, on a set already due.
+  Facts failing = with(set(Source::Acme, 89 * kDay));
+  failing.ledgers[kCa] = failedUntil(failing.live->notAfter + hours(1));
+  auto b = decide::decide(failing, p, now);
+  ASSERT_TRUE(b.atRisk);
+  EXPECT_NE(b.atRisk->why.find("backing off"), std::string::npos);
+  EXPECT_LE(b.nextCheck, failing.live->notAfter);  // back at expiry, to put the best set left in place
+  // A backoff that ends before expiry, a self-signed set, a user's covered by a held set: none.
+  failing.ledgers[kCa] = failedUntil(failing.live->notAfter - hours(1));
+  EXPECT_FALSE(decide::decide(failing, p, now).atRisk);
+  Facts self = with(set(Source::SelfSigned, 89 * kDay));
+  self.ledgers[kCa] = failedUntil(now + 400 * kDay);
+  EXPECT_FALSE(decide::decide(self, p, now).atRisk);
+  Facts user = with(set(Source::User, 89 * kDay));
+  user.held = set(Source::Acme, kDay);
+  user.ledgers[kCa] = failedUntil(now + 400 * kDay);
+  EXPECT_FALSE(decide::decide(user, p, now).atRisk);
+  user.held.reset();
+  EXPECT_TRUE(decide::decide(user, p, now).atRisk);
+}
+
+TEST(Decide, TheCAsRenewalInfoIsAskedAgainWithinAMinuteAndADay) {
+  EXPECT_EQ(ariAskAgainAt(now, std::nullopt), now + kAriDefaultRetry);  // none given, or failed
+  EXPECT_EQ(ariAskAgainAt(now, now + seconds(1)), now + kAriMinRetry);
+  EXPECT_EQ(ariAskAgainAt(now, now + hours(3)), now + hours(3));
+  EXPECT_EQ(ariAskAgainAt(now, now + hours(24 * 365 * 3)), now + kAriMaxRetry);
+  EXPECT_EQ(ariAskAgainAt(now, now - hours(1)), now + kAriMinRetry);  // a time in the past
+}

@@ -292,7 +292,7 @@ TEST_F(LineageTest, AnAriWindowWinsOverTheDefaultRule) {
   acme.hint = sources::RenewalHint{t0 + 10 * kDay, std::nullopt};
   auto planned = lineage->pass(t0 + kDay);
   EXPECT_FALSE(planned.changed);
-  EXPECT_EQ(planned.nextCheck, t0 + kDay + app::kAriDefaultRetry);  // no Retry-After: asked again in 6 hours
+  EXPECT_EQ(planned.nextCheck, t0 + kDay + decide::kAriDefaultRetry);  // no Retry-After: asked again in 6 hours
   auto calls = acme.calls.size();
   auto renewed = lineage->pass(t0 + 11 * kDay);  // inside the window, long before day 60
   EXPECT_TRUE(renewed.changed);
@@ -308,7 +308,7 @@ TEST_F(LineageTest, TheNextCheckFollowsAriAndItsRetryAfter) {
   auto s = lineage->pass(t0 + kDay + hours(1));
   EXPECT_EQ(s.nextCheck, t0 + kDay + hours(6));  // not asked before its Retry-After: remembered
   auto u = lineage->pass(t0 + 2 * kDay);
-  EXPECT_EQ(u.nextCheck, t0 + 2 * kDay + app::kAriDefaultRetry);  // asked, and it says day 3, later
+  EXPECT_EQ(u.nextCheck, t0 + 2 * kDay + decide::kAriDefaultRetry);  // asked, and it says day 3, later
 }
 
 TEST_F(LineageTest, AriIsAskedOnlyWhenItsRetryAfterSaysEvenAcrossRestartsAndManyPasses) {
