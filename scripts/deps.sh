@@ -16,7 +16,7 @@ ensure_packages() {
 
 BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev
   ca-certificates openssl)
-TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble python3 python3-cryptography golang-go
+TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble python3 python3-cryptography
   python3-aiosmtpd prometheus)
 # clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
 FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)

@@ -73,8 +73,28 @@ pebble_cert_status() { # SERIAL: Valid or Revoked
 # A newer Pebble, with ARI and certificate profiles, built once from the copy in
 # shared/ (../shared/pebble beside the repository) into OUT_DIR. Prints its path;
 # fails when that copy is not there.
+# The newest Pebble (../shared/pebble/pebble-b1e1ca4.tar.gz, v2.10.1: ARI, profiles,
+# IP identifiers, dns-persist-01), built unmodified from its vendored sources with a
+# Go of at least 1.24 (the machine's /usr/local/go; Debian 12's 1.19 cannot). Built
+# once into OUT_DIR; prints the path of its pebble.
 pebble_build_newer() { # ROOT OUT_DIR
-  local src="$1/../shared/pebble/build.sh"
-  [ -x "$src" ] || { echo "no newer Pebble to build: $src is missing" >&2; return 1; }
-  "$src" "$2" >&2 && echo "$2/pebble"
+  local tarball="$1/../shared/pebble/pebble-b1e1ca4.tar.gz" out="$2" go= candidate
+  [ -x "$out/pebble" ] && [ -x "$out/pebble-challtestsrv" ] && { echo "$out/pebble"; return 0; }
+  [ -f "$tarball" ] || { echo "no newer Pebble to build: $tarball is missing" >&2; return 1; }
+  for candidate in /usr/local/go/bin/go "$(command -v go 2>/dev/null)"; do
+    [ -x "$candidate" ] || continue
+    local minor
+    minor=$("$candidate" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+    if [ -n "$minor" ] && [ "$minor" -ge 24 ]; then go=$candidate; break; fi
+  done
+  [ -n "$go" ] || { echo "Pebble v2.10.1 needs Go 1.24 or later; none found (/usr/local/go/bin/go, PATH)" >&2; return 1; }
+  local work
+  work=$(mktemp -d)
+  mkdir -p "$out"
+  tar -xzf "$tarball" -C "$work" &&
+    (cd "$work/pebble-b1e1ca4" && GOFLAGS=-mod=vendor GOTOOLCHAIN=local GOPROXY=off GOCACHE="$work/cache" \
+      GOPATH="$work/gopath" "$go" build -trimpath -ldflags='-s -w' -o "$out/" ./cmd/pebble ./cmd/pebble-challtestsrv) >&2
+  local rc=$?
+  rm -rf "$work"
+  [ "$rc" -eq 0 ] && echo "$out/pebble"
 }
