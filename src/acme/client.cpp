@@ -7,6 +7,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "core/domain.h"
 #include "core/time_format.h"
 #include "crypto/cert.h"
 #include "crypto/encoding.h"
@@ -221,7 +222,7 @@ Result<Order> Client::newOrder(const std::vector<std::string>& names, const std:
   Array ids;
   for (const auto& n : names) {
     Object id(Poco::JSON_PRESERVE_KEY_ORDER);
-    id.set("type", std::string("dns"));
+    id.set("type", std::string(isIpAddress(n) ? "ip" : "dns"));
     id.set("value", n);
     ids.add(id);
   }

@@ -120,6 +120,7 @@ int checkConfig(const Settings& s) {
             << "  alerts       " << describeAlerts(s.alerts) << "\n"
             << "  metrics      " << (s.metricsListen ? s.metricsListen->describe() + "/metrics" : std::string("off"))
             << "\n";
+  for (const auto& w : settingsWarnings(s)) std::cout << "warning: " << w << "\n";
   return kExitOk;
 }
 

@@ -32,7 +32,7 @@ std::optional<LiveStatus> describe(const store::SetRecord& record, const std::op
   s.source = store::sourceName(record.source);
   s.problem = problem;
   if (parsed) {
-    s.names = parsed->leaf.dnsNames();
+    s.names = parsed->leaf.names();
     s.issuer = parsed->leaf.issuer();
     s.serial = parsed->leaf.serialHex();
     s.notBefore = parsed->leaf.notBefore();

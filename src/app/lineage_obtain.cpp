@@ -92,7 +92,7 @@ void Lineage::adoptUserSet(Pass& p) {
     return;  // the files stay in pending/ for the next pass
   auto aside = volume_.movePendingAside("accepted", p.now);
   log::info("user_cert_accepted", {{"name", volume_.name()},
-                                   {"names", sources::joinNames(leaf.dnsNames())},
+                                   {"names", sources::joinNames(leaf.names())},
                                    {"serial", leaf.serialHex()},
                                    {"issuer", leaf.issuer()},
                                    {"not_after", formatTime(leaf.notAfter())},

@@ -133,6 +133,7 @@ int Supervisor::run() {
     if (outcome == SwarmCoordinator::Outcome::Stop) return stopping();
     if (outcome == SwarmCoordinator::Outcome::Failed) return 1;
   }
+  for (const auto& w : settingsWarnings(rt_.settings)) log::warn("settings_warning", {{"warning", w}});
   std::vector<Slot> slots;
   for (auto& l : rt_.lineages) {
     log::info("started", {{"name", l->name()},

@@ -51,7 +51,7 @@ std::vector<std::string> splitCommas(const RawValue& v) {
 Status applyDomains(Settings& s, const RawValue& v) {
   s.domains.clear();
   for (const auto& d : splitCommas(v)) {
-    auto ok = validateDomain(d);
+    auto ok = validateIdentifier(d);
     if (!ok) return std::unexpected(ok.error());
     if (std::find(s.domains.begin(), s.domains.end(), *ok) == s.domains.end()) s.domains.push_back(*ok);
   }

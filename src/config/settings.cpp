@@ -1,6 +1,9 @@
 #include "config/settings.h"
 
+#include <algorithm>
 #include <csignal>
+
+#include "core/domain.h"
 
 namespace sc {
 
@@ -45,5 +48,20 @@ std::string Listen::describe() const {
 }
 
 std::string describeListen(const Settings& s) { return Listen{s.http01Host, s.http01Port}.describe(); }
+
+std::vector<std::string> settingsWarnings(const Settings& s) {
+  std::vector<std::string> out;
+  bool letsEncrypt = std::any_of(s.acmeDirectories.begin(), s.acmeDirectories.end(), [](const std::string& d) {
+    return d.find(".api.letsencrypt.org/") != std::string::npos;
+  });
+  for (const auto& c : s.certificates) {
+    auto ip = std::find_if(c.domains.begin(), c.domains.end(), isIpAddress);
+    if (letsEncrypt && ip != c.domains.end() && c.acmeProfile != "shortlived")
+      out.push_back("lineage " + c.name + " names the IP address " + *ip +
+                    ", which Let's Encrypt issues for only under its 'shortlived' profile (6 days): set "
+                    "SIDECERT_ACME_PROFILE=shortlived, or acme_profile: shortlived for this certificate");
+  }
+  return out;
+}
 
 }  // namespace sc

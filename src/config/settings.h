@@ -109,6 +109,10 @@ struct Settings {
 };
 
 std::string describeListen(const Settings& s);
+
+// Settings that are valid but likely not to work as meant, each as one line for
+// check-config: IP addresses for Let's Encrypt without its shortlived profile.
+std::vector<std::string> settingsWarnings(const Settings& s);
 // "SIGHUP" for SIGHUP; signalNumber takes "HUP" or "SIGHUP".
 std::string signalName(int sig);
 std::optional<int> signalNumber(std::string name);

@@ -1,9 +1,11 @@
 #include "core/domain.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace sc {
 namespace {
@@ -31,7 +33,36 @@ std::string checkLabel(const std::string& label) {
   return "";
 }
 
+// The text inet_ntop writes for what inet_pton read: the canonical form, RFC 5952
+// for IPv6 (lower case, the longest run of zero groups as "::").
+std::optional<std::string> canonicalAddress(const std::string& s) {
+  unsigned char bytes[16];
+  char text[INET6_ADDRSTRLEN] = {0};
+  for (int family : {AF_INET, AF_INET6})
+    if (::inet_pton(family, s.c_str(), bytes) == 1 && ::inet_ntop(family, bytes, text, sizeof text) != nullptr)
+      return std::string(text);
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool isIpAddress(const std::string& name) {
+  auto canonical = canonicalAddress(name);
+  return canonical && *canonical == name;
+}
+
+Result<std::string> validateIdentifier(const std::string& raw) {
+  if (auto canonical = canonicalAddress(raw)) return *canonical;
+  in_addr v4{};
+  if (::inet_aton(raw.c_str(), &v4) != 0) {
+    char text[INET_ADDRSTRLEN] = {0};
+    ::inet_ntop(AF_INET, &v4, text, sizeof text);
+    return fail("'" + raw + "' is an ambiguous spelling of the IP address " + text + ": write it as " + text);
+  }
+  if (raw.find(':') != std::string::npos)
+    return fail("'" + raw + "' is not an IPv6 address (brackets, a zone or a port are not part of one)");
+  return validateDomain(raw);
+}
 
 Result<std::string> validateDomain(const std::string& raw) {
   std::string name = raw;
@@ -41,7 +72,7 @@ Result<std::string> validateDomain(const std::string& raw) {
   if (name.size() > kMaxName) return bad("is longer than 253 characters");
   if (name.rfind("*.", 0) == 0) return bad("is a wildcard, which HTTP-01 cannot validate");
   if (name.find(':') != std::string::npos || isIpLiteral(name))
-    return bad("is an IP address, not a DNS name");
+    return bad("is an IP address or a numeric name, not a DNS name");
   std::size_t start = 0;
   while (true) {
     std::size_t dot = name.find('.', start);

@@ -1,5 +1,6 @@
 #include "crypto/cert.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -9,6 +10,7 @@
 
 #include <ctime>
 
+#include "core/domain.h"
 #include "core/time_format.h"
 #include "crypto/encoding.h"
 
@@ -97,16 +99,24 @@ TimePoint Certificate::notBefore() const {
 }
 TimePoint Certificate::notAfter() const { return asn1Time(X509_get0_notAfter(cert_.get())).value_or(earliestTime()); }
 
-std::vector<std::string> Certificate::dnsNames() const {
+std::vector<std::string> Certificate::names() const {
   std::vector<std::string> names;
   auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert_.get(), NID_subject_alt_name, nullptr, nullptr));
   if (sans) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
-      if (gn->type != GEN_DNS) continue;
-      const ASN1_IA5STRING* s = gn->d.dNSName;
-      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                         static_cast<std::size_t>(ASN1_STRING_length(s)));
+      if (gn->type == GEN_DNS) {
+        const ASN1_IA5STRING* s = gn->d.dNSName;
+        names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                           static_cast<std::size_t>(ASN1_STRING_length(s)));
+      } else if (gn->type == GEN_IPADD) {
+        const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+        int len = ASN1_STRING_length(ip);
+        char text[INET6_ADDRSTRLEN] = {0};
+        int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
+        if (family != 0 && ::inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text) != nullptr)
+          names.emplace_back(text);
+      }
     }
     GENERAL_NAMES_free(sans);
   }
@@ -118,8 +128,19 @@ std::vector<std::string> Certificate::dnsNames() const {
   return names;
 }
 
-bool Certificate::covers(const std::string& dnsName) const {
-  return X509_check_host(cert_.get(), dnsName.data(), dnsName.size(), 0, nullptr) == 1;
+bool Certificate::covers(const std::string& name) const {
+  if (isIpAddress(name)) {
+    bool ok = X509_check_ip_asc(cert_.get(), name.c_str(), 0) == 1;
+    ERR_clear_error();
+    return ok;
+  }
+  return X509_check_host(cert_.get(), name.data(), name.size(), 0, nullptr) == 1;
+}
+
+std::string subjectAltNames(const std::vector<std::string>& names) {
+  std::string san;
+  for (const auto& n : names) san += std::string(san.empty() ? "" : ",") + (isIpAddress(n) ? "IP:" : "DNS:") + n;
+  return san;
 }
 
 bool Certificate::matches(const PrivateKey& key) const {

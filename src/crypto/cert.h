@@ -23,8 +23,10 @@ class Certificate {
   std::string serialHex() const;
   TimePoint notBefore() const;
   TimePoint notAfter() const;
-  std::vector<std::string> dnsNames() const;  // subjectAltName DNS entries, else the CN
-  bool covers(const std::string& dnsName) const;   // with wildcard matching
+  // subjectAltName DNS entries and IP addresses (canonical text), else the CN.
+  std::vector<std::string> names() const;
+  // A DNS name (with wildcard matching) or an IP address in canonical form.
+  bool covers(const std::string& name) const;
   bool matches(const PrivateKey& key) const;
   bool isSelfIssued() const;
   bool issuedBy(const Certificate& issuer) const;  // names link and the signature verifies
@@ -43,5 +45,9 @@ class Certificate {
   explicit Certificate(x509_st* c) : cert_(c, Free{}) {}
   std::shared_ptr<x509_st> cert_;
 };
+
+// The subjectAltName extension's value for `names` in OpenSSL's configuration
+// syntax: "DNS:example.org,IP:127.0.0.1" (names already checked: no commas).
+std::string subjectAltNames(const std::vector<std::string>& names);
 
 }  // namespace sc::crypto

@@ -60,8 +60,7 @@ Result<Certificate> selfSign(const PrivateKey& key, const std::vector<std::strin
       X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.raw()) != 1)
     return fail("self-signed certificate: subject " + names[0] + ": " + opensslError());
 
-  std::string san;
-  for (const auto& n : names) san += (san.empty() ? "DNS:" : ",DNS:") + n;
+  std::string san = subjectAltNames(names);
   const std::string usage = key.isRsa() ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature";
   for (auto [nid, value] : {std::pair{NID_basic_constraints, std::string("critical,CA:FALSE")},
                             std::pair{NID_key_usage, usage}, std::pair{NID_ext_key_usage, std::string("serverAuth")},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/domain.h"
 #include "crypto/csr.h"
 #include "log/log.h"
 #include "renew/ari.h"
@@ -9,6 +10,13 @@
 
 namespace sc::sources {
 namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out.empty() ? "none" : out;
+}
+
 
 // Tokens stay published only while their order is in flight.
 class PublishedTokens {
@@ -72,10 +80,8 @@ Result<acme::Client*> AcmeSource::connect() {
   if (!dir) return std::unexpected(dir.error());
   if (!options_.profile.empty() &&
       std::find(dir->profiles.begin(), dir->profiles.end(), options_.profile) == dir->profiles.end()) {
-    std::string offered;
-    for (const auto& p : dir->profiles) offered += (offered.empty() ? "" : ", ") + p;
     return fail("the CA at " + options_.directoryUrl + " does not offer the profile '" + options_.profile +
-                "' (it offers: " + (offered.empty() ? "none" : offered) +
+                "' (it offers: " + joined(dir->profiles) +
                 "): set SIDECERT_ACME_PROFILE, or acme_profile of this certificate, to one of those, or leave it unset");
   }
   auto known = accounts_.accountUrl(options_.directoryUrl);
@@ -136,6 +142,20 @@ namespace {
 bool replacesWasTheProblem(const Error& e) {
   return e.isProblem("alreadyReplaced") || (e.isProblem("unauthorized") && e.code == 403);
 }
+
+// A CA that refuses an order's IP addresses (RFC 8738) most often issues them only
+// under another profile (Let's Encrypt: shortlived): the error says which setting.
+Error explainIpRefusal(Error e, const std::vector<std::string>& names, const std::string& profile,
+                       const std::vector<std::string>& offered) {
+  bool hasIp = std::any_of(names.begin(), names.end(), [](const std::string& n) { return isIpAddress(n); });
+  if (!hasIp || !(e.isProblem("rejectedIdentifier") || e.isProblem("unsupportedIdentifier") ||
+                  e.isProblem("invalidProfile")))
+    return e;
+  e.message += "; the CA refuses IP addresses under " + (profile.empty() ? "its default profile" : "the profile '" + profile + "'") +
+               ": set SIDECERT_ACME_PROFILE (or acme_profile of this certificate) to one that issues for them "
+               "(Let's Encrypt: shortlived; this CA offers: " + joined(offered) + ")";
+  return e;
+}
 }  // namespace
 
 Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
@@ -156,6 +176,7 @@ Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
     log::info("order_without_replaces", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"reason", order.error().message}});
     order = place("");
   }
+  if (!order) return std::unexpected(explainIpRefusal(order.error(), request.names, options_.profile, c.directory()->profiles));
   return order;
 }
 

@@ -56,7 +56,7 @@ std::string unusableReason(const ParsedSet& set, const std::vector<std::string>&
   for (const auto& n : names)
     if (!set.leaf.covers(n)) uncovered.push_back(n);
   if (!uncovered.empty())
-    return "the certificate does not cover " + joinNames(uncovered) + " (it is for " + joinNames(set.leaf.dnsNames()) + ")";
+    return "the certificate does not cover " + joinNames(uncovered) + " (it is for " + joinNames(set.leaf.names()) + ")";
   return "";
 }
 

@@ -214,6 +214,19 @@ TEST_F(ClientTest, OrdersCarryProfileAndReplaces) {
   EXPECT_NE(payload.find(R"("replaces":"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")"), std::string::npos);
 }
 
+TEST_F(ClientTest, AddressesAreOrderedAsIpIdentifiers) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(201, R"({"status":"pending","authorizations":["https://ca/authz/1","https://ca/authz/2",
+    "https://ca/authz/3"],"finalize":"https://ca/fin/1"})", {{"location", {"https://ca/order/1"}}}));
+  ASSERT_TRUE(client.newOrder({"a.test", "127.0.0.1", "2001:db8::1"}, "", "shortlived"));
+  auto body = Poco::JSON::Parser().parse(ca.sent.back().body).extract<Poco::JSON::Object::Ptr>();
+  auto payload = *crypto::base64urlDecode(body->getValue<std::string>("payload"));
+  EXPECT_NE(payload.find(R"({"type":"dns","value":"a.test"},{"type":"ip","value":"127.0.0.1"},)"
+                         R"({"type":"ip","value":"2001:db8::1"})"),
+            std::string::npos)
+      << payload;
+}
+
 TEST_F(ClientTest, ANewOrderThatFailedInTransitOrWith5xxIsNotSentAgain) {
   ca.replies.push_back(reply(200, kDirectory));
   ca.replies.push_back(reply(500, "oops", {{"replay-nonce", {"n"}}}));

@@ -274,3 +274,27 @@ TEST_F(AcmeSourceTest, ANewOrderWithoutACurrentSetNamesNothingToReplace) {
   EXPECT_EQ(ca.count("POST /order"), 1);
   EXPECT_FALSE(replacesSent(0));
 }
+
+TEST_F(AcmeSourceTest, ACaThatRefusesAddressesNamesTheProfileSettingAndWhatItOffers) {
+  ca.routes["/dir"] = [](const std::string&) {
+    return reply(200, R"({"newNonce":"https://ca/nonce","newAccount":"https://ca/acct","newOrder":"https://ca/order",
+      "meta":{"profiles":{"classic":"","shortlived":""}}})");
+  };
+  ca.routes["/order"] = [](const std::string&) {
+    return problem(400, "rejectedIdentifier", "IP address identifiers are only allowed with the shortlived profile");
+  };
+  auto r = request();
+  r.names = {"a.test", "192.0.2.7"};
+  auto got = source.obtain(r, wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(got.error().isProblem("rejectedIdentifier"));  // still the CA's refusal, backed off as one
+  const auto& m = got.error().message;
+  EXPECT_NE(m.find("refuses IP addresses under its default profile"), std::string::npos) << m;
+  EXPECT_NE(m.find("SIDECERT_ACME_PROFILE"), std::string::npos) << m;
+  EXPECT_NE(m.find("this CA offers: classic, shortlived"), std::string::npos) << m;
+  // The same refusal for DNS names alone says nothing of profiles.
+  r.names = {"a.test"};
+  auto dns = source.obtain(r, wallClockNow());
+  ASSERT_FALSE(dns);
+  EXPECT_EQ(dns.error().message.find("SIDECERT_ACME_PROFILE"), std::string::npos) << dns.error().message;
+}

@@ -39,7 +39,7 @@ TEST(Crypto, SelfSignedCertificateCoversNamesAndMatchesItsKey) {
   TimePoint now = fromUnixSeconds(1'800'000'000);
   auto cert = selfSign(*key, {"a.test", "b.test"}, now, hours(24 * 90));
   ASSERT_TRUE(cert) << cert.error().message;
-  EXPECT_EQ(cert->dnsNames(), (std::vector<std::string>{"a.test", "b.test"}));
+  EXPECT_EQ(cert->names(), (std::vector<std::string>{"a.test", "b.test"}));
   EXPECT_TRUE(cert->covers("b.test"));
   EXPECT_FALSE(cert->covers("c.test"));
   EXPECT_TRUE(cert->matches(*key));
