@@ -48,6 +48,8 @@ for f in figures:
 
 units = {"wall": "s", "wall_less_harness": "s", "cpu": "s", "rss_kib": "KiB", "rps": "req/s", "p99_ms": "ms", "mb": "MB",
          "challenge_under_1000_idle_s": "s", "after_validation": "s", "idle_rss_kib": "KiB", "idle_cpu_s": "s"}
+units.update({m: "ms" for m in ("scrape_p50_ms_unloaded", "scrape_p99_ms_unloaded", "scrape_p50_ms_held_1000",
+                                "scrape_p99_ms_held_1000")})
 print(f"{'section':<13} {'client':<22} {'metric':<28} {'median':>10} {'min':>10} {'max':>10} {'sidecert/peer':>14}")
 for f in sorted(figures, key=lambda f: (f["section"], f["metric"], f["client"] != "sidecert", f["client"])):
     def fmt(v):

@@ -4,7 +4,7 @@
 #
 #   bench/run.sh                 5 runs per figure, a minute of idle
 #   BENCH_RUNS=1 BENCH_IDLE=5 bench/run.sh     a quick smoke run
-#   BENCH_ONLY=issuance bench/run.sh           some sections: issuance, ten, lineages, responder, servers, sleeps, own, image
+#   BENCH_ONLY=issuance bench/run.sh           some sections: issuance, ten, lineages, responder, servers, sleeps, own, metrics, image
 #   BENCH_LINEAGES="1 10" bench/run.sh         the lineage counts of the lineages section (1 10 100)
 #   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
 set -euo pipefail
@@ -290,6 +290,33 @@ PY
   kill "$pid"; wait "$pid" || true
 }
 
+# /metrics scraped 200 times with nothing else on the port, then 200 times while
+# 1,000 connections that sent half a request line are held (the Bats case's
+# slowloris, kept at that count): p50 and p99 of each, in ms.
+run_metrics() {
+  local vol="$WORK/metrics" port=19564
+  env SIDECERT_VOLUME="$vol" SIDECERT_STATE_DIR="$vol.state" SIDECERT_DOMAINS=metrics.test SIDECERT_ACME_DIRECTORY=none \
+    SIDECERT_METRICS_LISTEN="127.0.0.1:$port" "$SIDECERT" run 2>"$WORK/metrics.log" &
+  local pid=$! n
+  for n in $(seq 1 100); do grep -q renewal_scheduled "$WORK/metrics.log" && break; sleep 0.1; done
+  scrapes() { # LABEL: 200 scrapes, their p50 and p99 recorded
+    for n in $(seq 1 200); do
+      curl -fsS -o /dev/null --max-time 10 -w '%{time_total}\n' "http://127.0.0.1:$port/metrics" || echo 10
+    done | sort -n >"$WORK/scrapes"
+    record metrics sidecert "scrape_p50_ms_$1" "$(awk 'NR == 100 {print $1 * 1000}' "$WORK/scrapes")"
+    record metrics sidecert "scrape_p99_ms_$1" "$(awk 'NR == 198 {print $1 * 1000}' "$WORK/scrapes")"
+  }
+  scrapes unloaded
+  /usr/bin/python3 tests/bats/lib/hold_connections.py 127.0.0.1 "$port" 1000 "$WORK/hold.stop" 300 "$WORK/hold.count" &
+  local holder=$!
+  for n in $(seq 1 600); do [ "$(cat "$WORK/hold.count" 2>/dev/null || echo 0)" -ge 1000 ] && break; sleep 0.1; done
+  scrapes held_1000
+  record metrics sidecert fds_held_1000 "$(ls "/proc/$pid/fd" | wc -l)"
+  record metrics sidecert rss_kib_held_1000 "$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+  touch "$WORK/hold.stop"; wait "$holder" || true
+  kill "$pid"; wait "$pid" || true
+}
+
 # Servers with an ACME client inside, beside sidecert under `run`: from start to
 # the certificate on disk, and the resident memory of all their processes once it
 # is there. Each runs in its own process group, ended after.
@@ -434,6 +461,7 @@ if section servers; then
   run_servers
 fi
 if section own; then echo "sidecert alone" >&2; run_own; fi
+if section metrics; then echo "/metrics, unloaded and under 1,000 held connections" >&2; run_metrics; fi
 if section image; then echo "image sizes" >&2; run_image; fi
 
 mkdir -p bench/results

@@ -1,11 +1,15 @@
 #include "http01/connection_loop.h"
 
+#include <sstream>
+
 #include <Poco/NObserver.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
 
 namespace sc::http01 {
 
 using Poco::Net::ReadableNotification;
+using Poco::Net::WritableNotification;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -16,22 +20,69 @@ std::string peerOf(const Poco::Net::StreamSocket& s) {
     return "gone";  // it sent its request and hung up
   }
 }
+
+const char* const kTooLarge =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 }  // namespace
 
-Responder::Loop::Loop(Poco::Net::ServerSocket listener, std::shared_ptr<TokenStore> tokens, Limits limits)
-    : Poco::Net::SocketReactor(Poco::Timespan(limits.timeoutSeconds, 0)),
-      listener_(std::move(listener)),
-      tokens_(std::move(tokens)),
-      limits_(limits),
-      thread_("http01") {
-  addEventHandler(listener_, Poco::NObserver<Loop, ReadableNotification>(*this, &Loop::onAcceptable));
+Result<Poco::Net::ServerSocket> listenOn(const std::string& host, int port, int backlog, const std::string& what) {
+  Poco::Net::ServerSocket socket;
+  auto p = static_cast<Poco::UInt16>(port);
+  std::string where = (host.empty() ? "*" : host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                      std::to_string(port);
+  try {
+    if (host.empty()) {
+      try {
+        socket.bind6(Poco::Net::SocketAddress(Poco::Net::IPAddress::wildcard(Poco::Net::IPAddress::IPv6), p), true,
+                     false, false);
+      } catch (const Poco::Exception&) {
+        socket = Poco::Net::ServerSocket();
+        socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), p), true, false);
+      }
+    } else if (host.find(':') != std::string::npos) {
+      socket.bind6(Poco::Net::SocketAddress(host, p), true, false, true);
+    } else {
+      socket.bind(Poco::Net::SocketAddress(host, p), true, false);
+    }
+    socket.listen(backlog);
+  } catch (const Poco::Exception& e) {
+    return fail(what + ": listen on " + where + ": " + e.displayText());
+  }
+  return socket;
 }
 
-Responder::Loop::~Loop() { end(); }
+std::string httpAnswer(int status, const std::string& contentType, const std::string& body, bool withBody) {
+  Poco::Net::HTTPResponse res(Poco::Net::HTTPMessage::HTTP_1_1, static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  res.setContentType(contentType);
+  res.setContentLength(static_cast<std::streamsize>(body.size()));
+  res.setKeepAlive(false);
+  res.set("Server", "sidecert");
+  std::ostringstream out;
+  res.write(out);
+  if (withBody) out << body;
+  return out.str();
+}
 
-void Responder::Loop::begin() { thread_.start(*this); }
+ConnectionLoop::ConnectionLoop(Poco::Net::ServerSocket listener, LoopLimits limits, Answer answer, OnCut onCut,
+                               std::string name)
+    : Poco::Net::SocketReactor(Poco::Timespan(limits.timeoutSeconds, 0)),
+      listener_(std::move(listener)),
+      limits_(limits),
+      answer_(std::move(answer)),
+      onCut_(std::move(onCut)),
+      thread_(name) {
+  addEventHandler(listener_, Poco::NObserver<ConnectionLoop, ReadableNotification>(*this, &ConnectionLoop::onAcceptable));
+}
 
-void Responder::Loop::end() {
+ConnectionLoop::~ConnectionLoop() { end(); }
+
+void ConnectionLoop::begin() { thread_.start(*this); }
+
+int ConnectionLoop::port() const { return listener_.address().port(); }
+
+void ConnectionLoop::end() {
+  if (ended_) return;
+  ended_ = true;
   if (thread_.isRunning()) {
     stop();
     // Poco 1.11's wakeUp() does not interrupt the poll; a listening socket shut
@@ -43,11 +94,11 @@ void Responder::Loop::end() {
     thread_.join();
   }
   while (!connections_.empty()) close(connections_.begin());
-  removeEventHandler(listener_, Poco::NObserver<Loop, ReadableNotification>(*this, &Loop::onAcceptable));
+  removeEventHandler(listener_, Poco::NObserver<ConnectionLoop, ReadableNotification>(*this, &ConnectionLoop::onAcceptable));
   listener_.close();
 }
 
-void Responder::Loop::onAcceptable(const Poco::AutoPtr<ReadableNotification>&) {
+void ConnectionLoop::onAcceptable(const Poco::AutoPtr<ReadableNotification>&) {
   Poco::Net::StreamSocket socket;
   try {
     socket = listener_.acceptConnection();
@@ -58,20 +109,25 @@ void Responder::Loop::onAcceptable(const Poco::AutoPtr<ReadableNotification>&) {
     return;
   }
   if (connections_.size() >= limits_.maxConnections) {
-    tokens_->count(TokenStore::Answer::Dropped);
+    onCut_(Cut::Dropped);
     close(connections_.begin());
   }
-  connections_.push_back({socket, {}, Clock::now() + std::chrono::seconds(limits_.timeoutSeconds)});
+  connections_.push_back({socket, {}, {}, 0, Clock::now() + std::chrono::seconds(limits_.timeoutSeconds)});
   bySocket_[socket] = std::prev(connections_.end());
-  addEventHandler(socket, Poco::NObserver<Loop, ReadableNotification>(*this, &Loop::onReadable));
+  addEventHandler(socket, Poco::NObserver<ConnectionLoop, ReadableNotification>(*this, &ConnectionLoop::onReadable));
 }
 
-void Responder::Loop::onReadable(const Poco::AutoPtr<ReadableNotification>& n) {
+void ConnectionLoop::onReadable(const Poco::AutoPtr<ReadableNotification>& n) {
   auto it = bySocket_.find(n->socket());
   if (it != bySocket_.end()) read(it->second);
 }
 
-void Responder::Loop::read(Connections::iterator c) {
+void ConnectionLoop::onWritable(const Poco::AutoPtr<WritableNotification>& n) {
+  auto it = bySocket_.find(n->socket());
+  if (it != bySocket_.end()) send(it->second);
+}
+
+void ConnectionLoop::read(Connections::iterator c) {
   char buffer[1024];
   int got = 0;
   try {
@@ -84,19 +140,31 @@ void Responder::Loop::read(Connections::iterator c) {
   c->head.append(buffer, static_cast<std::size_t>(got));
   bool complete = c->head.find("\r\n\r\n") != std::string::npos;
   if (!complete && c->head.size() <= limits_.maxRequestHead) return;
-  if (!complete) tokens_->count(TokenStore::Answer::TooLarge);
-  std::string reply = complete ? replyTo(c->head, *tokens_, limits_.maxUri, peerOf(c->socket))
-                               : "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
-                                 "Content-Length: 0\r\n\r\n";
-  try {
-    c->socket.sendBytes(reply.data(), static_cast<int>(reply.size()));  // a few hundred bytes: fits the send buffer
-  } catch (const Poco::Exception&) {
-  }
-  close(c);
+  if (!complete) onCut_(Cut::TooLarge);
+  c->out = complete ? answer_(c->head, peerOf(c->socket)) : kTooLarge;
+  c->head.clear();
+  removeEventHandler(c->socket, Poco::NObserver<ConnectionLoop, ReadableNotification>(*this, &ConnectionLoop::onReadable));
+  send(c);
 }
 
-void Responder::Loop::close(Connections::iterator c) {
-  removeEventHandler(c->socket, Poco::NObserver<Loop, ReadableNotification>(*this, &Loop::onReadable));
+// As much of the answer as the peer takes now; the rest when it is writable
+// again, until the connection's deadline.
+void ConnectionLoop::send(Connections::iterator c) {
+  int n = 0;
+  try {
+    n = c->socket.sendBytes(c->out.data() + c->sent, static_cast<int>(c->out.size() - c->sent));
+  } catch (const Poco::Exception&) {
+    return close(c);
+  }
+  if (n > 0) c->sent += static_cast<std::size_t>(n);
+  if (c->sent >= c->out.size()) return close(c);
+  Poco::NObserver<ConnectionLoop, WritableNotification> writable(*this, &ConnectionLoop::onWritable);
+  if (!hasEventHandler(c->socket, writable)) addEventHandler(c->socket, writable);
+}
+
+void ConnectionLoop::close(Connections::iterator c) {
+  removeEventHandler(c->socket, Poco::NObserver<ConnectionLoop, ReadableNotification>(*this, &ConnectionLoop::onReadable));
+  removeEventHandler(c->socket, Poco::NObserver<ConnectionLoop, WritableNotification>(*this, &ConnectionLoop::onWritable));
   bySocket_.erase(c->socket);
   try {
     c->socket.close();
@@ -105,20 +173,20 @@ void Responder::Loop::close(Connections::iterator c) {
   connections_.erase(c);
 }
 
-void Responder::Loop::dropExpired() {
+void ConnectionLoop::dropExpired() {
   auto now = Clock::now();
   while (!connections_.empty() && connections_.front().deadline <= now) {
-    tokens_->count(TokenStore::Answer::Dropped);
+    onCut_(Cut::Dropped);
     close(connections_.begin());
   }
 }
 
-void Responder::Loop::onBusy() {
+void ConnectionLoop::onBusy() {
   dropExpired();
   SocketReactor::onBusy();
 }
 
-void Responder::Loop::onTimeout() {
+void ConnectionLoop::onTimeout() {
   dropExpired();
   SocketReactor::onTimeout();
 }

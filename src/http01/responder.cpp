@@ -19,15 +19,7 @@ const std::string kPrefix = "/.well-known/acme-challenge/";
 constexpr std::size_t kMaxToken = 128;
 
 std::string render(HTTPResponse::HTTPStatus status, const std::string& body, bool withBody) {
-  HTTPResponse res(Poco::Net::HTTPMessage::HTTP_1_1, status);
-  res.setContentType("text/plain");
-  res.setContentLength(static_cast<std::streamsize>(body.size()));
-  res.setKeepAlive(false);
-  res.set("Server", "sidecert");
-  std::ostringstream out;
-  res.write(out);
-  if (withBody) out << body;
-  return out.str();
+  return httpAnswer(status, "text/plain", body, withBody);
 }
 
 }  // namespace
@@ -115,31 +107,20 @@ void FetchAwareSleeper::pollPause(std::chrono::milliseconds d) {
 
 Result<std::unique_ptr<Responder>> Responder::bind(const std::string& host, int port, std::shared_ptr<TokenStore> tokens,
                                                    Limits limits) {
-  Poco::Net::ServerSocket socket;
-  std::string where = (host.empty() ? "*" : host) + ":" + std::to_string(port);
-  try {
-    if (host.empty()) {
-      // One socket for IPv6 and IPv4 where the host has IPv6; IPv4 alone where not.
-      try {
-        socket.bind6(Poco::Net::SocketAddress(Poco::Net::IPAddress::wildcard(Poco::Net::IPAddress::IPv6),
-                                              static_cast<Poco::UInt16>(port)),
-                     true, false, false);
-      } catch (const Poco::Exception&) {
-        socket = Poco::Net::ServerSocket();
-        socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), static_cast<Poco::UInt16>(port)), true, false);
-      }
-    } else if (host.find(':') != std::string::npos) {
-      socket.bind6(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false, true);
-    } else {
-      socket.bind(Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port)), true, false);
-    }
-    socket.listen(1024);  // the kernel queues bursts; the loop accepts them at once
-  } catch (const Poco::Exception& e) {
-    return fail("HTTP-01 responder: listen on " + where + ": " + e.displayText());
-  }
+  // The kernel queues bursts; the loop accepts them at once.
+  auto socket = listenOn(host, port, 1024, "HTTP-01 responder");
+  if (!socket) return std::unexpected(socket.error());
   std::unique_ptr<Responder> r(new Responder);
-  r->port_ = socket.address().port();
-  r->loop_ = std::make_unique<Loop>(socket, std::move(tokens), limits);
+  r->port_ = socket->address().port();
+  auto answer = [tokens, maxUri = limits.maxUri](const std::string& head, const std::string& peer) {
+    return replyTo(head, *tokens, maxUri, peer);
+  };
+  auto onCut = [tokens](ConnectionLoop::Cut cut) {
+    tokens->count(cut == ConnectionLoop::Cut::TooLarge ? TokenStore::Answer::TooLarge : TokenStore::Answer::Dropped);
+  };
+  r->loop_ = std::make_unique<ConnectionLoop>(*socket, LoopLimits{limits.maxConnections, limits.timeoutSeconds,
+                                                                  limits.maxRequestHead},
+                                              answer, onCut, "http01");
   return r;
 }
 

@@ -19,6 +19,8 @@
 
 namespace sc::http01 {
 
+class ConnectionLoop;
+
 struct Limits {
   // Connections held at once; beyond it the oldest is dropped, so a flood of idle
   // connections (slowloris) cannot keep the CA's validation request waiting.
@@ -83,6 +85,10 @@ bool isToken(const std::string& s);
 
 // One thread runs an event loop over every open connection (Poco's SocketReactor);
 // Poco's HTTP classes read the request and write the answer.
+// The bytes to send back for one request head (everything up to its blank line):
+// the key authorization of a token in flight, 404 for anything else.
+std::string replyTo(const std::string& head, TokenStore& tokens, std::size_t maxUri, const std::string& peer);
+
 class Responder {
  public:
   // Binds now (so privileges can be dropped before start()).
@@ -93,11 +99,10 @@ class Responder {
   void stop();
   int port() const;
 
-  class Loop;
 
  private:
   Responder() = default;
-  std::unique_ptr<Loop> loop_;
+  std::unique_ptr<ConnectionLoop> loop_;
   int port_ = 0;
 };
 

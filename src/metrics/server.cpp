@@ -1,84 +1,52 @@
 #include "metrics/server.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+#include <optional>
+#include <sstream>
+
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+
+#include "http01/connection_loop.h"
 
 namespace sc::metrics {
 namespace {
 
 using Poco::Net::HTTPResponse;
 
-class Handler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit Handler(std::shared_ptr<Registry> registry) : registry_(std::move(registry)) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
-    res.setKeepAlive(false);
-    bool known = req.getURI() == "/metrics" || req.getURI().rfind("/metrics?", 0) == 0;
-    bool method = req.getMethod() == "GET" || req.getMethod() == "HEAD";
-    std::string body = !known ? "not found: sidecert serves /metrics only\n"
-                       : !method ? "only GET and HEAD\n"
-                                 : registry_->render();
-    res.setStatus(!known ? HTTPResponse::HTTP_NOT_FOUND
-                  : !method ? HTTPResponse::HTTP_METHOD_NOT_ALLOWED
-                            : HTTPResponse::HTTP_OK);
-    res.setContentType(known && method ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
-    res.setContentLength(static_cast<std::streamsize>(body.size()));
-    auto& out = res.send();
-    if (req.getMethod() != "HEAD") out << body;
+// Anything on the network can reach the port (in a compose stack, every container
+// beside it): idle and half-sent connections are dropped after a few seconds and
+// the oldest first beyond the bound, so a scrape is answered whatever they do.
+constexpr http01::LoopLimits kLimits{1024, 5, 4096};
+
+std::string answer(const std::string& head, Registry& registry) {
+  Poco::Net::HTTPRequest req;
+  try {
+    std::istringstream in(head);
+    req.read(in);
+  } catch (const Poco::Exception&) {
+    return http01::httpAnswer(HTTPResponse::HTTP_BAD_REQUEST, "text/plain", "bad request\n", true);
   }
-
- private:
-  std::shared_ptr<Registry> registry_;
-};
-
-class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(std::shared_ptr<Registry> registry) : registry_(std::move(registry)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(registry_);
-  }
-
- private:
-  std::shared_ptr<Registry> registry_;
-};
+  const std::string& uri = req.getURI();
+  bool known = uri == "/metrics" || uri.rfind("/metrics?", 0) == 0;
+  bool get = req.getMethod() == "GET", isHead = req.getMethod() == "HEAD";
+  if (!known) return http01::httpAnswer(HTTPResponse::HTTP_NOT_FOUND, "text/plain", "not found: sidecert serves /metrics only\n", !isHead);
+  if (!get && !isHead) return http01::httpAnswer(HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain", "only GET and HEAD\n", true);
+  return http01::httpAnswer(HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", registry.render(), get);
+}
 
 }  // namespace
 
 struct Server::Impl {
-  Poco::Net::ServerSocket socket;
-  std::shared_ptr<Registry> registry;
-  // Made in start(), after privileges are dropped: capabilities belong to the
-  // thread, and the pool's threads start with it.
-  std::unique_ptr<Poco::ThreadPool> threads;
-  std::unique_ptr<Poco::Net::HTTPServer> http;
+  std::optional<http01::ConnectionLoop> loop;
 };
 
 Result<std::unique_ptr<Server>> Server::bind(const Listen& listen, std::shared_ptr<Registry> registry) {
+  auto socket = http01::listenOn(listen.host, listen.port, 128, "metrics");
+  if (!socket) return std::unexpected(socket.error());
   auto impl = std::make_unique<Impl>();
-  try {
-    Poco::UInt16 port = static_cast<Poco::UInt16>(listen.port);
-    if (listen.host.empty()) {
-      try {  // IPv6 and IPv4 on one socket where the host has IPv6
-        impl->socket.bind6(Poco::Net::SocketAddress(Poco::Net::IPAddress::wildcard(Poco::Net::IPAddress::IPv6), port),
-                           true, false, false);
-      } catch (const Poco::Exception&) {
-        impl->socket = Poco::Net::ServerSocket();
-        impl->socket.bind(Poco::Net::SocketAddress(Poco::Net::IPAddress(), port), true, false);
-      }
-    } else {
-      impl->socket.bind(Poco::Net::SocketAddress(listen.host, port), true, false);
-    }
-    impl->socket.listen(64);
-  } catch (const Poco::Exception& e) {
-    return fail("metrics: listen on " + listen.describe() + ": " + e.displayText());
-  }
-  impl->registry = std::move(registry);
+  impl->loop.emplace(
+      *socket, kLimits, [registry](const std::string& head, const std::string&) { return answer(head, *registry); },
+      [](http01::ConnectionLoop::Cut) {}, "metrics");
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -86,27 +54,14 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() { stop(); }
 
-void Server::start() {
-  if (impl_->http) return;
-  auto params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(2);
-  params->setMaxQueued(16);
-  params->setTimeout(Poco::Timespan(5, 0));
-  params->setKeepAlive(false);
-  impl_->threads = std::make_unique<Poco::ThreadPool>(1, 2);
-  impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->registry), *impl_->threads, impl_->socket,
-                                                        params);
-  impl_->http->start();
-}
+// The loop's thread is made here, after privileges are dropped: capabilities
+// belong to the thread.
+void Server::start() { impl_->loop->begin(); }
 
 void Server::stop() {
-  if (!impl_ || !impl_->http) return;
-  impl_->http->stopAll(true);
-  impl_->http.reset();
-  impl_->threads->joinAll();
-  impl_->threads.reset();
+  if (impl_ && impl_->loop) impl_->loop->end();
 }
 
-int Server::port() const { return impl_->socket.address().port(); }
+int Server::port() const { return impl_->loop->port(); }
 
 }  // namespace sc::metrics

@@ -1,6 +1,7 @@
 #pragma once
 // GET /metrics for Prometheus on SIDECERT_METRICS_LISTEN, never on the HTTP-01
-// port: Poco's HTTP server, two threads, short timeouts, nothing else served.
+// port: the connection loop the HTTP-01 responder runs on (a thread of its own,
+// bounded connections and deadlines), nothing else served.
 #include <memory>
 
 #include "config/settings.h"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz_check.h"
-#include "http01/connection_loop.h"
+#include "http01/responder.h"
 #include "log/log.h"
 
 namespace {
