@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <thread>
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/StreamSocket.h>
+
+#include "http01/connection_loop.h"
 
 using namespace sc;
 using namespace std::chrono;
@@ -146,4 +150,32 @@ TEST(Responder, AMalformedOrOversizedRequestIsRefusedAndClosed) {
   big.setReceiveTimeout(Poco::Timespan(5, 0));
   n = big.receiveBytes(buf, sizeof buf - 1);
   EXPECT_EQ(std::string(buf, static_cast<std::size_t>(std::max(n, 0))).substr(0, 12), "HTTP/1.1 431");
+}
+
+// An answer far larger than a socket's buffer reaches a peer that reads it slowly,
+// whole, while the loop goes on answering others.
+TEST(ConnectionLoop, ALargeAnswerIsSentAsThePeerReadsIt) {
+  auto socket = http01::listenOn("127.0.0.1", 0, 16, "test");
+  ASSERT_TRUE(socket) << socket.error().message;
+  const std::string body(8 << 20, 'x');
+  std::atomic<int> cuts{0};
+  http01::ConnectionLoop loop(
+      *socket, {16, 10, 4096},
+      [&](const std::string& head, const std::string&) {
+        bool big = head.rfind("GET /big ", 0) == 0;
+        return http01::httpAnswer(200, "text/plain", big ? body : "small\n", true);
+      },
+      [&](http01::ConnectionLoop::Cut) { ++cuts; }, "test");
+  loop.begin();
+  Poco::Net::StreamSocket slow(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(loop.port())));
+  std::string req = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  slow.sendBytes(req.data(), static_cast<int>(req.size()));
+  std::this_thread::sleep_for(milliseconds(200));  // the loop has filled the socket and waits
+  EXPECT_EQ(get(loop.port(), "/small"), 200);      // others are answered meanwhile
+  std::string got;
+  char buf[65536];
+  for (int n; (n = slow.receiveBytes(buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  EXPECT_EQ(got.size() - got.find("\r\n\r\n") - 4, body.size());
+  EXPECT_EQ(cuts, 0);
+  loop.end();
 }
