@@ -20,7 +20,7 @@ TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble pytho
   python3-aiosmtpd prometheus)
 # clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
 FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
-E2E_PACKAGES=(docker.io docker-compose iproute2 openssl)
+E2E_PACKAGES=(docker.io docker-compose iproute2 openssl debootstrap)
 
 build_sidecert() { # BUILD_DIR [TARGET]
   local dir="${1:-build}"
@@ -40,6 +40,22 @@ build_tsan() { # BUILD_DIR: the binary only
 }
 
 FUZZ_TARGETS=(http01_request acme_reply pem_set)
+# Each target for FUZZ_SECONDS (60 by default) from the kept corpus in
+# tests/fuzz/corpus (only read; new inputs go under BUILD_DIR), two at a time:
+# one per core. BUILD_DIR/TARGET.log is what test.sh judges.
+run_fuzzers() { # BUILD_DIR
+  local dir="$1" target running=0
+  for target in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "$dir/corpus/$target"
+    local dict=()
+    [ -f "tests/fuzz/$target.dict" ] && dict=("-dict=tests/fuzz/$target.dict")
+    "$dir/fuzz_$target" "${dict[@]}" -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
+      -artifact_prefix="$dir/$target-" "$dir/corpus/$target" "tests/fuzz/corpus/$target" >"$dir/$target.log" 2>&1 &
+    running=$((running + 1))
+    if [ "$running" -ge 2 ]; then wait -n || true; running=$((running - 1)); fi
+  done
+  wait || true
+}
 build_fuzzers() { # BUILD_DIR
   CC=clang-16 CXX=clang++-16 cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIDECERT_FUZZ=ON \
     -DSIDECERT_TESTS=OFF >/dev/null

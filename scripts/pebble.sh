@@ -4,7 +4,8 @@
 #   pebble_start DIR [ENV=VALUE...]   e.g. pebble_start "$dir" PEBBLE_WFE_NONCEREJECT=50
 #       PEBBLE_EAB=1 for a Pebble that requires External Account Binding.
 #       PEBBLE_BIN: another Pebble build (pebble_build_newer); PEBBLE_PROFILES: its
-#       certificate profiles, a JSON object, e.g. {"shortlived": {"validityPeriod": 518400}}.
+#       certificate profiles, a JSON object, e.g. {"shortlived": {"validityPeriod": 518400}};
+#       PEBBLE_VALIDITY: seconds of every certificate (Debian's Pebble, which has no profiles).
 #       Exports SIDECERT_ACME_DIRECTORY, SIDECERT_ACME_CA_BUNDLE, SIDECERT_HTTP01_LISTEN.
 #   pebble_stop                       ends the two processes it started, by PID
 
@@ -31,6 +32,8 @@ pebble_start() {
   if [ -n "${PEBBLE_EAB:-}" ]; then eab=true; keys="{\"$PEBBLE_EAB_KID\": \"$PEBBLE_EAB_KEY\"}"; fi
   local profiles=
   [ -z "${PEBBLE_PROFILES:-}" ] || profiles=", \"profiles\": $PEBBLE_PROFILES"
+  # Debian's Pebble 2.4 has no profiles: one lifetime for every certificate
+  [ -z "${PEBBLE_VALIDITY:-}" ] || profiles="$profiles, \"certificateValidityPeriod\": $PEBBLE_VALIDITY"
   cat >"$PEBBLE_DIR/config.json" <<JSON
 {"pebble": {"listenAddress": "127.0.0.1:$PEBBLE_PORT", "managementListenAddress": "127.0.0.1:$PEBBLE_MGMT_PORT",
  "certificate": "$PEBBLE_DIR/pebble-ca.pem", "privateKey": "$PEBBLE_DIR/pebble-tls.key",
@@ -70,13 +73,10 @@ pebble_cert_status() { # SERIAL: Valid or Revoked
   curl -fsS --cacert "$PEBBLE_DIR/pebble-ca.pem" "https://localhost:$PEBBLE_MGMT_PORT/cert-status-by-serial/$1" | jq -r .Status
 }
 
-# A newer Pebble, with ARI and certificate profiles, built once from the copy in
-# shared/ (../shared/pebble beside the repository) into OUT_DIR. Prints its path;
-# fails when that copy is not there.
 # The newest Pebble (../shared/pebble/pebble-b1e1ca4.tar.gz, v2.10.1: ARI, profiles,
 # IP identifiers, dns-persist-01), built unmodified from its vendored sources with a
 # Go of at least 1.24 (the machine's /usr/local/go; Debian 12's 1.19 cannot). Built
-# once into OUT_DIR; prints the path of its pebble.
+# once into OUT_DIR; prints the path of its pebble, or fails saying what is missing.
 pebble_build_newer() { # ROOT OUT_DIR
   local tarball="$1/../shared/pebble/pebble-b1e1ca4.tar.gz" out="$2" go= candidate
   [ -x "$out/pebble" ] && [ -x "$out/pebble-challtestsrv" ] && { echo "$out/pebble"; return 0; }

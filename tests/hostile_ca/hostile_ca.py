@@ -41,6 +41,7 @@ MODES = {
     "slow-order": "holds the newOrder reply for 10 minutes",
     "many-alternates": "links 1,000 alternate chains to the certificate",
     "ari": "offers renewalInfo: a window years away, Retry-After: 21600",
+    "ari-failing": "offers renewalInfo, and answers every request of it with a 500 and Retry-After: 1",
 }
 
 ALTERNATES = 1000
@@ -90,7 +91,7 @@ class Authority:
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                 .sign(issuer_key, hashes.SHA256()))
 
-    def issue(self, csr_der, mode):
+    def issue(self, csr_der, mode, lifetime=0):
         csr = x509.load_der_x509_csr(csr_der)
         names = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
             x509.DNSName)
@@ -98,6 +99,9 @@ class Authority:
             names = ["other.invalid"]
         now = utcnow()
         not_before, not_after = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=90)
+        if lifetime:
+            not_before = now.replace(microsecond=0)
+            not_after = not_before + datetime.timedelta(seconds=lifetime)
         if mode == "expired":
             not_before, not_after = now - datetime.timedelta(days=91), now - datetime.timedelta(days=1)
         leaf = (x509.CertificateBuilder().subject_name(self._name(names[0])).issuer_name(self.intermediate.subject)
@@ -170,11 +174,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             directory = {"newNonce": s.base + "/nonce", "newAccount": s.base + "/account",
                          "newOrder": s.base + "/order", "revokeCert": s.base + "/revoke",
                          "keyChange": s.base + "/key-change"}
-            if s.args.mode == "ari":
+            if s.args.mode in ("ari", "ari-failing"):
                 directory["renewalInfo"] = s.base + "/renewal-info"
             return self._send(200, directory)
         if self.path == "/nonce":
             return self._send(200)
+        if self.path.startswith("/renewal-info/") and s.args.mode == "ari-failing":
+            return self._send(500, {"type": "urn:ietf:params:acme:error:serverInternal", "detail": "ARI is down"},
+                              headers=[("Retry-After", "1")])
         if self.path.startswith("/renewal-info/"):
             start = utcnow() + datetime.timedelta(days=3000)
             window = {"start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -288,7 +295,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         order = s.orders[oid]
         if order["status"] != "ready":
             return self._send(403, {"type": "urn:ietf:params:acme:error:orderNotReady", "detail": order["status"]})
-        s.certs[oid] = s.authority.issue(b64u_decode(payload["csr"]), s.args.mode)
+        s.certs[oid] = s.authority.issue(b64u_decode(payload["csr"]), s.args.mode, s.args.lifetime)
         order["status"] = "valid"
         order["certificate"] = f"{s.base}/cert/{oid}"
         self._send(200, order, headers=[("Location", f"{s.base}/order/{oid}")])
@@ -311,6 +318,8 @@ def main():
     parser.add_argument("--tls-key", required=True)
     parser.add_argument("--http01", default="127.0.0.1:5002", help="where sidecert's responder listens")
     parser.add_argument("--log", required=True, help="file to append one line per request to")
+    parser.add_argument("--lifetime", type=int, default=0,
+                        help="seconds from issuance to expiry (0: 90 days, backdated 5 minutes)")
     args = parser.parse_args()
     Handler.state = State(args)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

@@ -2,7 +2,8 @@
 HOSTILE_PORT=14100
 HOSTILE_DIR_URL="https://localhost:$HOSTILE_PORT/dir"
 
-# MODE: one of hostile_ca.py's modes. Exports what points sidecert at it.
+# MODE [ARG...]: one of hostile_ca.py's modes, and more of its options (--lifetime
+# SECONDS). Exports what points sidecert at it.
 start_hostile_ca() {
   local dir="$BATS_TEST_TMPDIR/hostile"
   mkdir -p "$dir"
@@ -10,7 +11,7 @@ start_hostile_ca() {
     -addext subjectAltName=DNS:localhost -keyout "$dir/tls.key" -out "$dir/tls.pem" 2>/dev/null
   HOSTILE_LOG="$dir/requests.log"
   : >"$HOSTILE_LOG"
-  /usr/bin/python3 "$ROOT/tests/hostile_ca/hostile_ca.py" --mode "$1" --port "$HOSTILE_PORT" \
+  /usr/bin/python3 "$ROOT/tests/hostile_ca/hostile_ca.py" --mode "$1" "${@:2}" --port "$HOSTILE_PORT" \
     --tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key" --log "$HOSTILE_LOG" >"$dir/server.log" 2>&1 &
   HOSTILE_PID=$!
   wait_until 20 curl -fs --cacert "$dir/tls.pem" -o /dev/null "$HOSTILE_DIR_URL" ||
