@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
 source scripts/docker.sh
+source scripts/pebble.sh   # pebble_build_newer, for the e2e images
 source scripts/bats_parallel.sh
 
 tier="${1:-all}"

@@ -42,6 +42,16 @@ ensure_base_image() {
 # extra CAs in the machine's store; the gateway's build needs them too.
 extra_ca_certs() { cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true; }
 
+# Pebble v2.10.1 in the e2e Pebble image: its context is a folder of its own
+# holding the Dockerfile and the binary built from ../shared/pebble.
+_build_pebble_newer() {
+  local bin context=build/e2e-pebble-newer
+  bin=$(pebble_build_newer "$PWD" "$PWD/build/pebble-newer") || return 1
+  rm -rf "$context" && mkdir -p "$context"
+  cp tests/e2e/pebble-newer/Dockerfile "$bin" "$context/"
+  _build sidecert-e2e-pebble-newer "$context"
+}
+
 build_images() {
   local log=build/docker-build.log
   : >"$log"
@@ -56,5 +66,6 @@ build_images() {
     _build sidecert-haproxy deploy/haproxy &&
     _build sidecert-caddy deploy/caddy &&
     _build sidecert-e2e-pebble tests/e2e/pebble &&
+    _build_pebble_newer &&
     _build sidecert-swarm-node tests/e2e/swarm-node
 }

@@ -186,3 +186,22 @@ gateway_lifecycle() { # RELOAD (as reload_done logs it)
   # Caddy obtained nothing itself
   ! compose logs --no-color gateway 2>&1 | grep -qi "obtaining certificate\|acme" || false
 }
+
+@test "an IP address certificate: the gateway's address among the names, validated by Pebble v2.10.1 at that address through nginx, served for it" {
+  e2e_setup nginx
+  export E2E_SUBNET="172.31.$(( $(date +%s%N | tail -c 4) % 200 + 20 ))"
+  local ip="$E2E_SUBNET.10"
+  compose() {
+    docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_MAIN" -f "$ROOT/tests/e2e/compose.pebble.yml" \
+      -f "$ROOT/tests/e2e/compose.ip.yml" "$@"
+  }
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate" || { sidecert_logs | tail -20 >&3; false; }
+  served_cert | openssl x509 -noout -ext subjectAltName | grep -q "IP Address:$ip"
+  # a client that asks for the address itself, with no name: the certificate verifies for it
+  on_network sh -c "curl -fsS --cacert /etc/pebble/tls.pem https://pebble:15000/roots/0 >/tmp/root.pem &&
+    openssl s_client -connect $ip:443 -CAfile /tmp/root.pem -verify_ip $ip -verify_return_error </dev/null 2>&1" |
+    grep -q "Verify return code: 0 (ok)"
+  docker logs "$(container_of pebble)" 2>&1 | grep -q "validate w/ HTTP: http://$ip:80/.well-known/acme-challenge/"
+  sidecert_logs | grep -q "cert_issued.*names=gw.example.test,$ip"
+}
