@@ -8,13 +8,10 @@ load lib/helpers
 load lib/pebble
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-  PEBBLE_BIN="$(pebble_build_newer "$ROOT" "$ROOT/build/pebble-newer")" || PEBBLE_BIN=
-  export PEBBLE_BIN
-}
+setup_file() { build_newer_pebble; }
 
 setup() {
-  [ -n "$PEBBLE_BIN" ] || { echo "# no Pebble v2.10.1 could be built: see above" >&3; false; }
+  need_newer_pebble
   fresh_env
 }
 
