@@ -197,7 +197,9 @@ gateway_lifecycle() { # RELOAD (as reload_done logs it)
   }
   compose up -d
   wait_until 120 served_issuer_has "Pebble Intermediate" || { sidecert_logs | tail -20 >&3; false; }
-  served_cert | openssl x509 -noout -ext subjectAltName | grep -q "IP Address:$ip"
+  san=$(served_cert | openssl x509 -noout -ext subjectAltName | sed -n 2p)
+  echo "# the gateway serves a certificate for:$san" >&3
+  [[ "$san" == *"IP Address:$ip"* ]]
   # a client that asks for the address itself, with no name: the certificate verifies for it
   on_network sh -c "curl -fsS --cacert /etc/pebble/tls.pem https://pebble:15000/roots/0 >/tmp/root.pem &&
     openssl s_client -connect $ip:443 -CAfile /tmp/root.pem -verify_ip $ip -verify_return_error </dev/null 2>&1" |
