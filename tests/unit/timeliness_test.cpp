@@ -1,7 +1,8 @@
 // The contract's timeliness promise, as a property of decide() over simulated time:
 // thousands of generated lineages (lifetimes from 40 seconds to 100 days, margins
 // set or not, CA renewal windows normal, past, beyond expiry, missing or failing,
-// any Retry-After, CAs that fail at random, tight budgets, restarts) are driven
+// any Retry-After, CAs that fail at random, tight budgets, the orders and failures
+// earlier runs left in the ledger, restarts) are driven
 // pass by pass the way Lineage drives them, and every set is checked.
 #include <gtest/gtest.h>
 
@@ -90,6 +91,7 @@ class Simulation {
     policy_.sources = {{kCa, Source::Acme, c.budget}, {kSelf, Source::SelfSigned, {1 << 30, seconds(1)}}};
     now_ = fromUnixSeconds(1'800'000'000) + milliseconds(std::uniform_int_distribution<int>(0, 999)(rng_));
     live_ = issue(Source::Acme, now_);
+    inheritHistory();
   }
 
   std::string run() {
@@ -103,6 +105,23 @@ class Simulation {
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   milliseconds upTo(milliseconds most) {
     return milliseconds(std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(0, most.count()))(rng_));
+  }
+
+  // What earlier runs left in the ledger (it survives restarts): orders still in
+  // the budget's window, and failures with a backoff running.
+  void inheritHistory() {
+    if (chance(0.4)) {
+      int orders = std::uniform_int_distribution<int>(1, c_.budget.orders)(rng_);
+      for (int i = 0; i < orders; ++i)
+        ledger_.orders.push_back(now_ - upTo(std::chrono::duration_cast<milliseconds>(c_.budget.window)));
+      std::sort(ledger_.orders.begin(), ledger_.orders.end());
+    }
+    if (chance(0.3)) {
+      ledger_.failures = std::uniform_int_distribution<int>(1, 8)(rng_);
+      ledger_.retryAt = now_ + renew::failureBackoff(ledger_.failures, seconds(0)) -
+                        upTo(std::chrono::duration_cast<milliseconds>(renew::failureBackoff(ledger_.failures, seconds(0))));
+      ledger_.lastError = "an earlier run's failure";
+    }
   }
 
   // A certificate as a CA makes it: notBefore whole seconds (X.509), so often just
