@@ -17,24 +17,33 @@ reported = 0.0
 
 
 def open_one():
+    """True when one more connection is held; False when the server refused it."""
     try:
         s = socket.create_connection((host, port), timeout=1)
         s.sendall(b"GET /metr")
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
         held.add(s)
+        return True
     except OSError:
-        time.sleep(0.01)
+        return False
 
 
-while time.monotonic() < deadline:
+def stopped():
     try:
         open(stop).close()
-        break
+        return True
     except OSError:
-        pass
-    while len(held) < count and time.monotonic() < deadline:
-        open_one()
+        return False
+
+
+while time.monotonic() < deadline and not stopped():
+    # up to 200 new ones a round, none more once one is refused (the server is gone):
+    # the stop file is looked at between rounds
+    for _ in range(min(200, count - len(held))):
+        if not open_one():
+            time.sleep(0.05)
+            break
     for key, _ in sel.select(timeout=0.2):
         s = key.fileobj
         try:
