@@ -89,7 +89,8 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   user_set user "$HOST"
   docker_cp_set user
   wait_until 60 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
-  sidecert_logged user_cert_accepted
+  # a gateway that (re)starts while the files land reads them before sidecert has judged them
+  wait_until 30 sidecert_logged user_cert_accepted
   # a certificate for another name: refused, and the gateway keeps the user's
   user_set wrong other.example.test
   docker_cp_set wrong
