@@ -42,15 +42,22 @@ build_tsan() { # BUILD_DIR: the binary only
 FUZZ_TARGETS=(http01_request acme_reply pem_set)
 # Each target for FUZZ_SECONDS (60 by default) from the kept corpus in
 # tests/fuzz/corpus (only read; new inputs go under BUILD_DIR), two at a time:
-# one per core. BUILD_DIR/TARGET.log is what test.sh judges.
+# one per core. BUILD_DIR/TARGET.log holds what each printed, BUILD_DIR/TARGET.rc
+# its exit status (0: no finding), which test.sh judges.
 run_fuzzers() { # BUILD_DIR
   local dir="$1" target running=0
   for target in "${FUZZ_TARGETS[@]}"; do
     mkdir -p "$dir/corpus/$target"
     local dict=()
     [ -f "tests/fuzz/$target.dict" ] && dict=("-dict=tests/fuzz/$target.dict")
-    "$dir/fuzz_$target" "${dict[@]}" -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
-      -artifact_prefix="$dir/$target-" "$dir/corpus/$target" "tests/fuzz/corpus/$target" >"$dir/$target.log" 2>&1 &
+    rm -f "$dir/$target.rc"
+    (
+      rc=0
+      "$dir/fuzz_$target" "${dict[@]}" -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 \
+        -artifact_prefix="$dir/$target-" "$dir/corpus/$target" "tests/fuzz/corpus/$target" >"$dir/$target.log" 2>&1 ||
+        rc=$?
+      echo "$rc" >"$dir/$target.rc"
+    ) &
     running=$((running + 1))
     if [ "$running" -ge 2 ]; then wait -n || true; running=$((running - 1)); fi
   done
