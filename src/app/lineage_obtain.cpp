@@ -106,6 +106,9 @@ void Lineage::adoptUserSet(Pass& p) {
 }
 
 void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
+  // A gateway that (re)loaded while the refused files sat in live/<name>/ serves
+  // them: told again, it reads the set put back in their place.
+  p.untold = true;
   p.drop.reset();
   lastDropAt_.reset();
   auto aside = volume_.movePendingAside("refused", p.now);

@@ -95,8 +95,11 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   user_set wrong other.example.test
   docker_cp_set wrong
   wait_until 30 sidecert_logged "user_cert_refused.*does not cover gw.example.test"
-  sleep 5
-  serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
+  # the gateway is told again after the refusal, so one that (re)loaded while the
+  # refused files sat in live/aiotes/ serves the user's set again
+  reloads_after_refusal() { sidecert_logs | sed -n '/user_cert_refused/,$p' | grep -q reload_done; }
+  wait_until 30 reloads_after_refusal
+  wait_until 30 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
 }
 
 @test "two certificates in one sidecert: the gateway's live/aiotes and a second lineage, both from Pebble" {

@@ -93,9 +93,9 @@ struct LineageTest : ::testing::Test {
   bool logged(const std::string& text) const {
     return std::any_of(events.begin(), events.end(), [&](const std::string& e) { return e.find(text) != std::string::npos; });
   }
-  void dropUserSet(TimePoint from, hours life) {
+  void dropUserSet(TimePoint from, hours life, const std::string& name = "a.test") {
     auto key = crypto::PrivateKey::generate(KeyType::Ec256);
-    auto cert = crypto::selfSign(*key, {"a.test"}, from, life);
+    auto cert = crypto::selfSign(*key, {name}, from, life);
     dir.write("live/gw/privkey.pem", key->toPem());
     dir.write("live/gw/cert.pem", cert->toPem());
   }
@@ -204,6 +204,20 @@ TEST_F(LineageTest, AValidUserSetIsNeverReplacedAndItsExpiryIsWarnedOfOnceADayAc
   EXPECT_EQ(count(), 1);  // not again within the day, not after a restart
   restarted.pass(t0 + 66 * kDay);
   EXPECT_EQ(count(), 2);
+}
+
+// A gateway that reloads while refused files sit in live/<name>/ reads them; told
+// again after they went aside, it reads the set put back.
+TEST_F(LineageTest, ARefusedUserSetIsFollowedByAReloadOfTheSetPutBack) {
+  auto first = lineage->pass(t0);
+  int reloads = reloader.calls;
+  dropUserSet(t0, hours(24 * 90), "other.test");
+  auto refused = lineage->pass(t0 + seconds(1));
+  EXPECT_TRUE(logged("user_cert_refused"));
+  EXPECT_EQ(refused.live->serial, first.live->serial);  // the set in place stays
+  EXPECT_EQ(reloader.calls, reloads + 1);
+  lineage->pass(t0 + seconds(2));
+  EXPECT_EQ(reloader.calls, reloads + 1);  // once, not every pass
 }
 
 TEST_F(LineageTest, AnExpiringUserSetIsFollowedAtItsExpiryByAnAcmeSetObtainedAheadWithOneReload) {
