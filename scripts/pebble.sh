@@ -78,6 +78,11 @@ pebble_cert_status() { # SERIAL: Valid or Revoked
 # Go of at least 1.24 (the machine's /usr/local/go; Debian 12's 1.19 cannot). Built
 # once into OUT_DIR; prints the path of its pebble, or fails saying what is missing.
 pebble_build_newer() { # ROOT OUT_DIR
+  # Two Bats workers may ask at once: one builds, the other waits for it.
+  mkdir -p "$(dirname "$2")"
+  (flock 9; _pebble_build_newer "$@") 9>"$2.lock"
+}
+_pebble_build_newer() {
   local tarball="$1/../shared/pebble/pebble-b1e1ca4.tar.gz" out="$2" go= candidate
   [ -x "$out/pebble" ] && [ -x "$out/pebble-challtestsrv" ] && { echo "$out/pebble"; return 0; }
   [ -f "$tarball" ] || { echo "no newer Pebble to build: $tarball is missing" >&2; return 1; }
