@@ -17,7 +17,6 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "none" : out;
 }
 
-
 // Tokens stay published only while their order is in flight.
 class PublishedTokens {
  public:
