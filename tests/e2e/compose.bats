@@ -37,6 +37,10 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   export SIDECERT_LOG_FORMAT=json SIDECERT_METRICS_LISTEN=:9464
   compose up -d
   wait_until 120 served_issuer_has "Pebble Intermediate"
+  # The gateway is restarted once the certificate is there (the reload); it may have
+  # come up before or after it. Read what it serves once that restart is done.
+  wait_until 90 sidecert_logged_after "cert_issued.*acme" reload_done
+  wait_until 60 served_issuer_has "Pebble Intermediate"
   served_chain_verifies
   # A real Prometheus on the host scrapes the container's /metrics; its API gives
   # the expiry of the certificate the gateway serves.
@@ -48,7 +52,6 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   [ "$(prom_query 'sidecert_certificate_expiry_timestamp_seconds{lineage="aiotes"}')" = "$not_after" ]
   [ "$(prom_query 'sidecert_certificate_source{lineage="aiotes",source="acme"}')" = 1 ]
   prometheus_stop
-  wait_until 90 sidecert_logged reload_done   # the gateway may have come up after the certificate
   sidecert_logs >"$BATS_TEST_TMPDIR/logs"
   # every line is one JSON object
   [ "$(jq -c . "$BATS_TEST_TMPDIR/logs" | wc -l)" -eq "$(wc -l <"$BATS_TEST_TMPDIR/logs")" ]
@@ -97,8 +100,7 @@ serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
   wait_until 30 sidecert_logged "user_cert_refused.*does not cover gw.example.test"
   # the gateway is told again after the refusal, so one that (re)loaded while the
   # refused files sat in live/aiotes/ serves the user's set again
-  reloads_after_refusal() { sidecert_logs | sed -n '/user_cert_refused/,$p' | grep -q reload_done; }
-  wait_until 30 reloads_after_refusal
+  wait_until 30 sidecert_logged_after user_cert_refused reload_done
   wait_until 30 serves_serial "$(serial_of "$BATS_TEST_TMPDIR/user.pem")"
 }
 

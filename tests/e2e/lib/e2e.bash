@@ -72,6 +72,7 @@ served_chain_verifies() {
 
 sidecert_logs() { docker logs "$(container_of sidecert)" 2>&1; }
 sidecert_logged() { sidecert_logs | grep "$1" >/dev/null; }  # not -q: an early exit would break the pipe
+sidecert_logged_after() { sidecert_logs | sed -n "/$1/,\$p" | grep "$2" >/dev/null; }  # FIRST THEN: THEN on FIRST's line or after
 # Orders Pebble created: not its POST /order-plz lines, since it rejects 5% of
 # nonces by default and the retried POST of one order logs a second line.
 pebble_orders() { docker logs "$(container_of pebble)" 2>&1 | grep -c "Added order" || true; }
