@@ -14,10 +14,10 @@ ensure_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev
+BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev libldns-dev
   ca-certificates openssl)
 TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble python3 python3-cryptography
-  python3-aiosmtpd prometheus)
+  python3-aiosmtpd prometheus bind9 bind9-dnsutils)
 # clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
 FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 E2E_PACKAGES=(docker.io docker-compose iproute2 openssl debootstrap)
@@ -39,7 +39,7 @@ build_tsan() { # BUILD_DIR: the binary only
   cmake --build "$1" -j"$(nproc)" --target sidecert
 }
 
-FUZZ_TARGETS=(http01_request acme_reply pem_set)
+FUZZ_TARGETS=(http01_request acme_reply pem_set dns_answer)
 # Each target for FUZZ_SECONDS (60 by default) from the kept corpus in
 # tests/fuzz/corpus (only read; new inputs go under BUILD_DIR), two at a time:
 # one per core. BUILD_DIR/TARGET.log holds what each printed, BUILD_DIR/TARGET.rc

@@ -6,6 +6,8 @@
 #       PEBBLE_BIN: another Pebble build (pebble_build_newer); PEBBLE_PROFILES: its
 #       certificate profiles, a JSON object, e.g. {"shortlived": {"validityPeriod": 518400}};
 #       PEBBLE_VALIDITY: seconds of every certificate (Debian's Pebble, which has no profiles).
+#       PEBBLE_DNS_SERVER: ADDRESS:PORT Pebble resolves names at, instead of pebble-challtestsrv
+#       (the DNS challenges' tests point it at BIND).
 #       Exports SIDECERT_ACME_DIRECTORY, SIDECERT_ACME_CA_BUNDLE, SIDECERT_HTTP01_LISTEN.
 #   pebble_stop                       ends the two processes it started, by PID
 
@@ -40,13 +42,13 @@ pebble_start() {
  "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "",
  "externalAccountBindingRequired": $eab, "externalAccountMACKeys": $keys$profiles}}
 JSON
-  if [ -z "${DNS_PID:-}" ]; then
+  if [ -z "${DNS_PID:-}" ] && [ -z "${PEBBLE_DNS_SERVER:-}" ]; then
     pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" -http01 "" \
       -https01 "" -tlsalpn01 "" -management "127.0.0.1:$PEBBLE_DNS_MGMT_PORT" >"$PEBBLE_DIR/dns.log" 2>&1 &
     DNS_PID=$!
   fi
   env PEBBLE_VA_NOSLEEP="${PEBBLE_VA_NOSLEEP-1}" PEBBLE_WFE_NONCEREJECT="${PEBBLE_WFE_NONCEREJECT-0}" "$@" \
-    "${PEBBLE_BIN:-pebble}" -config "$PEBBLE_DIR/config.json" -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" >>"$PEBBLE_DIR/pebble.log" 2>&1 &
+    "${PEBBLE_BIN:-pebble}" -config "$PEBBLE_DIR/config.json" -dnsserver "${PEBBLE_DNS_SERVER:-127.0.0.1:$PEBBLE_DNS_PORT}" >>"$PEBBLE_DIR/pebble.log" 2>&1 &
   PEBBLE_PID=$!
   local i
   for i in $(seq 1 200); do _pebble_up && break; sleep 0.1; done

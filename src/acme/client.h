@@ -71,6 +71,7 @@ class Client {
   Status revoke(const std::string& certDer, int reason);
   Result<RenewalInfo> renewalInfo(const std::string& certId);
 
+  const std::string& accountUrl() const { return kid_; }  // once account() succeeded
   int requestCount() const { return requests_; }
   int badNonceCount() const { return badNonces_; }
 

@@ -25,14 +25,20 @@ struct Directory {
   std::string newNonce, newAccount, newOrder, revokeCert, renewalInfo;
   bool externalAccountRequired = false;
   std::vector<std::string> profiles;  // draft-aaron-acme-profiles: meta.profiles keys
+  std::vector<std::string> caaIdentities;  // RFC 8555 7.1.1: the names the CA goes by (dns-persist-01's issuer)
 };
 
 struct Challenge {
-  std::string type, url, token, status;
+  std::string type, url, token, status;  // dns-persist-01 has no token
+  // dns-persist-01 (draft-01): the account the record must name, and the issuer
+  // names it may give.
+  std::string accountUri;
+  std::vector<std::string> issuerDomainNames;
 };
 
 struct Authorization {
   std::string url, status, identifier;
+  bool wildcard = false;  // for "*.<identifier>" (RFC 8555 7.1.4)
   std::vector<Challenge> challenges;
   std::optional<Problem> error;  // of the failed challenge
 };

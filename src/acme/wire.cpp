@@ -156,6 +156,12 @@ Result<Directory> directory(const std::string& body) {
       if (!v.isBoolean()) return r.bad("'meta.externalAccountRequired' is not a boolean");
       d.externalAccountRequired = v.extract<bool>();
     }
+    if (meta->isArray("caaIdentities")) {
+      auto ids = meta->getArray("caaIdentities");
+      for (unsigned i = 0; i < ids->size() && i < kMaxChallenges; ++i)
+        if (ids->get(i).isString() && ids->get(i).extract<std::string>().size() <= 253)
+          d.caaIdentities.push_back(ids->get(i).extract<std::string>());
+    }
     if (meta->isObject("profiles")) {
       auto profiles = meta->getObject("profiles");
       if (profiles->size() > kMaxChallenges * 4) return r.bad("too many profiles");
@@ -204,6 +210,50 @@ Result<Order> order(const std::string& body, const std::string& orderUrl, std::s
   return o;
 }
 
+// draft-ietf-acme-dns-persist-01: the names the record must give as its issuer.
+Result<std::vector<std::string>> issuerNames(const Object::Ptr& ch, const Reading& r) {
+  if (!ch->isArray("issuer-domain-names")) return r.bad("the dns-persist-01 challenge has no 'issuer-domain-names' array");
+  auto names = ch->getArray("issuer-domain-names");
+  if (names->size() == 0 || names->size() > kMaxChallenges) return r.bad("'issuer-domain-names' lists 0 or too many names");
+  std::vector<std::string> out;
+  for (unsigned i = 0; i < names->size(); ++i) {
+    auto v = names->get(i);
+    if (!v.isString() || v.extract<std::string>().empty() || v.extract<std::string>().size() > 253)
+      return r.bad("issuer-domain-names[" + std::to_string(i) + "] is not a domain name");
+    out.push_back(v.extract<std::string>());
+  }
+  return out;
+}
+
+// One challenge of a kind sidecert answers, with its error if it has one; none
+// for the other kinds.
+using ReadChallenge = std::optional<std::pair<Challenge, std::optional<Problem>>>;
+Result<ReadChallenge> challenge(const Object::Ptr& ch, const Reading& r) {
+  auto type = needString(ch, "type", 64, r);
+  if (!type) return std::unexpected(type.error());
+  bool persist = *type == "dns-persist-01";
+  if (*type != "http-01" && *type != "dns-01" && !persist) return ReadChallenge();
+  auto chUrl = url(ch, "url", true, r);
+  auto token = persist ? optString(ch, "token", kMaxToken, r) : needString(ch, "token", kMaxToken, r);
+  auto chStatus = status(ch, {"pending", "processing", "valid", "invalid"}, r);
+  auto chError = optProblem(ch, "error", r);
+  auto account = optString(ch, "accounturi", 2048, r);
+  for (const Error* e : {chUrl ? nullptr : &chUrl.error(), token ? nullptr : &token.error(),
+                         chStatus ? nullptr : &chStatus.error(), chError ? nullptr : &chError.error(),
+                         account ? nullptr : &account.error()})
+    if (e) return std::unexpected(*e);
+  Challenge c{*type, *chUrl, *token, *chStatus, *account, {}};
+  if (persist) {
+    auto issuers = issuerNames(ch, r);
+    if (!issuers) return std::unexpected(issuers.error());
+    c.issuerDomainNames = std::move(*issuers);
+  } else if (token->size() < kMinToken || !isBase64Url(*token)) {
+    return r.bad("the " + *type + " token is not base64url of " + std::to_string(kMinToken) + " to " +
+                 std::to_string(kMaxToken) + " characters");
+  }
+  return ReadChallenge(std::pair{std::move(c), *chError});
+}
+
 Result<Authorization> authorization(const std::string& body, const std::string& authzUrl) {
   Reading r{"authorization " + authzUrl, body};
   auto obj = parseObject(r);
@@ -217,27 +267,21 @@ Result<Authorization> authorization(const std::string& body, const std::string& 
   auto id = needString((*obj)->getObject("identifier"), "value", 255, r);
   if (!id) return std::unexpected(id.error());
   a.identifier = *id;
+  if ((*obj)->has("wildcard")) {
+    auto w = (*obj)->get("wildcard");
+    if (!w.isBoolean()) return r.bad("'wildcard' is not a boolean");
+    a.wildcard = w.extract<bool>();
+  }
   if (!(*obj)->isArray("challenges")) return r.bad("'challenges' is not an array");
   auto chs = (*obj)->getArray("challenges");
   if (chs->size() > kMaxChallenges) return r.bad("more than " + std::to_string(kMaxChallenges) + " challenges");
   for (unsigned i = 0; i < chs->size(); ++i) {
     if (!chs->isObject(i)) return r.bad("challenges[" + std::to_string(i) + "] is not an object");
-    auto ch = chs->getObject(i);
-    auto type = needString(ch, "type", 64, r);
-    if (!type) return std::unexpected(type.error());
-    if (*type != "http-01") continue;  // the only kind sidecert answers; others are not read
-    auto chUrl = url(ch, "url", true, r);
-    auto token = needString(ch, "token", kMaxToken, r);
-    auto chStatus = status(ch, {"pending", "processing", "valid", "invalid"}, r);
-    auto chError = optProblem(ch, "error", r);
-    for (const Error* e : {chUrl ? nullptr : &chUrl.error(), token ? nullptr : &token.error(),
-                           chStatus ? nullptr : &chStatus.error(), chError ? nullptr : &chError.error()})
-      if (e) return std::unexpected(*e);
-    if (token->size() < kMinToken || !isBase64Url(*token))
-      return r.bad("the http-01 token is not base64url of " + std::to_string(kMinToken) + " to " +
-                   std::to_string(kMaxToken) + " characters");
-    a.challenges.push_back({*type, *chUrl, *token, *chStatus});
-    if (*chError) a.error = **chError;
+    auto ch = challenge(chs->getObject(i), r);
+    if (!ch) return std::unexpected(ch.error());
+    if (!*ch) continue;  // a kind sidecert does not answer: not read further
+    if ((*ch)->second) a.error = *(*ch)->second;
+    a.challenges.push_back(std::move((*ch)->first));
   }
   return a;
 }

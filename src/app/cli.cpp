@@ -14,6 +14,9 @@ const char* usage() {
          "  check-config        validate the settings and say what would be done: 0 valid, 2 invalid\n"
          "  revoke [--reason N] [--name NAME]\n"
          "                      revoke the current ACME certificate (of NAME, where there are several)\n"
+         "  dns-record [--name NAME]\n"
+         "                      print the dns-persist-01 TXT record(s) to create, making the ACME\n"
+         "                      account first if there is none: 0 printed, 1 the CA could not be asked\n"
          "  test-alert          send one test alert through every configured channel: 0 all delivered,\n"
          "                      1 one failed (named)\n"
          "  version             version and library versions\n"
@@ -23,7 +26,7 @@ const char* usage() {
 
 Result<CommandLine> parseCommandLine(int argc, char** argv) {
   static const std::set<std::string> commands = {"run",    "once",    "status", "check-config",
-                                                    "revoke", "version", "help",   "test-alert"};
+                                                    "revoke", "version", "help",   "test-alert", "dns-record"};
   CommandLine cl;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -61,8 +64,8 @@ Result<CommandLine> parseCommandLine(int argc, char** argv) {
   if (cl.command.empty()) return fail("no command given");
   if (cl.json && cl.command != "status") return fail("--json goes with status only");
   if (cl.reason && cl.command != "revoke") return fail("--reason goes with revoke only");
-  if (cl.name && cl.command != "revoke" && cl.command != "status")
-    return fail("--name goes with revoke and status only");
+  if (cl.name && cl.command != "revoke" && cl.command != "status" && cl.command != "dns-record")
+    return fail("--name goes with revoke, status and dns-record only");
   return cl;
 }
 

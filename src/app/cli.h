@@ -7,11 +7,11 @@
 namespace sc::app {
 
 struct CommandLine {
-  std::string command;  // run, once, status, check-config, revoke, test-alert, version, help
+  std::string command;  // run, once, status, check-config, revoke, test-alert, dns-record, version, help
   std::optional<std::string> configFile;
   bool json = false;
   std::optional<std::string> reason;  // revoke
-  std::optional<std::string> name;    // revoke, status: one lineage of several
+  std::optional<std::string> name;    // revoke, status, dns-record: one lineage of several
 };
 
 // Unknown commands and flags are errors (exit 2), with the word that was wrong.

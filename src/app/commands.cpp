@@ -428,6 +428,7 @@ int runCommand(const CommandLine& cl) {
   auto rt = buildRuntime(*settings);
   if (!rt) return usageError(rt.error().message);
   if (cl.command == "once") return once(**rt);
+  if (cl.command == "dns-record") return dnsRecord(**rt, *specs);
   if (cl.command == "run") {
     SystemTime time;
     return Supervisor(**rt, time).run();

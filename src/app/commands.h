@@ -1,5 +1,8 @@
 #pragma once
+#include <vector>
+
 #include "app/cli.h"
+#include "config/settings.h"
 
 namespace sc::app {
 
@@ -9,5 +12,11 @@ inline constexpr int kExitNoCertificate = 1;
 inline constexpr int kExitUsage = 2;
 
 int runCommand(const CommandLine& cl);
+
+struct Runtime;
+// dns-record: the dns-persist-01 records the chosen lineages need (dns_record.cpp).
+int dnsRecord(Runtime& rt, const std::vector<CertificateSpec>& specs);
+// run: the same records, logged at start; a CA that cannot be asked is logged and passed over.
+void logDnsRecords(Runtime& rt);
 
 }  // namespace sc::app

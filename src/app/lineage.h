@@ -116,6 +116,7 @@ class Lineage {
   bool publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
   void judge(LoadedSet& set, TimePoint now);
   std::string problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now);
+  void waitForPerson(renew::OrderLedger& ledger, const std::string& what, TimePoint end);
   void obtain(const decide::Decision& d, Pass& p);
   Result<sources::CertSet> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
                                     const std::function<TimePoint()>& attemptTime, TimePoint& end);

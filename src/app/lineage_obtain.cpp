@@ -117,6 +117,18 @@ void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
                                   {"aside", aside ? *aside : "not moved: " + aside.error().message}});
 }
 
+// Nothing was asked of the CA: no backoff grows, the record is looked for again
+// soon, and the log says what to create when that changes, not every time.
+void Lineage::waitForPerson(renew::OrderLedger& ledger, const std::string& what, TimePoint end) {
+  bool news = ledger.lastError != what;
+  ledger.failures += 1;
+  ledger.retryAt = end + decide::kRecordRecheck;
+  ledger.lastError = what;
+  log::Fields fields{{"name", volume_.name()}, {"error", what}, {"retry_at", formatTime(*ledger.retryAt)}};
+  if (news) log::warn("dns_record_missing", fields);
+  else log::debug("dns_record_missing", fields);
+}
+
 void Lineage::obtain(const decide::Decision& d, Pass& p) {
   sources::CertSource& issuer = *issuers_[d.source];
   p.facts.attempted.insert(issuer.id());
@@ -141,6 +153,11 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
   }
   if (!obtained && obtained.error().is(ErrorKind::Deferred)) return;  // the budget's last gate: said by the next decision
   auto& ledger = p.state.ledgers[issuer.id()];
+  if (!obtained && obtained.error().is(ErrorKind::NotReady)) {
+    waitForPerson(ledger, obtained.error().message, end);
+    p.lastError = obtained.error().message;
+    return;
+  }
   if (!obtained) {
     renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
     p.lastError = obtained.error().message;

@@ -1,5 +1,7 @@
 #include "app/supervisor.h"
 
+#include "app/commands.h"
+
 #include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/signal_thread.h"
@@ -95,6 +97,7 @@ int Supervisor::run() {
   }
   std::optional<store::VolumeLock> lock;
   if (!waitForLock(rt_.fs, rt_.settings.stateDir, lock)) return 0;
+  logDnsRecords(rt_);
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});

@@ -12,6 +12,8 @@
 #include "reload/command_reloader.h"
 #include "reload/signal_reloader.h"
 #include "reload/docker_reloader.h"
+#include "sources/dns_persist_solver.h"
+#include "sources/http01_solver.h"
 #include "swarm/publisher.h"
 
 namespace sc::app {
@@ -73,16 +75,44 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
     gatewayCheck = std::make_unique<swarm::GatewayCheck>(*rt.swarm, spec.reload.target, *probe, sleeper);
   }
   std::vector<sources::CertSource*> issuers;
+  solver = makeSolver(rt);
   for (const auto& url : s.acmeDirectories) {
     sources::AcmeOptions o{url, {s.email, s.eabKid, s.eabHmacKey}, spec.acmeProfile, s.preferredChain, spec.keyType};
-    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *rt.tokens, rt.accounts,
-                                                               gatewayCheck.get()));
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *solver, rt.accounts));
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&rt.selfSigned);
   reloader = makeReloader(rt, publishing);
   lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
+}
+
+std::unique_ptr<acme::Solver> LineageRuntime::makeSolver(Runtime& rt) {
+  const Settings& s = rt.settings;
+  switch (spec.challenge) {
+    case ChallengeType::Http01: return std::make_unique<sources::Http01Solver>(*rt.tokens, gatewayCheck.get());
+    case ChallengeType::DnsPersist01: break;
+    case ChallengeType::Dns01: return nullptr;  // refused by the settings until its updates are built
+  }
+  dns = std::make_unique<dns::Client>(rt.dnsResolvers, rt.stop.fd());
+  return std::make_unique<sources::DnsPersistSolver>(*dns, sources::PersistOptions{s.dns.persistIssuer, s.dns.persistUntil},
+                                                     systemTime());
+}
+
+Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings) {
+  if (settings.dns.resolvers.empty()) return dns::Client::systemResolvers();
+  std::vector<dns::Server> out;
+  for (const auto& r : settings.dns.resolvers) {
+    auto server = dns::parseServer(r);
+    if (!server) return wrap("SIDECERT_DNS_RESOLVER", server.error());
+    out.push_back(*server);
+  }
+  return out;
+}
+
+bool Runtime::usesResponder() const {
+  return usesAcme() && std::any_of(settings.certificates.begin(), settings.certificates.end(),
+                                   [](const CertificateSpec& c) { return c.challenge == ChallengeType::Http01; });
 }
 
 std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, const store::Publishing& publishing) {
@@ -123,7 +153,7 @@ Status Runtime::prepareVolumes() {
 }
 
 Status Runtime::bindResponder() {
-  if (!usesAcme() || responder) return {};
+  if (!usesResponder() || responder) return {};
   auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
   if (!r) return std::unexpected(r.error());
   responder = std::move(*r);
@@ -147,7 +177,7 @@ Status Runtime::dropPrivileges() {
 }
 
 Status Runtime::startResponder() {
-  if (!usesAcme() || responderStarted) return {};
+  if (!usesResponder() || responderStarted) return {};
   if (auto bound = bindResponder(); !bound) return bound;
   responder->start();
   responderStarted = true;
@@ -185,6 +215,12 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
     rt->swarmEngine = std::make_unique<net::DockerSocket>(settings.dockerSocket.string(), rt->stop.fd());
     rt->swarm = std::make_unique<swarm::Session>(*rt->swarmEngine, hostName(), std::string("/run/secrets/") + swarm::kSealTarget,
                                                  systemTime());
+  }
+  if (std::any_of(settings.certificates.begin(), settings.certificates.end(),
+                  [](const CertificateSpec& c) { return isDnsChallenge(c.challenge); })) {
+    auto resolvers = dnsResolvers(settings);
+    if (!resolvers) return std::unexpected(resolvers.error());
+    rt->dnsResolvers = std::move(*resolvers);
   }
   for (const auto& spec : rt->settings.certificates) {
     auto transport = net::CurlTransport::create(

@@ -4,6 +4,7 @@
 
 #include "app/lineage.h"
 #include "config/settings.h"
+#include "dns/client.h"
 #include "http01/responder.h"
 #include "net/curl_transport.h"
 #include "net/docker_socket.h"
@@ -39,6 +40,9 @@ struct LineageRuntime {
   // Swarm mode: the gateways are asked before the CA is (swarm/gateway_check.h).
   std::unique_ptr<net::CurlProbe> probe;
   std::unique_ptr<swarm::GatewayCheck> gatewayCheck;
+  // How the lineage's challenge is met, and the DNS it reads (DNS challenges only).
+  std::unique_ptr<dns::Client> dns;
+  std::unique_ptr<acme::Solver> solver;
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   std::unique_ptr<net::DockerSocket> docker;
   std::unique_ptr<reload::Reloader> reloader;
@@ -46,6 +50,7 @@ struct LineageRuntime {
 
  private:
   std::unique_ptr<reload::Reloader> makeReloader(Runtime& rt, const store::Publishing& publishing);
+  std::unique_ptr<acme::Solver> makeSolver(Runtime& rt);
 };
 
 struct Runtime {
@@ -62,6 +67,8 @@ struct Runtime {
   // Every lineage's folders, made where missing.
   Status prepareVolumes();
   bool usesAcme() const { return !settings.acmeDirectories.empty(); }
+  // Some lineage proves its names over http-01: the responder listens.
+  bool usesResponder() const;
   // A lineage's reload action is swarm:SERVICE: the sets live in the swarm's store.
   bool swarmMode() const { return swarm != nullptr; }
 
@@ -76,10 +83,13 @@ struct Runtime {
   reload::ProcTable processes;
   std::unique_ptr<net::DockerSocket> swarmEngine;
   std::unique_ptr<swarm::Session> swarm;
+  std::vector<dns::Server> dnsResolvers;  // when some lineage uses a DNS challenge
   std::vector<std::unique_ptr<LineageRuntime>> lineages;  // as configured, in order
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+// The resolvers the DNS challenges ask: the configured ones, else the system's.
+Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings);
 std::string hostName();
 Policy policyFrom(const Settings& settings, const CertificateSpec& certificate);
 Result<std::optional<gid_t>> resolveGroup(const std::string& group);

@@ -66,7 +66,8 @@ struct RawCertificate {
 using RawCertificates = std::optional<std::vector<RawCertificate>>;
 
 // What an entry of `certificates:` may set; everything else is shared by all.
-const std::set<std::string> kPerCertificate = {"name", "domains", "key_type", "acme_profile", "reload", "renew_before"};
+const std::set<std::string> kPerCertificate = {"name", "domains", "key_type", "acme_profile", "reload", "renew_before",
+                                               "challenge"};
 
 Result<std::vector<RawCertificate>> yamlCertificates(const YAML::Node& node, const std::string& file) {
   std::vector<RawCertificate> out;
@@ -80,7 +81,7 @@ Result<std::vector<RawCertificate>> yamlCertificates(const YAML::Node& node, con
       std::string where = file + ":" + std::to_string(kv.first.Mark().line + 1);
       if (!kPerCertificate.count(key))
         return fail(where + ": " + key + ": not a setting of one certificate (name, domains, key_type, "
-                    "acme_profile, reload, renew_before)");
+                    "acme_profile, reload, renew_before, challenge)");
       auto v = yamlValue(kv.second, where);
       if (!v) return fail(where + ": " + key + ": " + v.error().message);
       if (c.values.count(key)) return fail(where + ": " + key + ": set twice in one certificate");
@@ -214,6 +215,40 @@ Environment processEnvironment() {
 
 namespace {
 
+CertificateSpec specOf(const Settings& one, const std::string& origin) {
+  return {one.name, one.domains, one.keyType, one.acmeProfile, one.reload, one.renewBefore, one.challenge, origin};
+}
+
+// Which names the lineage's challenge can prove: a wildcard only a DNS challenge,
+// an IP address only http-01 (RFC 8738 7: no DNS name to put a record under).
+Status checkChallenge(const CertificateSpec& c, const std::string& where) {
+  std::string setting = where.rfind("SIDECERT_", 0) == 0 || where == "hostname" || where == "default"
+                            ? "SIDECERT_CHALLENGE" : "challenge (or SIDECERT_CHALLENGE)";
+  for (const auto& n : c.domains) {
+    if (isWildcard(n) && !isDnsChallenge(c.challenge))
+      return fail(where + ": '" + n + "' is a wildcard, which " + challengeTypeName(c.challenge) +
+                  " cannot prove: set " + setting + " to dns-persist-01 or dns-01");
+    if (isIpAddress(n) && isDnsChallenge(c.challenge))
+      return fail(where + ": '" + n + "' is an IP address, which " + challengeTypeName(c.challenge) +
+                  " cannot prove (no DNS name to hold the record): use http-01 for it, in a certificate of its own");
+  }
+  return {};
+}
+
+// What dns-01 needs beside the challenge: the server that takes the updates and,
+// for a TSIG key, both its name and its secret.
+Status checkDnsUpdates(const Settings& s) {
+  bool dns01 = std::any_of(s.certificates.begin(), s.certificates.end(),
+                           [](const CertificateSpec& c) { return c.challenge == ChallengeType::Dns01; });
+  if (s.dns.tsigKey.empty() != s.dns.tsigSecret.empty())
+    return fail(std::string(s.dns.tsigKey.empty() ? "SIDECERT_DNS_TSIG_KEY" : "SIDECERT_DNS_TSIG_SECRET_FILE") +
+                ": a TSIG key needs both SIDECERT_DNS_TSIG_KEY (its name) and SIDECERT_DNS_TSIG_SECRET_FILE");
+  if (dns01 && s.dns.server.empty())
+    return fail("SIDECERT_DNS_SERVER: dns-01 needs the address of the DNS server that takes RFC 2136 updates "
+                "for the zone (its primary)");
+  return {};
+}
+
 // Each entry of the list, over the shared settings: the same checks and messages
 // as the single-certificate settings, each naming the entry's file and line.
 Result<std::vector<CertificateSpec>> certificatesFrom(const std::vector<RawCertificate>& raw, const Settings& shared) {
@@ -233,7 +268,8 @@ Result<std::vector<CertificateSpec>> certificatesFrom(const std::vector<RawCerti
     if (one.name.empty()) return fail(entry.origin + ": certificates: an entry without a name");
     if (!names.insert(one.name).second)
       return fail(entry.origin + ": certificates: the name '" + one.name + "' is given twice; each has its own folder");
-    out.push_back({one.name, one.domains, one.keyType, one.acmeProfile, one.reload, one.renewBefore, entry.origin});
+    out.push_back(specOf(one, entry.origin));
+    if (auto ok = checkChallenge(out.back(), entry.origin); !ok) return std::unexpected(ok.error());
   }
   return out;
 }
@@ -248,14 +284,14 @@ Status singleCertificate(Settings& s, bool viaAiotes, const std::string& hostnam
     s.origins["domains"] = "hostname";
   }
   if (s.name.empty()) {
-    s.name = viaAiotes ? "aiotes" : s.domains.front();
+    s.name = viaAiotes ? "aiotes" : challengeDomain(s.domains.front());
     s.origins["name"] = viaAiotes ? "AIOTES_HOSTNAME" : "first domain";
     if (auto ok = checkName(s.name); !ok)
       return fail(s.origins["domains"] + ": the first domain, which names the folders, " + ok.error().message +
                   "; set SIDECERT_NAME");
   }
-  s.certificates = {{s.name, s.domains, s.keyType, s.acmeProfile, s.reload, s.renewBefore, s.origins["domains"]}};
-  return {};
+  s.certificates = {specOf(s, s.origins["domains"])};
+  return checkChallenge(s.certificates.front(), s.origins["domains"]);
 }
 
 std::string labelOf(const RawValues& raw, const std::string& key, const char* envName) {
@@ -348,7 +384,8 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
   } else if (auto ok = singleCertificate(s, viaAiotes, hostname); !ok) {
     return std::unexpected(ok.error());
   }
-  if (s.alerts.from.empty()) s.alerts.from = "sidecert@" + s.certificates.front().domains.front();
+  if (auto ok = checkDnsUpdates(s); !ok) return std::unexpected(ok.error());
+  if (s.alerts.from.empty()) s.alerts.from = "sidecert@" + challengeDomain(s.certificates.front().domains.front());
   return s;
 }
 

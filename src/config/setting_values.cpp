@@ -20,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/load.h"
+#include "config/value_parsing.h"
 #include "config/reload_spec.h"
 #include "core/domain.h"
 #include "core/duration.h"
@@ -28,44 +29,15 @@ namespace sc::config {
 
 namespace {
 
-const std::string& scalar(const RawValue& v) { return v.items.front(); }
-
-Status needScalar(const RawValue& v) {
-  if (v.isList || v.items.size() != 1) return fail("expects a single value, not a list");
-  return {};
-}
-
-std::vector<std::string> splitCommas(const RawValue& v) {
-  std::vector<std::string> out;
-  for (const auto& item : v.items) {
-    std::stringstream ss(item);
-    for (std::string part; std::getline(ss, part, ',');) {
-      part.erase(0, part.find_first_not_of(" \t"));
-      part.erase(part.find_last_not_of(" \t") + 1);
-      if (!part.empty()) out.push_back(part);
-    }
-  }
-  return out;
-}
-
 Status applyDomains(Settings& s, const RawValue& v) {
   s.domains.clear();
   for (const auto& d : splitCommas(v)) {
-    auto ok = validateIdentifier(d);
+    auto ok = validateCertificateName(d);
     if (!ok) return std::unexpected(ok.error());
     if (std::find(s.domains.begin(), s.domains.end(), *ok) == s.domains.end()) s.domains.push_back(*ok);
   }
   if (s.domains.empty()) return fail("lists no domain name");
   return {};
-}
-
-// LOCAL@DOMAIN: a plain local part (no quoting, no spaces, no control characters)
-// and a domain name; what a CA accepts as a contact (RFC 8555 7.3: mailto).
-bool isEmailAddress(const std::string& e) {
-  auto at = e.rfind('@');
-  auto plain = [](unsigned char c) { return std::isalnum(c) || std::strchr("!#$%&'*+-/=?^_`{|}~.", c); };
-  return e.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
-         std::all_of(e.begin(), e.begin() + static_cast<long>(at), plain) && validateDomain(e.substr(at + 1));
 }
 
 Status applyEmail(Settings& s, const RawValue& v) {
@@ -116,35 +88,6 @@ std::string expandDirectory(const std::string& d) {
   return d;
 }
 
-// A URL of at most 2 KiB with a host and nothing a URL may not hold (spaces,
-// control characters, a fragment), parsed; none when it is not one.
-std::optional<Poco::URI> parsedUrl(const std::string& url) {
-  if (url.size() > 2048) return std::nullopt;
-  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f; })) return std::nullopt;
-  try {
-    Poco::URI uri(url);
-    if (uri.getHost().empty() || !uri.getFragment().empty()) return std::nullopt;
-    return uri;
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
-}
-
-// https://HOST[:PORT][/PATH], without user info.
-bool isHttpsUrl(const std::string& url) {
-  auto uri = parsedUrl(url);
-  return uri && url.rfind("https://", 0) == 0 && uri->getUserInfo().empty();
-}
-
-// One of `schemes`; without a path or query unless `pathAllowed`.
-bool isUrl(const std::string& url, std::initializer_list<const char*> schemes, bool pathAllowed) {
-  auto uri = parsedUrl(url);
-  if (!uri) return false;
-  bool scheme = std::any_of(schemes.begin(), schemes.end(), [&](const char* s) { return uri->getScheme() == s; });
-  bool path = pathAllowed || ((uri->getPath().empty() || uri->getPath() == "/") && uri->getRawQuery().empty());
-  return scheme && path;
-}
-
 Status applyDirectory(Settings& s, const RawValue& v) {
   s.acmeDirectories.clear();
   auto parts = splitCommas(v);
@@ -163,13 +106,6 @@ Status applyString(std::string Settings::*field, Settings& s, const RawValue& v)
   if (auto ok = needScalar(v); !ok) return ok;
   s.*field = scalar(v);
   return {};
-}
-
-// A file sidecert must be able to read, such as a CA bundle.
-Result<std::string> readablePath(const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
-  if (access(scalar(v).c_str(), R_OK) != 0) return fail("cannot read '" + scalar(v) + "': " + std::strerror(errno));
-  return scalar(v);
 }
 
 Status applyCaBundle(Settings& s, const RawValue& v) {
@@ -222,13 +158,6 @@ Status applyMetricsListen(Settings& s, const RawValue& v) {
   if (!listen) return std::unexpected(listen.error());
   s.metricsListen = *listen;
   return {};
-}
-
-Result<std::chrono::seconds> durationOf(const RawValue& v, bool allowZero) {
-  if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
-  auto d = parseDuration(scalar(v));
-  if (d && !allowZero && d->count() == 0) return fail("must be longer than 0s");
-  return d;
 }
 
 Status applyDuration(Settings& s, const RawValue& v, std::chrono::seconds Settings::*field, bool allowZero) {
@@ -346,124 +275,12 @@ Status applyDockerSocket(Settings& s, const RawValue& v) {
   return {};
 }
 
-// What a secret's file holds, without the newline an editor or `echo` ends it with.
-Result<std::string> readSecretFile(const std::string& path) {
-  if (path.empty() || path.front() != '/') return fail("'" + path + "' is not an absolute path");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read '" + path + "': " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() > 4096) return fail("'" + path + "' is larger than 4 KiB: not a secret");
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return fail("'" + path + "' is empty");
-  return text;
-}
-
-Status checkWebhook(const std::string& url) {
-  if (url.empty() || isUrl(url, {"http", "https"}, true)) return {};
-  // the URL may carry a token: it is not repeated in the message
-  return fail("is not an http:// or https:// URL with a host");
-}
-
-Status applyWebhook(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (auto ok = checkWebhook(scalar(v)); !ok) return ok;
-  s.alerts.webhook = scalar(v);
-  return {};
-}
-
-Status applyWebhookFile(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  auto url = readSecretFile(scalar(v));
-  if (!url) return std::unexpected(url.error());
-  if (auto ok = checkWebhook(*url); !ok) return fail("'" + scalar(v) + "' holds what " + ok.error().message);
-  s.alerts.webhook = *url;
-  return {};
-}
-
-Status applyWebhookFormat(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (scalar(v) == "json") s.alerts.webhookFormat = AlertSettings::WebhookFormat::Json;
-  else if (scalar(v) == "ntfy") s.alerts.webhookFormat = AlertSettings::WebhookFormat::Ntfy;
-  else return fail("'" + scalar(v) + "' is not a webhook format (expected json or ntfy)");
-  return {};
-}
-
-Status applySmtpUrl(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  const std::string& url = scalar(v);
-  if (!url.empty() && !isUrl(url, {"smtp", "smtps"}, false))
-    return fail("'" + url + "' is not smtp://HOST[:PORT] or smtps://HOST[:PORT]");
-  s.alerts.smtpUrl = url;
-  return {};
-}
-
-Status applySmtpTls(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  const std::string& mode = scalar(v);
-  if (mode == "starttls") s.alerts.smtpTls = AlertSettings::SmtpTls::StartTls;
-  else if (mode == "tls") s.alerts.smtpTls = AlertSettings::SmtpTls::Implicit;
-  else if (mode == "none") s.alerts.smtpTls = AlertSettings::SmtpTls::None;
-  else return fail("'" + mode + "' is not a TLS mode (expected starttls, tls or none)");
-  return {};
-}
-
-Status applySmtpPasswordFile(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  auto password = readSecretFile(scalar(v));
-  if (!password) return std::unexpected(password.error());
-  s.alerts.smtpPassword = *password;
-  return {};
-}
-
-Status applyAlertEmail(Settings& s, const RawValue& v) {
-  s.alerts.to.clear();
-  for (const auto& e : splitCommas(v)) {
-    if (!isEmailAddress(e)) return fail("'" + e + "' is not an email address (LOCAL@DOMAIN)");
-    s.alerts.to.push_back(e);
-  }
-  return {};
-}
-
-Status applyAlertFrom(Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  if (!scalar(v).empty() && !isEmailAddress(scalar(v)))
-    return fail("'" + scalar(v) + "' is not an email address (LOCAL@DOMAIN)");
-  s.alerts.from = scalar(v);
-  return {};
-}
-
-Status applyAlertCaBundle(Settings& s, const RawValue& v) {
-  auto path = readablePath(v);
-  if (!path) return std::unexpected(path.error());
-  s.alerts.caBundle = *path;
-  return {};
-}
-
-Status applyAlertDuration(Settings& s, const RawValue& v, std::chrono::seconds AlertSettings::*field) {
-  auto d = durationOf(v, false);
-  if (!d) return std::unexpected(d.error());
-  s.alerts.*field = *d;
-  return {};
-}
-
-Status applyExpiryWithin(Settings& s, const RawValue& v) {
-  auto d = durationOf(v, true);
-  if (!d) return std::unexpected(d.error());
-  s.alerts.expiryWithin = *d;
-  return {};
-}
-
-Status applyAlertString(std::string AlertSettings::*field, Settings& s, const RawValue& v) {
-  if (auto ok = needScalar(v); !ok) return ok;
-  s.alerts.*field = scalar(v);
-  return {};
-}
-
 }  // namespace
 
 const std::vector<Setting>& settingsTable() {
   using namespace std::placeholders;
-  static const std::vector<Setting> table = {
+  static const std::vector<Setting> table = [] {
+    std::vector<Setting> t = {
       {"domains", "SIDECERT_DOMAINS", applyDomains},
       {"email", "SIDECERT_EMAIL", applyEmail},
       {"name", "SIDECERT_NAME", applyName},
@@ -493,21 +310,10 @@ const std::vector<Setting>& settingsTable() {
       {"cert_mode", "SIDECERT_CERT_MODE", applyCertMode},
       {"docker_socket", "SIDECERT_DOCKER_SOCKET", applyDockerSocket},
       {"metrics_listen", "SIDECERT_METRICS_LISTEN", applyMetricsListen},
-      {"alert_webhook", "SIDECERT_ALERT_WEBHOOK", applyWebhook},
-      {"alert_webhook_file", "SIDECERT_ALERT_WEBHOOK_FILE", applyWebhookFile},
-      {"alert_webhook_format", "SIDECERT_ALERT_WEBHOOK_FORMAT", applyWebhookFormat},
-      {"alert_email", "SIDECERT_ALERT_EMAIL", applyAlertEmail},
-      {"alert_from", "SIDECERT_ALERT_FROM", applyAlertFrom},
-      {"smtp_url", "SIDECERT_SMTP_URL", applySmtpUrl},
-      {"smtp_tls", "SIDECERT_SMTP_TLS", applySmtpTls},
-      {"smtp_user", "SIDECERT_SMTP_USER", std::bind(applyAlertString, &AlertSettings::smtpUser, _1, _2)},
-      {"smtp_password", "SIDECERT_SMTP_PASSWORD", std::bind(applyAlertString, &AlertSettings::smtpPassword, _1, _2)},
-      {"smtp_password_file", "SIDECERT_SMTP_PASSWORD_FILE", applySmtpPasswordFile},
-      {"alert_ca_bundle", "SIDECERT_ALERT_CA_BUNDLE", applyAlertCaBundle},
-      {"alert_after", "SIDECERT_ALERT_AFTER", std::bind(applyAlertDuration, _1, _2, &AlertSettings::after)},
-      {"alert_expiry_within", "SIDECERT_ALERT_EXPIRY_WITHIN", applyExpiryWithin},
-      {"alert_remind", "SIDECERT_ALERT_REMIND", std::bind(applyAlertDuration, _1, _2, &AlertSettings::remind)},
-  };
+    };
+    for (auto* more : {&alertSettings(), &challengeSettings()}) t.insert(t.end(), more->begin(), more->end());
+    return t;
+  }();
   return table;
 }
 

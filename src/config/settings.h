@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/challenge_type.h"
+#include "core/clock.h"
 #include "core/key_type.h"
 #include "core/log_options.h"
 
@@ -30,6 +32,7 @@ struct CertificateSpec {
   std::string acmeProfile;
   ReloadSpec reload;
   std::optional<std::chrono::seconds> renewBefore;
+  ChallengeType challenge = ChallengeType::Http01;
   std::string origin;  // "sidecert.yml:12", "SIDECERT_CERTIFICATES", or the single-certificate settings
 };
 
@@ -55,6 +58,19 @@ struct AlertSettings {
   bool any() const { return mail() || !webhook.empty(); }
 };
 
+// The DNS challenges: where sidecert looks records up, the dns-persist-01 record's
+// fields, and the RFC 2136 server dns-01 updates.
+struct DnsSettings {
+  std::vector<std::string> resolvers;  // ADDRESS[:PORT]; empty: /etc/resolv.conf's
+  std::string persistIssuer;           // empty: the CA's own (its directory's caaIdentities)
+  std::optional<TimePoint> persistUntil;
+  std::string server;                  // dns-01: ADDRESS[:PORT] that takes the updates
+  std::string zone;                    // empty: found by an SOA lookup
+  std::string tsigKey;                 // the TSIG key's name; empty: unsigned updates
+  std::string tsigAlgorithm = "hmac-sha256";
+  std::string tsigSecret;              // base64, from a file: a secret, never logged
+};
+
 struct Listen {
   std::string host;  // empty: every address, IPv4 and IPv6
   int port = 0;
@@ -77,6 +93,8 @@ struct Settings {
   std::string acmeProfile;     // e.g. Let's Encrypt's "shortlived", "tlsserver"
   std::string preferredChain;  // issuer CN of the top of the chain wanted
   KeyType keyType = KeyType::Ec256;
+  ChallengeType challenge = ChallengeType::Http01;
+  DnsSettings dns;
   std::string http01Host;             // empty: every address, IPv4 and IPv6
   int http01Port = 80;
   std::optional<std::chrono::seconds> renewBefore;  // unset: the lifetime rule

@@ -64,13 +64,24 @@ Result<std::string> validateIdentifier(const std::string& raw) {
   return validateDomain(raw);
 }
 
+Result<std::string> validateCertificateName(const std::string& raw) {
+  if (raw.rfind("*.", 0) != 0) return validateIdentifier(raw);
+  auto base = validateDomain(raw.substr(2));
+  if (!base) return fail("'" + raw + "': the part after '*.' " + base.error().message.substr(base.error().message.find("' ") + 2));
+  return "*." + *base;
+}
+
+bool isWildcard(const std::string& name) { return name.rfind("*.", 0) == 0; }
+
+std::string challengeDomain(const std::string& name) { return isWildcard(name) ? name.substr(2) : name; }
+
 Result<std::string> validateDomain(const std::string& raw) {
   std::string name = raw;
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
   auto bad = [&](const std::string& why) { return fail("'" + raw + "' " + why); };
   if (name.empty()) return bad("is empty");
   if (name.size() > kMaxName) return bad("is longer than 253 characters");
-  if (name.rfind("*.", 0) == 0) return bad("is a wildcard, which HTTP-01 cannot validate");
+  if (name.rfind("*.", 0) == 0) return bad("is a wildcard, not a host name");
   if (name.find(':') != std::string::npos || isIpLiteral(name))
     return bad("is an IP address or a numeric name, not a DNS name");
   std::size_t start = 0;

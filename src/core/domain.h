@@ -18,4 +18,12 @@ Result<std::string> validateIdentifier(const std::string& name);
 // True for an IP address in the form validateIdentifier returns.
 bool isIpAddress(const std::string& name);
 
+// A name a certificate may be for: what validateIdentifier accepts, or a wildcard
+// "*.<DNS name>" (the whole leftmost label; RFC 8555 7.1.3), in lower case.
+// Which challenge may prove a wildcard is the caller's concern.
+Result<std::string> validateCertificateName(const std::string& name);
+bool isWildcard(const std::string& name);
+// The DNS name a challenge is about: a wildcard's base domain ("*.a.test" -> "a.test").
+std::string challengeDomain(const std::string& name);
+
 }  // namespace sc

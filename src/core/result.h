@@ -20,6 +20,7 @@ enum class ErrorKind {
   Rejected,   // the CA ended the order for good (a failed validation, an invalid order)
   Conflict,   // someone changed it first (a swarm service's version moved on): read again
   NotFound,   // no such object
+  NotReady,   // a person must act first (create a DNS record): nothing was asked of the CA
 };
 
 struct Error {

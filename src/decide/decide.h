@@ -99,6 +99,9 @@ struct Decision {
 
 // A pass that cannot put a valid set in place comes back this soon.
 inline constexpr std::chrono::seconds kRetryUnusable{60};
+// A DNS record a person must create (dns-persist-01) is looked for again this
+// often: a lookup costs the CA nothing, and the person is waiting for it.
+inline constexpr std::chrono::seconds kRecordRecheck{30};
 // A set still due after this pass asked every open source (the new certificate
 // is due at once, or the volume refused it) comes back after a quarter of the
 // time it has left, at most kRetryUnusable and at least this: a 40-second

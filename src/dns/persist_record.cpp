@@ -115,4 +115,22 @@ std::string persistRecordProblem(const std::vector<std::string>& found, const st
   return why;
 }
 
+std::string RecordToCreate::zoneLine() const { return name + ". IN TXT \"" + text() + "\""; }
+
+std::vector<RecordToCreate> persistRecordsFor(const std::vector<std::string>& names, const std::string& issuer,
+                                              const std::string& accountUri, std::optional<TimePoint> persistUntil) {
+  std::vector<RecordToCreate> out;
+  for (const auto& n : names) {
+    bool wildcard = n.rfind("*.", 0) == 0;
+    std::string domain = wildcard ? n.substr(2) : n;
+    auto same = std::find_if(out.begin(), out.end(), [&](const RecordToCreate& r) { return r.domain == domain; });
+    if (same != out.end()) {
+      same->record.wildcard = same->record.wildcard || wildcard;
+      continue;
+    }
+    out.push_back({domain, persistRecordName(domain), {issuer, accountUri, wildcard, persistUntil}});
+  }
+  return out;
+}
+
 }  // namespace sc::dns

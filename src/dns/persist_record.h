@@ -40,4 +40,18 @@ Result<PersistRecord> parsePersistRecord(const std::string& text);
 std::string persistRecordProblem(const std::vector<std::string>& found, const std::vector<std::string>& issuers,
                                  const std::string& accountUri, bool wildcard, TimePoint now);
 
+// The records a set of certificate names needs: one per base domain, with
+// policy=wildcard where a wildcard of it is among the names (it also covers the
+// base domain itself).
+struct RecordToCreate {
+  std::string domain;  // the base domain it is for
+  std::string name;    // _validation-persist.<domain>
+  PersistRecord record;
+  std::string text() const { return persistRecordText(record); }
+  // As a zone file line: _validation-persist.example.org. IN TXT "..."
+  std::string zoneLine() const;
+};
+std::vector<RecordToCreate> persistRecordsFor(const std::vector<std::string>& names, const std::string& issuer,
+                                              const std::string& accountUri, std::optional<TimePoint> persistUntil);
+
 }  // namespace sc::dns

@@ -17,21 +17,16 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "none" : out;
 }
 
-// Tokens stay published only while their order is in flight.
-class PublishedTokens {
+// The solver's cleanUp() follows its present(), whatever the outcome.
+class Presented {
  public:
-  explicit PublishedTokens(acme::ChallengePublisher& p) : publisher_(p) {}
-  ~PublishedTokens() {
-    for (const auto& t : tokens_) publisher_.withdraw(t);
-  }
-  void add(const std::string& token, const std::string& keyAuth) {
-    publisher_.publish(token, keyAuth);
-    tokens_.push_back(token);
-  }
+  explicit Presented(acme::Solver& s) : solver_(s) {}
+  ~Presented() { solver_.cleanUp(); }
+  Presented(const Presented&) = delete;
+  Presented& operator=(const Presented&) = delete;
 
  private:
-  acme::ChallengePublisher& publisher_;
-  std::vector<std::string> tokens_;
+  acme::Solver& solver_;
 };
 
 KeyType accountKeyFor(KeyType certKey) {
@@ -42,14 +37,9 @@ KeyType accountKeyFor(KeyType certKey) {
 
 }  // namespace
 
-AcmeSource::AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
-                       acme::ChallengePublisher& publisher, store::AccountStore& accounts, acme::ChallengeCheck* check)
-    : options_(std::move(options)),
-      http_(http),
-      sleeper_(sleeper),
-      publisher_(publisher),
-      accounts_(accounts),
-      check_(check) {}
+AcmeSource::AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper, acme::Solver& solver,
+                       store::AccountStore& accounts)
+    : options_(std::move(options)), http_(http), sleeper_(sleeper), solver_(solver), accounts_(accounts) {}
 
 Result<std::unique_ptr<crypto::KeySigner>> AcmeSource::accountKey() {
   std::optional<crypto::PrivateKey> key;
@@ -95,10 +85,8 @@ Result<acme::Client*> AcmeSource::connect() {
 }
 
 Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
-  PublishedTokens tokens(publisher_);
   std::vector<std::string> pending;
-  std::vector<acme::PublishedChallenge> toAnswer;
-  std::vector<std::string> toAnswerUrls;
+  std::vector<acme::ChallengeTask> tasks;
   for (const auto& url : order.authorizations) {
     auto authz = client.authorization(url);
     if (!authz) return std::unexpected(authz.error());
@@ -107,22 +95,21 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
       continue;
     }
     auto ch = std::find_if(authz->challenges.begin(), authz->challenges.end(),
-                           [](const acme::Challenge& c) { return c.type == "http-01"; });
+                           [&](const acme::Challenge& c) { return c.type == solver_.type(); });
     if (ch == authz->challenges.end())
-      return failAs(ErrorKind::Rejected, "the CA offers no http-01 challenge for " + authz->identifier);
-    std::string keyAuth = ch->token + "." + signer_->thumbprint();
-    tokens.add(ch->token, keyAuth);
+      return failAs(ErrorKind::Rejected, std::string("the CA offers no ") + solver_.type() + " challenge for " +
+                                             (authz->wildcard ? "*." : "") + authz->identifier);
+    std::string keyAuth = ch->token.empty() ? "" : ch->token + "." + signer_->thumbprint();
     // A challenge already answered (by a run a crash cut short) is only waited for.
-    if (ch->status == "pending") {
-      toAnswer.push_back({authz->identifier, ch->token, keyAuth});
-      toAnswerUrls.push_back(ch->url);
-    }
+    tasks.push_back({authz->identifier, authz->wildcard, *ch, keyAuth, ch->status != "pending", client.accountUrl()});
     pending.push_back(url);
   }
-  if (check_ && !toAnswer.empty())
-    if (auto ok = check_->confirm(toAnswer); !ok) return ok;
-  for (const auto& url : toAnswerUrls)
-    if (auto ok = client.acceptChallenge(url); !ok) return ok;
+  Presented presented(solver_);
+  if (!tasks.empty())
+    if (auto ok = solver_.present(tasks); !ok) return ok;
+  for (const auto& t : tasks)
+    if (!t.answered)
+      if (auto ok = client.acceptChallenge(t.challenge.url); !ok) return ok;
   for (const auto& url : pending) {
     auto done = client.waitForAuthorization(url);
     if (!done) return std::unexpected(done.error());
@@ -213,6 +200,7 @@ Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
         return **open;
       }
     if (request.resume && request.journal) request.journal->orderEnded();
+    if (auto ready = readyToOrder(request); !ready) return std::unexpected(ready.error());
     auto made = crypto::PrivateKey::generate(request.keyType);
     if (!made) return std::unexpected(made.error());
     key = std::move(*made);
@@ -292,6 +280,18 @@ std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& curre
   RenewalHint hint{renew::ariRenewalTime(info->start, info->end, certs->front().serialHex()), std::nullopt};
   if (info->retryAfter.count() > 0) hint.askAgainAt = now + info->retryAfter;
   return hint;
+}
+
+Result<std::pair<std::string, acme::Directory>> AcmeSource::accountAndDirectory() {
+  auto client = connect();
+  if (!client) return std::unexpected(client.error());
+  return std::pair{(*client)->accountUrl(), *(*client)->directory()};
+}
+
+Status AcmeSource::readyToOrder(const Request& request) {
+  auto account = accountAndDirectory();
+  if (!account) return std::unexpected(account.error());
+  return solver_.readyToOrder(request.names, account->first, account->second);
 }
 
 Status AcmeSource::revoke(const store::CertFiles& current, int reason) {

@@ -1,10 +1,10 @@
 #pragma once
-// Certificates from one ACME CA through sidecert's own HTTP-01 responder.
+// Certificates from one ACME CA, for one lineage, proven by its challenge's solver.
 #include <memory>
 #include <string>
 
-#include "acme/challenge_publisher.h"
 #include "acme/client.h"
+#include "acme/solver.h"
 #include "sources/cert_source.h"
 #include "store/account_store.h"
 
@@ -20,14 +20,16 @@ struct AcmeOptions {
 
 class AcmeSource final : public CertSource {
  public:
-  AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper,
-             acme::ChallengePublisher& publisher, store::AccountStore& accounts, acme::ChallengeCheck* check = nullptr);
+  AcmeSource(AcmeOptions options, acme::HttpTransport& http, acme::Sleeper& sleeper, acme::Solver& solver,
+             store::AccountStore& accounts);
 
   store::Source kind() const override { return store::Source::Acme; }
   std::string id() const override { return options_.directoryUrl; }
   Result<CertSet> obtain(const Request& request, TimePoint now) override;
   std::optional<RenewalHint> renewalHint(const store::CertFiles& current, TimePoint now) override;
   Status revoke(const store::CertFiles& current, int reason);
+  // The account's URL and the CA's directory, the account created if there is none.
+  Result<std::pair<std::string, acme::Directory>> accountAndDirectory();
 
  private:
   Result<std::unique_ptr<crypto::KeySigner>> accountKey();
@@ -37,13 +39,13 @@ class AcmeSource final : public CertSource {
   Result<CertSet> complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
                             const Request& request);
   Status authorize(acme::Client& client, const acme::Order& order);
+  Status readyToOrder(const Request& request);
 
   AcmeOptions options_;
   acme::HttpTransport& http_;
   acme::Sleeper& sleeper_;
-  acme::ChallengePublisher& publisher_;
+  acme::Solver& solver_;
   store::AccountStore& accounts_;
-  acme::ChallengeCheck* check_;  // none: the CA is told at once
   std::unique_ptr<crypto::KeySigner> signer_;   // loaded once, kept for renewals
   std::unique_ptr<acme::Client> client_;        // keeps directory and nonce between orders
 };

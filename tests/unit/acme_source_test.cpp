@@ -9,7 +9,9 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "acme/challenge_publisher.h"
 #include "core/time_format.h"
+#include "sources/http01_solver.h"
 #include "crypto/encoding.h"
 #include "store/posix_fs.h"
 #include "test_support.h"
@@ -150,8 +152,9 @@ struct AcmeSourceTest : ::testing::Test {
   RecordingPublisher publisher;
   CountingJournal journal;
   int accountsMade = 0;
+  sources::Http01Solver http01{publisher, nullptr};
   sources::AcmeSource source{{"https://ca/dir", {"ops@a.test", "", ""}, "", "", KeyType::Ec256},
-                             ca, sleeper, publisher, accounts};
+                             ca, sleeper, http01, accounts};
 
   void SetUp() override {
     ca.routes["/dir"] = [](const std::string&) { return reply(200, kDirectory); };
@@ -193,8 +196,9 @@ TEST_F(AcmeSourceTest, AFailedValidationWithdrawsEveryTokenItPublished) {
 
 TEST_F(AcmeSourceTest, TheCaIsAskedToValidateOnlyOnceTheSelfCheckPassesAndTheOrderIsKeptUntilThen) {
   ScriptedCheck check(publisher);
+  sources::Http01Solver checkedHttp{publisher, &check};
   sources::AcmeSource checked{{"https://ca/dir", {"ops@a.test", "", ""}, "", "", KeyType::Ec256},
-                              ca, sleeper, publisher, accounts, &check};
+                              ca, sleeper, checkedHttp, accounts};
   ca.routes["/order"] = [](const std::string&) { return reply(201, pendingOrder(), "https://ca/order/1"); };
   bool told = false;  // once told, the CA ends the authorization at its next poll
   ca.routes["/authz/1"] = [&](const std::string&) { return reply(200, authz(told ? "invalid" : "pending")); };

@@ -1,0 +1,53 @@
+#pragma once
+// What the DNS challenges ask of DNS: lookups through the resolvers, the zone a
+// name is in and its own servers, and RFC 2136 updates. Each question is bounded
+// in time and ends at once on a stop; behind interfaces so tests can drive them.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "dns/exchange.h"
+#include "dns/message.h"
+
+namespace sc::dns {
+
+class Lookup {
+ public:
+  virtual ~Lookup() = default;
+  // The TXT values at `name` as the resolvers see it; none for NXDOMAIN or no data.
+  virtual Result<std::vector<std::string>> txt(const std::string& name) = 0;
+};
+
+struct Timing {
+  std::chrono::milliseconds perTry{2000};
+  int triesPerServer = 2;
+};
+
+class Client final : public Lookup {
+ public:
+  Client(std::vector<Server> resolvers, int stopFd, Timing timing = {});
+  // /etc/resolv.conf's nameservers, read by ldns.
+  static Result<std::vector<Server>> systemResolvers(const std::string& file = "/etc/resolv.conf");
+
+  Result<std::vector<std::string>> txt(const std::string& name) override;
+  // One question of one server: UDP, then TCP when the answer was truncated.
+  Result<Answer> ask(const Question& q, const Server& at);
+  // The zone `name` is in: the owner of the SOA the resolvers give for it.
+  Result<std::string> zoneOf(const std::string& name);
+  // The zone's own servers (its NS records' addresses) at `port`.
+  Result<std::vector<Server>> authoritativeServers(const std::string& zone, int port = 53);
+  // An RFC 2136 update of `zone`, sent to `at` over TCP.
+  Status update(const Server& at, const std::string& zone, const std::vector<TxtChange>& changes,
+                const std::optional<TsigKey>& key);
+
+  const std::vector<Server>& resolvers() const { return resolvers_; }
+
+ private:
+  Result<Answer> askResolvers(const Question& q);
+
+  std::vector<Server> resolvers_;
+  int stopFd_;
+  Timing timing_;
+};
+
+}  // namespace sc::dns

@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# dns-persist-01 against real parts: Pebble v2.10.1 (draft-01) validating at BIND 9,
+# the zone's own server, where the test plays the person who creates the record
+# once. sidecert holds no DNS credential: it only reads the record, through BIND.
+load lib/helpers
+load lib/pebble
+load lib/bind
+bats_require_minimum_version 1.5.0
+
+setup_file() { build_newer_pebble; }
+
+setup() {
+  need_newer_pebble
+  fresh_env
+  bind_start "$BATS_TEST_TMPDIR/bind"
+  PEBBLE_DNS_SERVER="$BIND_ADDR:53" start_pebble
+  unset SIDECERT_HTTP01_LISTEN
+  export SIDECERT_DOMAINS='*.example.test,example.test' SIDECERT_NAME=wild SIDECERT_CHALLENGE=dns-persist-01 \
+    SIDECERT_DNS_RESOLVER="$BIND_ADDR"
+  LIVE="$VOL/live/wild"
+}
+
+teardown() {
+  stop_supervisor
+  stop_pebble
+  bind_stop
+  [ -z "${SILENT_PID:-}" ] || { kill "$SILENT_PID" 2>/dev/null; wait "$SILENT_PID" 2>/dev/null || true; }
+}
+
+san_of() { openssl x509 -in "$LIVE/cert.pem" -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//'; }
+acme_issued() { [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ]; }
+# The record's value from a zone line dns-record printed: NAME. IN TXT "VALUE"
+record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"$/\1/p' <<<"$1"; }
+
+@test "a wildcard and its apex through dns-persist-01: no order until the record stands, then issuance with no DNS credential and no port 80" {
+  run --separate-stderr "$SIDECERT" dns-record
+  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  echo "# $output" >&3
+  value="$(record_value "$output")"
+  # the CA's issuer name (its directory's caaIdentities), the account dns-record made, the wildcard policy
+  [[ "$value" =~ ^pebble\.letsencrypt\.org\;\ accounturi=https://localhost:14000/my-account/[0-9a-f]+\;\ policy=wildcard$ ]]
+  [ "$(pebble_orders)" -eq 0 ]
+  start_supervisor
+  wait_until 20 log_has "dns_record_missing" || { cat "$LOG"; false; }
+  log_has "dns_record .*record=_validation-persist.example.test"   # run says it at start too
+  grep "dns_record_missing" "$LOG" | head -1 | grep -q "_validation-persist.example.test. IN TXT"
+  [ "$(pebble_orders)" -eq 0 ]   # a missing record spends no order and no failed validation
+  live_pair_matches                # the self-signed fallback serves meanwhile
+  # nothing listens for HTTP-01: the lineage has no use for port 80
+  ! ss -ltn | grep -q ':5002 ' || false
+  bind_update "update add _validation-persist.example.test 60 TXT \"$value\""
+  wait_until 60 acme_issued 1 || { cat "$LOG"; false; }
+  [ "$(san_of)" = "DNS:*.example.test, DNS:example.test" ]
+  live_pair_matches
+  [ "$(pebble_orders)" -eq 1 ]
+  # Pebble read the record at BIND itself
+  grep -q "set VALID by completed challenge" "$BATS_TEST_TMPDIR/pebble/pebble.log"
+  bind_asked_over_tcp _validation-persist.example.test
+  # sidecert was given no DNS credential of any kind
+  ! env | grep -q '^SIDECERT_DNS_TSIG' || false
+  run --separate-stderr "$SIDECERT" status --json
+  jq -e '.names == ["*.example.test", "example.test"] and .source == "acme"' <<<"$output" >/dev/null
+}
+
+@test "a record naming another account, or lacking policy=wildcard: no order, and the log says what is wrong and what to create" {
+  "$SIDECERT" dns-record >/dev/null
+  bind_update "update add _validation-persist.example.test 60 TXT \"pebble.letsencrypt.org; accounturi=https://localhost:14000/my-account/999999; policy=wildcard\""
+  start_supervisor
+  wait_until 20 log_has "dns_record_missing" || { cat "$LOG"; false; }
+  grep "dns_record_missing" "$LOG" | grep -q "names another account: https://localhost:14000/my-account/999999"
+  [ "$(pebble_orders)" -eq 0 ]
+  # the person fixes the account but leaves out the policy: sidecert sees the new
+  # record at its next look (every 30 s) and says what is still wrong
+  value="$(record_value "$("$SIDECERT" dns-record)")"
+  bind_update "update delete _validation-persist.example.test TXT
+update add _validation-persist.example.test 60 TXT \"${value%; policy=wildcard}\""
+  wait_until 90 log_has "lacks policy=wildcard" || { cat "$LOG"; false; }
+  grep "lacks policy=wildcard" "$LOG" | grep -q "dns_record_missing"
+  [ "$(pebble_orders)" -eq 0 ]
+}
+
+@test "a wildcard with http-01 is refused, naming the setting; an IP address with a DNS challenge too" {
+  export SIDECERT_CHALLENGE=http-01
+  run --separate-stderr "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"'*.example.test' is a wildcard, which http-01 cannot prove: set SIDECERT_CHALLENGE to dns-persist-01 or dns-01"* ]]
+  export SIDECERT_CHALLENGE=dns-persist-01 SIDECERT_DOMAINS=example.test,127.0.0.1
+  run --separate-stderr "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"'127.0.0.1' is an IP address, which dns-persist-01 cannot prove"* ]]
+}
+
+@test "a DNS server that never answers: SIGTERM still ends sidecert within a second" {
+  # a UDP socket at the resolver's address that reads every query and answers none
+  python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.3", 53))
+open(sys.argv[1], "w").close()
+deadline = time.time() + 120
+s.settimeout(1)
+while time.time() < deadline:
+    try:
+        s.recvfrom(4096); open(sys.argv[2], "a").write("q\n")
+    except socket.timeout:
+        pass' "$BATS_TEST_TMPDIR/silent.up" "$BATS_TEST_TMPDIR/silent.queries" &
+  SILENT_PID=$!
+  wait_until 10 test -f "$BATS_TEST_TMPDIR/silent.up"
+  export SIDECERT_DNS_RESOLVER=127.0.0.3
+  overhead=$(process_overhead_ms)
+  "$SIDECERT" run 2>>"$LOG" &
+  SUP_PID=$!
+  wait_until 30 test -s "$BATS_TEST_TMPDIR/silent.queries" || { cat "$LOG"; false; }
+  kill -TERM "$SUP_PID"
+  start=$(date +%s%N)
+  wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  wait "$SUP_PID"; rc=$?
+  SUP_PID=
+  echo "# exit $elapsed_ms ms after SIGTERM during an unanswered lookup (process start and exit: $overhead ms)" >&3
+  [ "$rc" -eq 0 ]
+  [ "$elapsed_ms" -lt $((1000 + overhead)) ]
+  [ "$(pebble_orders)" -eq 0 ]
+}
