@@ -10,7 +10,11 @@ setup() {
   make_leaf "$CERTS" good root example.test,www.example.test
 }
 
-teardown() { stop_supervisor; }
+teardown() {
+  stop_supervisor
+  [ -z "${GW_PID:-}" ] || { kill "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null || true; GW_PID=; }
+  pkill -f "$BATS_TEST_TMPDIR/gw-stand-in" 2>/dev/null || true
+}
 
 
 @test "SIGTERM and SIGINT stop the supervisor within a second, exit 0" {
@@ -150,17 +154,19 @@ teardown() { stop_supervisor; }
 #!/bin/bash
 trap 'echo hup >>"$BATS_TEST_TMPDIR/hups"' HUP
 "$BATS_TEST_TMPDIR/gw-stand-in" 300 &
-while :; do wait; done
+# until its child ends, at most 300 s; a trapped HUP ends the wait early
+while kill -0 \$! 2>/dev/null && [ "\$SECONDS" -lt 300 ]; do wait \$!; done
 SH
   cp "$BATS_TEST_TMPDIR/gateway.sh" "$BATS_TEST_TMPDIR/gw-master"
   chmod +x "$BATS_TEST_TMPDIR/gw-master"
   "$BATS_TEST_TMPDIR/gw-master" &
   GW_PID=$!
-  wait_until 5 pgrep -f gw-stand-in
+  wait_until 30 pgrep -f gw-stand-in
   SIDECERT_RELOAD=signal:gw-master:HUP start_supervisor
-  wait_until 5 test -s "$BATS_TEST_TMPDIR/hups"
+  wait_until 30 test -s "$BATS_TEST_TMPDIR/hups"
   grep "reload_done" "$LOG" | grep -q "signal:gw-master:SIGHUP"
-  kill "$GW_PID"; pkill -f "$BATS_TEST_TMPDIR/gw-stand-in" || true
+  kill "$GW_PID"; wait "$GW_PID" 2>/dev/null || true; GW_PID=
+  pkill -f "$BATS_TEST_TMPDIR/gw-stand-in" || true
   stop_supervisor
   : >"$LOG"
   rm -rf "$VOL" "$STATE"   # a first start: the reload runs
