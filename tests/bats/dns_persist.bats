@@ -110,14 +110,9 @@ while time.time() < deadline:
   "$SIDECERT" run 2>>"$LOG" &
   SUP_PID=$!
   wait_until 30 test -s "$BATS_TEST_TMPDIR/silent.queries" || { cat "$LOG"; false; }
-  kill -TERM "$SUP_PID"
-  start=$(date +%s%N)
-  wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
-  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  wait "$SUP_PID"; rc=$?
-  SUP_PID=
-  echo "# exit $elapsed_ms ms after SIGTERM during an unanswered lookup (process start and exit: $overhead ms)" >&3
-  [ "$rc" -eq 0 ]
-  [ "$elapsed_ms" -lt $((1000 + overhead)) ]
+  signal_and_time_exit TERM
+  echo "# exit $EXIT_MS ms after SIGTERM during an unanswered lookup (process start and exit: $overhead ms)" >&3
+  [ "$EXIT_RC" -eq 0 ]
+  [ "$EXIT_MS" -lt $((1000 + overhead)) ]
   [ "$(pebble_orders)" -eq 0 ]
 }

@@ -137,14 +137,9 @@ scrape_seconds() { curl -fsS -o /dev/null --max-time 10 -w '%{time_total}' "http
   overhead=$(process_overhead_ms)
   start_supervisor
   hold_connections
-  kill -TERM "$SUP_PID"
-  start=$(date +%s%N)
-  wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
-  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  wait "$SUP_PID"; rc=$?
-  SUP_PID=
+  signal_and_time_exit TERM
   release_connections
-  echo "# exit in $elapsed_ms ms under load (a process start and exit costs $overhead ms here)" >&3
-  [ "$rc" -eq 0 ]
-  [ "$elapsed_ms" -lt $((1000 + overhead)) ]
+  echo "# exit in $EXIT_MS ms under load (a process start and exit costs $overhead ms here)" >&3
+  [ "$EXIT_RC" -eq 0 ]
+  [ "$EXIT_MS" -lt $((1000 + overhead)) ]
 }

@@ -22,15 +22,10 @@ teardown() {
   for sig in TERM INT; do
     : >"$LOG"   # start_supervisor waits for this run's first pass, not the last one's
     start_supervisor
-    kill -"$sig" "$SUP_PID"
-    start=$(date +%s%N)
-    wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
-    elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    wait "$SUP_PID"; rc=$?
-    SUP_PID=
-    [ "$rc" -eq 0 ]
-    echo "# SIG$sig: exit in $elapsed_ms ms (a process start and exit costs $overhead ms here)" >&3
-    [ "$elapsed_ms" -lt $((1000 + overhead)) ]
+    signal_and_time_exit "$sig"
+    [ "$EXIT_RC" -eq 0 ]
+    echo "# SIG$sig: exit in $EXIT_MS ms (a process start and exit costs $overhead ms here)" >&3
+    [ "$EXIT_MS" -lt $((1000 + overhead)) ]
     log_has stopping
   done
 }

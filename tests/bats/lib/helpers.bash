@@ -58,6 +58,17 @@ start_supervisor() {
   STARTED_SERIAL="$(live_serial)"
 }
 
+# Sends SIGNAL to the supervisor and waits (at most 20 s) for it to end: EXIT_MS
+# from the signal to the end, EXIT_RC its exit status.
+signal_and_time_exit() {
+  kill -"$1" "$SUP_PID"
+  local start; start=$(date +%s%N)
+  wait_until 20 bash -c "! kill -0 $SUP_PID 2>/dev/null"
+  EXIT_MS=$(( ($(date +%s%N) - start) / 1000000 ))
+  EXIT_RC=0; wait "$SUP_PID" || EXIT_RC=$?
+  SUP_PID=
+}
+
 stop_supervisor() {
   [ -n "${SUP_PID:-}" ] || return 0
   kill -TERM "$SUP_PID" 2>/dev/null || true
