@@ -154,7 +154,8 @@ while kill -0 \$! 2>/dev/null && [ "\$SECONDS" -lt 300 ]; do wait \$!; done
 SH
   cp "$BATS_TEST_TMPDIR/gateway.sh" "$BATS_TEST_TMPDIR/gw-master"
   chmod +x "$BATS_TEST_TMPDIR/gw-master"
-  "$BATS_TEST_TMPDIR/gw-master" &
+  # a shell cannot trap a signal ignored when it started, as HUP is under nohup: reset it
+  env --default-signal=HUP "$BATS_TEST_TMPDIR/gw-master" &
   GW_PID=$!
   wait_until 30 pgrep -f gw-stand-in
   SIDECERT_RELOAD=signal:gw-master:HUP start_supervisor
