@@ -34,6 +34,9 @@ class Solver {
   // is told. cleanUp() follows, whatever the outcome.
   virtual Status present(const std::vector<ChallengeTask>& tasks) = 0;
   virtual void cleanUp() = 0;
+  // What an earlier run left where the CA looks (dns-01 records a crash kept from
+  // being removed): removed before a new order, and at start.
+  virtual void tidyUp() {}
 };
 
 }  // namespace sc::acme

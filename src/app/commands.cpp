@@ -238,7 +238,27 @@ Poco::JSON::Object ordersJson(const store::LineageState& state, const renew::Ord
   return out;
 }
 
-Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& spec, const Observed& o, TimePoint now) {
+// A DNS challenge's records as the running sidecert last knew them: dns-persist-01's
+// with whether each was seen, dns-01's while added and not yet removed.
+Poco::JSON::Array dnsRecordsJson(const std::vector<store::DnsRecord>& records) {
+  Poco::JSON::Array out;
+  for (const auto& r : records) {
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    if (!r.domain.empty()) o.set("domain", r.domain);
+    o.set("record", r.name);
+    o.set("type", std::string("TXT"));
+    o.set("value", r.value);
+    if (r.seen) o.set("seen", *r.seen);
+    if (r.since) o.set("since", formatTime(*r.since));
+    if (!r.zone.empty()) o.set("zone", r.zone);
+    if (!r.server.empty()) o.set("server", r.server);
+    out.add(o);
+  }
+  return out;
+}
+
+Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& spec, const Observed& o,
+                               const std::vector<store::DnsRecord>& records, TimePoint now) {
   bool healthy = o.live && o.live->problem.empty();
   Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
   obj.set("name", spec.name);
@@ -261,6 +281,8 @@ Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& 
   }
   obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
   obj.set("orders", ordersJson(o.state, {settings.orderBudget, settings.orderWindow}, now));
+  obj.set("challenge", std::string(challengeTypeName(spec.challenge)));
+  if (isDnsChallenge(spec.challenge)) obj.set("dns_records", dnsRecordsJson(records));
   return obj;
 }
 
@@ -306,7 +328,10 @@ int status(const Settings& settings, const std::vector<CertificateSpec>& specs, 
     Observed o = observe(volume, states, settings, specs[i], now);
     healthy = healthy && o.live && o.live->problem.empty();
     if (json) {
-      objects.push_back(lineageJson(settings, specs[i], o, now));
+      std::vector<store::DnsRecord> records;
+      if (isDnsChallenge(specs[i].challenge))
+        records = store::DnsRecordFile(fs, settings.stateDir, dnsRecordFileName(specs[i])).load();
+      objects.push_back(lineageJson(settings, specs[i], o, records, now));
     } else {
       if (i > 0) std::cout << "\n";
       printLineage(settings, specs[i], o, now);

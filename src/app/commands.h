@@ -18,5 +18,7 @@ struct Runtime;
 int dnsRecord(Runtime& rt, const std::vector<CertificateSpec>& specs);
 // run: the same records, logged at start; a CA that cannot be asked is logged and passed over.
 void logDnsRecords(Runtime& rt);
+// Removes the dns-01 records an earlier run left (sidecert run, at start).
+void tidyDnsRecords(Runtime& rt);
 
 }  // namespace sc::app

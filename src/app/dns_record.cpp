@@ -5,20 +5,23 @@
 #include "app/wiring.h"
 #include "dns/persist_record.h"
 #include "log/log.h"
-#include "sources/dns_persist_solver.h"
 
 namespace sc::app {
 namespace {
 
+struct RecordsAt {
+  std::vector<dns::RecordToCreate> records;
+  acme::Directory directory;
+};
+
 // The records one lineage needs at one CA: its account made if there is none.
-Result<std::vector<dns::RecordToCreate>> recordsAt(LineageRuntime& l, sources::AcmeSource& ca) {
+Result<RecordsAt> recordsAt(LineageRuntime& l, sources::AcmeSource& ca) {
+  if (!l.persist) return fail(l.name() + " does not use dns-persist-01");
   auto account = ca.accountAndDirectory();
   if (!account) return wrap("ask " + ca.id() + " for the account", account.error());
-  auto* persist = dynamic_cast<sources::DnsPersistSolver*>(l.solver.get());
-  if (!persist) return fail(l.name() + " does not use dns-persist-01");
-  auto issuer = persist->issuerFor(account->second);
-  if (!issuer) return std::unexpected(issuer.error());
-  return dns::persistRecordsFor(l.spec.domains, *issuer, account->first, persist->persistUntil());
+  auto records = l.persist->recordsFor(l.spec.domains, account->first, account->second);
+  if (!records) return std::unexpected(records.error());
+  return RecordsAt{std::move(*records), std::move(account->second)};
 }
 
 }  // namespace
@@ -44,7 +47,7 @@ int dnsRecord(Runtime& rt, const std::vector<CertificateSpec>& specs) {
         continue;
       }
       std::cout << "# " << l->name() << " at " << ca->id() << "\n";
-      for (const auto& r : *records) std::cout << r.zoneLine() << "\n";
+      for (const auto& r : records->records) std::cout << r.zoneLine() << "\n";
       any = true;
     }
   }
@@ -61,11 +64,21 @@ void logDnsRecords(Runtime& rt) {
         log::warn("dns_record_unknown", {{"name", l->name()}, {"ca", ca->id()}, {"error", records.error().message}});
         continue;
       }
-      for (const auto& r : *records)
+      for (const auto& r : records->records)
         log::info("dns_record", {{"name", l->name()}, {"ca", ca->id()}, {"record", r.name}, {"type", "TXT"},
                                  {"value", r.text()}});
+      // looked up now, so that `status` says whether each is seen from the start
+      if (auto seen = l->persist->lookAtRecords(records->records, records->directory); !seen)
+        log::info("dns_record_not_seen", {{"name", l->name()}, {"error", seen.error().message}});
     }
   }
+}
+
+// dns-01 records a crash kept from being removed go at start, unless an order is
+// open: its resumption keeps the records it still needs and removes the rest.
+void tidyDnsRecords(Runtime& rt) {
+  for (auto& l : rt.lineages)
+    if (l->spec.challenge == ChallengeType::Dns01 && !l->state.load().pendingOrder) l->solver->tidyUp();
 }
 
 }  // namespace sc::app

@@ -98,6 +98,7 @@ int Supervisor::run() {
   std::optional<store::VolumeLock> lock;
   if (!waitForLock(rt_.fs, rt_.settings.stateDir, lock)) return 0;
   logDnsRecords(rt_);
+  tidyDnsRecords(rt_);
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});

@@ -12,7 +12,7 @@
 #include "reload/command_reloader.h"
 #include "reload/signal_reloader.h"
 #include "reload/docker_reloader.h"
-#include "sources/dns_persist_solver.h"
+#include "sources/dns01_solver.h"
 #include "sources/http01_solver.h"
 #include "swarm/publisher.h"
 
@@ -89,14 +89,27 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
 
 std::unique_ptr<acme::Solver> LineageRuntime::makeSolver(Runtime& rt) {
   const Settings& s = rt.settings;
-  switch (spec.challenge) {
-    case ChallengeType::Http01: return std::make_unique<sources::Http01Solver>(*rt.tokens, gatewayCheck.get());
-    case ChallengeType::DnsPersist01: break;
-    case ChallengeType::Dns01: return nullptr;  // refused by the settings until its updates are built
-  }
+  if (spec.challenge == ChallengeType::Http01)
+    return std::make_unique<sources::Http01Solver>(*rt.tokens, gatewayCheck.get());
   dns = std::make_unique<dns::Client>(rt.dnsResolvers, rt.stop.fd());
-  return std::make_unique<sources::DnsPersistSolver>(*dns, sources::PersistOptions{s.dns.persistIssuer, s.dns.persistUntil},
-                                                     systemTime());
+  dnsRecords = std::make_unique<store::DnsRecordFile>(rt.fs, s.stateDir, dnsRecordFileName(spec));
+  if (spec.challenge == ChallengeType::DnsPersist01) {
+    auto made = std::make_unique<sources::DnsPersistSolver>(
+        *dns, sources::PersistOptions{s.dns.persistIssuer, s.dns.persistUntil}, systemTime(), dnsRecords.get());
+    persist = made.get();
+    return made;
+  }
+  sources::Dns01Options o;
+  o.server = dns::parseServer(s.dns.server).value_or(dns::Server{});  // checked by the settings
+  o.zone = s.dns.zone;
+  if (!s.dns.tsigKey.empty()) o.key = dns::TsigKey{s.dns.tsigKey, s.dns.tsigAlgorithm, s.dns.tsigSecret};
+  o.propagationTimeout = decide::kDnsPropagationTimeout;
+  o.pollEvery = decide::kDnsPropagationPoll;
+  return std::make_unique<sources::Dns01Solver>(*dns, *dnsRecords, sleeper, systemTime(), o);
+}
+
+std::string dnsRecordFileName(const CertificateSpec& spec) {
+  return (spec.challenge == ChallengeType::Dns01 ? "dns01-" : "persist-") + spec.name + ".json";
 }
 
 Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings) {

@@ -11,9 +11,11 @@
 #include "reload/signal_reloader.h"
 #include "reload/reloader.h"
 #include "sources/acme_source.h"
+#include "sources/dns_persist_solver.h"
 #include "sources/self_signed_source.h"
 #include "store/account_store.h"
 #include "store/posix_fs.h"
+#include "store/dns_record_file.h"
 #include "store/state.h"
 #include "store/volume.h"
 #include "swarm/gateway_check.h"
@@ -42,7 +44,10 @@ struct LineageRuntime {
   std::unique_ptr<swarm::GatewayCheck> gatewayCheck;
   // How the lineage's challenge is met, and the DNS it reads (DNS challenges only).
   std::unique_ptr<dns::Client> dns;
+  // dns-01: what was added and not yet removed; dns-persist-01: what was last seen
+  std::unique_ptr<store::DnsRecordFile> dnsRecords;
   std::unique_ptr<acme::Solver> solver;
+  sources::DnsPersistSolver* persist = nullptr;  // the solver, when it is dns-persist-01's
   std::vector<std::unique_ptr<sources::AcmeSource>> acme;
   std::unique_ptr<net::DockerSocket> docker;
   std::unique_ptr<reload::Reloader> reloader;
@@ -88,6 +93,8 @@ struct Runtime {
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+// The file in the state folder that lists a DNS challenge's records (store/dns_record_file.h).
+std::string dnsRecordFileName(const CertificateSpec& spec);
 // The resolvers the DNS challenges ask: the configured ones, else the system's.
 Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings);
 std::string hostName();

@@ -15,9 +15,6 @@ Status applyChallenge(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
   auto t = parseChallengeType(scalar(v));
   if (!t) return fail("'" + scalar(v) + "' is not a challenge (expected http-01, dns-persist-01 or dns-01)");
-  // dns-01's settings are read and checked already; its updates come next.
-  if (*t == ChallengeType::Dns01)
-    return fail("dns-01 (RFC 2136 updates) is not in this version yet: use dns-persist-01, which needs no DNS credential");
   s.challenge = *t;
   return {};
 }

@@ -78,6 +78,13 @@ Result<std::vector<std::string>> Client::txt(const std::string& name) {
   return a->values;
 }
 
+Result<std::vector<std::string>> Client::txtAt(const Server& at, const std::string& name) {
+  auto a = ask({name, RecordType::Txt, false}, at);
+  if (!a) return std::unexpected(a.error());
+  if (a->rcode != 0 && a->rcode != 3) return fail("ask " + at.describe() + " for " + name + ": " + rcodeName(a->rcode));
+  return a->values;
+}
+
 Result<std::string> Client::zoneOf(const std::string& name) {
   auto a = askResolvers({name, RecordType::Soa, true});
   if (!a) return std::unexpected(a.error());

@@ -18,12 +18,27 @@ class Lookup {
   virtual Result<std::vector<std::string>> txt(const std::string& name) = 0;
 };
 
+// What dns-01 asks of DNS: where a name's zone is, what its own servers say, and
+// RFC 2136 updates of it.
+class Zones {
+ public:
+  virtual ~Zones() = default;
+  virtual Result<std::string> zoneOf(const std::string& name) = 0;
+  // The zone's own servers (its NS records' addresses) at `port`.
+  virtual Result<std::vector<Server>> authoritativeServers(const std::string& zone, int port = 53) = 0;
+  // The TXT values at `name` as `at` holds them, asked without recursion.
+  virtual Result<std::vector<std::string>> txtAt(const Server& at, const std::string& name) = 0;
+  // An RFC 2136 update of `zone`, sent to `at` over TCP.
+  virtual Status update(const Server& at, const std::string& zone, const std::vector<TxtChange>& changes,
+                        const std::optional<TsigKey>& key) = 0;
+};
+
 struct Timing {
   std::chrono::milliseconds perTry{2000};
   int triesPerServer = 2;
 };
 
-class Client final : public Lookup {
+class Client final : public Lookup, public Zones {
  public:
   Client(std::vector<Server> resolvers, int stopFd, Timing timing = {});
   // /etc/resolv.conf's nameservers, read by ldns.
@@ -33,12 +48,11 @@ class Client final : public Lookup {
   // One question of one server: UDP, then TCP when the answer was truncated.
   Result<Answer> ask(const Question& q, const Server& at);
   // The zone `name` is in: the owner of the SOA the resolvers give for it.
-  Result<std::string> zoneOf(const std::string& name);
-  // The zone's own servers (its NS records' addresses) at `port`.
-  Result<std::vector<Server>> authoritativeServers(const std::string& zone, int port = 53);
-  // An RFC 2136 update of `zone`, sent to `at` over TCP.
+  Result<std::string> zoneOf(const std::string& name) override;
+  Result<std::vector<Server>> authoritativeServers(const std::string& zone, int port = 53) override;
+  Result<std::vector<std::string>> txtAt(const Server& at, const std::string& name) override;
   Status update(const Server& at, const std::string& zone, const std::vector<TxtChange>& changes,
-                const std::optional<TsigKey>& key);
+                const std::optional<TsigKey>& key) override;
 
   const std::vector<Server>& resolvers() const { return resolvers_; }
 

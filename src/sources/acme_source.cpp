@@ -200,6 +200,7 @@ Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
         return **open;
       }
     if (request.resume && request.journal) request.journal->orderEnded();
+    solver_.tidyUp();
     if (auto ready = readyToOrder(request); !ready) return std::unexpected(ready.error());
     auto made = crypto::PrivateKey::generate(request.keyType);
     if (!made) return std::unexpected(made.error());

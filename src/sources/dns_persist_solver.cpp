@@ -28,18 +28,47 @@ Result<std::string> DnsPersistSolver::problemWith(const dns::RecordToCreate& r, 
   return dns::persistRecordProblem(*found, issuers, r.record.accountUri, r.record.wildcard, clock_.now());
 }
 
-Status DnsPersistSolver::readyToOrder(const std::vector<std::string>& names, const std::string& accountUrl,
-                                      const acme::Directory& directory) {
+Result<std::vector<dns::RecordToCreate>> DnsPersistSolver::recordsFor(const std::vector<std::string>& names,
+                                                                      const std::string& accountUrl,
+                                                                      const acme::Directory& directory) const {
   auto issuer = issuerFor(directory);
   if (!issuer) return std::unexpected(issuer.error());
-  std::vector<std::string> issuers = options_.issuer.empty() ? directory.caaIdentities : std::vector{*issuer};
-  for (const auto& r : dns::persistRecordsFor(names, *issuer, accountUrl, options_.persistUntil)) {
+  return dns::persistRecordsFor(names, *issuer, accountUrl, options_.persistUntil);
+}
+
+Status DnsPersistSolver::lookAtRecords(const std::vector<dns::RecordToCreate>& records,
+                                       const acme::Directory& directory) {
+  // The configured issuer, else any of the CA's names
+  auto issuers = options_.issuer.empty() ? directory.caaIdentities : std::vector{options_.issuer};
+  Status first;
+  std::vector<store::DnsRecord> found;
+  for (const auto& r : records) {
     auto problem = problemWith(r, issuers);
     if (!problem) return std::unexpected(problem.error());
-    if (!problem->empty()) return notReady(r, *problem);
-    log::debug("dns_record_seen", {{"record", r.name}, {"domain", r.domain}});
+    found.push_back({r.name, r.text(), "", "", r.domain, problem->empty(), clock_.now()});
+    if (problem->empty()) log::debug("dns_record_seen", {{"record", r.name}, {"domain", r.domain}});
+    else if (first) first = notReady(r, *problem);
   }
-  return {};
+  remember(found);
+  return first;
+}
+
+void DnsPersistSolver::remember(const std::vector<store::DnsRecord>& found) {
+  if (!seen_) return;
+  auto before = seen_->load();
+  auto now = found;
+  for (auto& r : now)
+    for (const auto& b : before)
+      if (b.name == r.name && b.value == r.value && b.seen == r.seen) r.since = b.since;
+  if (now == before) return;
+  if (auto ok = seen_->save(now); !ok) log::warn("dns_record_state_failed", {{"error", ok.error().message}});
+}
+
+Status DnsPersistSolver::readyToOrder(const std::vector<std::string>& names, const std::string& accountUrl,
+                                      const acme::Directory& directory) {
+  auto records = recordsFor(names, accountUrl, directory);
+  if (!records) return std::unexpected(records.error());
+  return lookAtRecords(*records, directory);
 }
 
 // The CA's challenge says exactly which account and issuers count: checked again,

@@ -43,6 +43,7 @@ record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"
   start_supervisor
   wait_until 20 log_has "dns_record_missing" || { cat "$LOG"; false; }
   log_has "dns_record .*record=_validation-persist.example.test"   # run says it at start too
+  jq -e '.dns_records[0].seen == false' <<<"$("$SIDECERT" status --json)" >/dev/null
   grep "dns_record_missing" "$LOG" | head -1 | grep -q "_validation-persist.example.test. IN TXT"
   [ "$(pebble_orders)" -eq 0 ]   # a missing record spends no order and no failed validation
   live_pair_matches                # the self-signed fallback serves meanwhile
@@ -59,7 +60,11 @@ record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"
   # sidecert was given no DNS credential of any kind
   ! env | grep -q '^SIDECERT_DNS_TSIG' || false
   run --separate-stderr "$SIDECERT" status --json
-  jq -e '.names == ["*.example.test", "example.test"] and .source == "acme"' <<<"$output" >/dev/null
+  jq -e '.names == ["*.example.test", "example.test"] and .source == "acme" and .challenge == "dns-persist-01"' <<<"$output" >/dev/null
+  # per name: the record, its value, and that it was seen in DNS (not seen at first)
+  jq -e --arg v "$value" '.dns_records == [.dns_records[0]] and .dns_records[0].domain == "example.test" and
+    .dns_records[0].record == "_validation-persist.example.test" and .dns_records[0].value == $v and
+    .dns_records[0].seen == true' <<<"$output" >/dev/null || { echo "$output"; false; }
 }
 
 @test "a record naming another account, or lacking policy=wildcard: no order, and the log says what is wrong and what to create" {

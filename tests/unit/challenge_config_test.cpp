@@ -99,3 +99,18 @@ TEST(ChallengeConfig, DnsSettingsAreCheckedAndTheTsigSecretIsNeverRepeated) {
   ASSERT_TRUE(both) << errorOf(both);
   EXPECT_EQ(both->dns.tsigKey, "sidecert-key");
 }
+
+TEST(ChallengeConfig, Dns01NeedsTheServerThatTakesTheUpdates) {
+  auto none = fromEnv({{"SIDECERT_DOMAINS", "*.example.test"}, {"SIDECERT_CHALLENGE", "dns-01"}});
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message.rfind("SIDECERT_DNS_SERVER: dns-01 needs the address of the DNS server", 0), 0u)
+      << none.error().message;
+  auto ok = fromEnv({{"SIDECERT_DOMAINS", "*.example.test,example.test"}, {"SIDECERT_CHALLENGE", "dns-01"},
+                     {"SIDECERT_DNS_SERVER", "192.0.2.53:5353"}, {"SIDECERT_DNS_ZONE", "Example.Test."}});
+  ASSERT_TRUE(ok) << errorOf(ok);
+  EXPECT_EQ(ok->certificates.front().challenge, ChallengeType::Dns01);
+  EXPECT_EQ(ok->dns.zone, "example.test");
+  auto ip = fromEnv({{"SIDECERT_DOMAINS", "192.0.2.1"}, {"SIDECERT_CHALLENGE", "dns-01"},
+                     {"SIDECERT_DNS_SERVER", "192.0.2.53"}});
+  EXPECT_FALSE(ip);
+}

@@ -1,11 +1,12 @@
 # BIND 9 (Debian's bind9) as the zone's real DNS server, on loopback port 53 in
 # the test's own network namespace (test.sh runs each Bats file in one): the zone
 # example.test, updatable with a TSIG key, its NS at the address named listens on.
-#   bind_start DIR   starts named; exports BIND_ADDR, BIND_KEY_NAME, BIND_KEY_SECRET, BIND_KEY_FILE
+#   bind_start DIR   starts named (at BIND_ADDR, port BIND_PORT); exports BIND_ADDR, BIND_KEY_NAME, BIND_KEY_SECRET, BIND_KEY_FILE
 #   bind_stop        ends it, by PID
 #   bind_txt NAME    the TXT values at NAME, as BIND answers them
 #   bind_update CMDS nsupdate commands (e.g. "update add NAME 60 TXT \"v\""), signed with the key
 BIND_ADDR=${BIND_ADDR:-127.0.0.1}
+BIND_PORT=${BIND_PORT:-53}
 
 bind_start() {
   BIND_DIR="$1"; mkdir -p "$BIND_DIR"
@@ -23,7 +24,7 @@ ZONE
 options {
   directory "$BIND_DIR";
   pid-file "$BIND_DIR/named.pid";
-  listen-on port 53 { $BIND_ADDR; };
+  listen-on port $BIND_PORT { $BIND_ADDR; };
   listen-on-v6 { none; };
   recursion no;
   dnssec-validation no;
@@ -38,10 +39,10 @@ CONF
   BIND_PID=$!
   local i
   for i in $(seq 1 100); do
-    dig +short +time=1 +tries=1 @"$BIND_ADDR" example.test SOA 2>/dev/null | grep -q ns.example.test && break
+    dig +short +time=1 +tries=1 -p "$BIND_PORT" @"$BIND_ADDR" example.test SOA 2>/dev/null | grep -q ns.example.test && break
     sleep 0.1
   done
-  dig +short +time=1 +tries=1 @"$BIND_ADDR" example.test SOA | grep -q ns.example.test || { cat "$BIND_DIR/named.log" >&2; return 1; }
+  dig +short +time=1 +tries=1 -p "$BIND_PORT" @"$BIND_ADDR" example.test SOA | grep -q ns.example.test || { cat "$BIND_DIR/named.log" >&2; return 1; }
   export BIND_ADDR BIND_KEY_NAME BIND_KEY_SECRET BIND_KEY_FILE
 }
 

@@ -1,0 +1,65 @@
+#pragma once
+// dns-01 over RFC 2136: for each name, a TXT record at _acme-challenge.<name>
+// added by a (TSIG-signed) dynamic update, confirmed at every one of the zone's
+// own servers before the CA is told, and removed afterwards. What was added is
+// written down first (store/dns_record_file.h), so a crash or a failed removal
+// leaves a list that the next start or order clears.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acme/solver.h"
+#include "acme/transport.h"
+#include "core/clock.h"
+#include "dns/client.h"
+#include "store/dns_record_file.h"
+
+namespace sc::sources {
+
+struct Dns01Options {
+  dns::Server server;  // the primary, which takes the updates
+  std::string zone;    // empty: each name's SOA owner
+  std::optional<dns::TsigKey> key;
+  std::chrono::seconds propagationTimeout{0};
+  std::chrono::milliseconds pollEvery{0};
+};
+
+// RFC 8555 8.4: the record's name and value for one authorization.
+std::string dns01RecordName(const std::string& identifier);
+std::string dns01RecordValue(const std::string& keyAuthorization);
+
+class Dns01Solver final : public acme::Solver {
+ public:
+  Dns01Solver(dns::Zones& dns, store::DnsRecordFile& journal, acme::Sleeper& sleeper, const TimeSource& clock,
+              Dns01Options options)
+      : dns_(dns), journal_(journal), sleeper_(sleeper), clock_(clock), options_(std::move(options)) {}
+  const char* type() const override { return "dns-01"; }
+  // The zones are found before an order: a name no zone holds costs no order.
+  Status readyToOrder(const std::vector<std::string>& names, const std::string& accountUrl,
+                      const acme::Directory& directory) override;
+  Status present(const std::vector<acme::ChallengeTask>& tasks) override;
+  void cleanUp() override { removeAll({}); }
+  void tidyUp() override { removeAll({}); }
+
+ private:
+  Result<std::string> zoneFor(const std::string& recordName);
+  Status add(const std::vector<store::DnsRecord>& records);
+  // Every record served by each of its zone's own servers, or an error once the
+  // time is up or on a stop.
+  Status waitUntilServed(const std::vector<store::DnsRecord>& records);
+  std::optional<std::string> notYetServed(const std::vector<store::DnsRecord>& records);
+  // Removes what the journal lists, but `keep`; a removal that fails stays listed.
+  void removeAll(const std::vector<store::DnsRecord>& keep);
+
+  dns::Zones& dns_;
+  store::DnsRecordFile& journal_;
+  acme::Sleeper& sleeper_;
+  const TimeSource& clock_;
+  Dns01Options options_;
+  std::map<std::string, std::string> zones_;                   // by record name
+  std::map<std::string, std::vector<dns::Server>> servedBy_;  // by zone
+};
+
+}  // namespace sc::sources
