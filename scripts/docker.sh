@@ -3,7 +3,7 @@
 #   ensure_docker       installs docker.io and starts dockerd when no engine answers
 #   ensure_base_image   debian:bookworm-slim, made with debootstrap when no registry
 #                       can provide it (the Dockerfile stays the one users build)
-#   build_images        sidecert, the gateways of deploy/ and the tests' Pebble
+#   build_images        sidecert, the gateways of deploy/, the tests' Pebble and BIND
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/sidecert-dockerd.log}
 
@@ -66,6 +66,7 @@ build_images() {
     _build sidecert-haproxy deploy/haproxy &&
     _build sidecert-caddy deploy/caddy &&
     _build sidecert-e2e-pebble tests/e2e/pebble &&
+    _build sidecert-e2e-bind tests/e2e/bind &&
     _build_pebble_newer &&
     _build sidecert-swarm-node tests/e2e/swarm-node
 }

@@ -107,7 +107,6 @@ log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
   make_reload_script
   SIDECERT_ACME_PROFILE=minute SIDECERT_ORDER_BUDGET=50/1h start_supervisor
   # the first and three renewals: the CA's window here is the whole lifetime, so at most four lifetimes
-  acme_issued() { [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ]; }
   wait_until $(( 4 * life + 30 )) acme_issued 4
   mapfile -t issued < <(grep "cert_issued.*source=acme" "$LOG" | head -4)
   mapfile -t placed < <(grep "order_placed" "$LOG" | head -4)

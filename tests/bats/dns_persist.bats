@@ -28,7 +28,6 @@ teardown() {
 }
 
 san_of() { openssl x509 -in "$LIVE/cert.pem" -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//'; }
-acme_issued() { [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ]; }
 # The record's value from a zone line dns-record printed: NAME. IN TXT "VALUE"
 record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"$/\1/p' <<<"$1"; }
 

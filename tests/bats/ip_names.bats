@@ -21,7 +21,6 @@ teardown() {
 }
 
 san_of() { openssl x509 -in "${1:-$LIVE/cert.pem}" -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//'; }
-acme_issued() { [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ]; }
 
 # A short lifetime, so that a renewal comes within the test: the CA's window
 # (issuance to expiry) puts it in the first half.

@@ -23,7 +23,6 @@ teardown() {
 }
 
 log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
-acme_issued() { [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ]; }
 
 # Each of the first N certificates was replaced by an order placed before it expired.
 renewed_in_time() { # N

@@ -213,3 +213,36 @@ gateway_lifecycle() { # RELOAD (as reload_done logs it)
   docker logs "$(container_of pebble)" 2>&1 | grep -q "validate w/ HTTP: http://$ip:80/.well-known/acme-challenge/"
   sidecert_logs | grep -q "cert_issued.*names=gw.example.test,$ip"
 }
+
+@test "a wildcard through dns-01 and no port 80: nginx publishes only 443 and serves *.example.test, whose records were made at BIND and removed" {
+  e2e_setup wildcard
+  export E2E_SUBNET="172.30.$(( $(date +%s%N | tail -c 4) % 200 + 20 ))"
+  export DOMAIN=example.test DNS_SERVER="$E2E_SUBNET.53" TSIG_KEY=sidecert-key TSIG_SECRET_FILE="$BATS_TEST_TMPDIR/tsig.secret"
+  head -c 32 /dev/urandom | base64 >"$TSIG_SECRET_FILE"
+  compose() {
+    docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_MAIN" -f "$ROOT/tests/e2e/compose.pebble.yml" \
+      -f "$ROOT/tests/e2e/compose.dns01.yml" "$@"
+  }
+  compose up -d
+  wait_until 120 served_issuer_has "Pebble Intermediate" || { sidecert_logs | tail -20 >&3; false; }
+  san=$(served_cert | openssl x509 -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//')
+  echo "# the gateway serves a certificate for: $san" >&3
+  [ "$san" = "DNS:*.example.test, DNS:example.test" ]
+  # any name under the wildcard verifies against Pebble's root
+  on_network sh -c "curl -fsS --cacert /etc/pebble/tls.pem https://pebble:15000/roots/0 >/tmp/root.pem &&
+    openssl s_client -connect gateway:443 -servername api.example.test -CAfile /tmp/root.pem \
+      -verify_hostname api.example.test -verify_return_error </dev/null 2>&1" | grep -q "Verify return code: 0 (ok)"
+  # the gateway publishes 443 alone, and no CA connected to any port 80
+  [ "$(docker port "$(container_of gateway)" | grep -c .)" -ge 1 ]
+  ! docker port "$(container_of gateway)" | grep -q "^80/" || false
+  ! docker logs "$(container_of pebble)" 2>&1 | grep "validate w/ HTTP" >/dev/null || false
+  # the records went in by signed update, were served before Pebble asked, and are gone
+  sidecert_logged "dns_records_served"
+  bind_log() { docker logs "$(container_of bind)" 2>&1; }
+  bind_log | grep "/key sidecert-key: updating zone 'example.test/IN': adding an RR at '_acme-challenge.example.test' TXT" >/dev/null
+  wait_until 30 bash -c "docker logs $(container_of bind) 2>&1 | grep 'deleting an RR at _acme-challenge.example.test TXT' >/dev/null"
+  [ -z "$(docker exec "$(container_of bind)" dig +short @127.0.0.1 _acme-challenge.example.test TXT)" ]
+  # the secret is in no log line
+  ! sidecert_logs | grep -F "$(cat "$TSIG_SECRET_FILE")" >/dev/null || false
+}
+

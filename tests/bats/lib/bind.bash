@@ -33,7 +33,14 @@ options {
 };
 controls { };
 key "$BIND_KEY_NAME" { algorithm hmac-sha256; secret "$BIND_KEY_SECRET"; };
-zone "example.test" { type primary; file "$BIND_DIR/example.test.zone"; allow-update { key "$BIND_KEY_NAME"; }; };
+# the key may change the challenge records and nothing else, as the README advises
+zone "example.test" {
+  type primary; file "$BIND_DIR/example.test.zone";
+  update-policy {
+    grant $BIND_KEY_NAME name _acme-challenge.example.test. TXT;
+    grant $BIND_KEY_NAME name _validation-persist.example.test. TXT;
+  };
+};
 CONF
   named -g -u root -c "$BIND_DIR/named.conf" >"$BIND_DIR/named.log" 2>&1 &
   BIND_PID=$!

@@ -78,6 +78,15 @@ stop_supervisor() {
 
 live_serial() { openssl x509 -in "$LIVE/cert.pem" -noout -serial 2>/dev/null | cut -d= -f2 | tr 'A-F' 'a-f'; }
 
+# At least N certificates came from a CA, and the last of them is the live one:
+# cert_issued is logged before the set is published, so the log alone does not
+# say the files are in place yet.
+acme_issued() {
+  [ "$(log_count "cert_issued.*source=acme")" -ge "$1" ] || return 1
+  local last; last=$(grep "cert_issued.*source=acme" "$LOG" | tail -1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p')
+  [ -n "$last" ] && [ "$(live_serial | sed 's/^0*//')" = "$(sed 's/^0*//' <<<"$last")" ]
+}
+
 # The key in privkey.pem belongs to the certificate in cert.pem.
 live_pair_matches() {
   local dir="${1:-$LIVE}"

@@ -14,7 +14,7 @@ wait_until() { # SECONDS CMD...: polls every half second, at most SECONDS
   done
 }
 
-e2e_setup() { # VARIANT: compose (Express Gateway), nginx, haproxy or caddy
+e2e_setup() { # VARIANT: compose (Express Gateway), nginx, haproxy, caddy or wildcard (nginx, dns-01)
   PROJECT="sce2e$(date +%s%N | tail -c 7)"
   export PEBBLE_CA="$BATS_TEST_TMPDIR/pebble-ca.pem"
   docker run --rm "$PEBBLE_IMAGE" cat /etc/pebble/tls.pem >"$PEBBLE_CA"
@@ -23,7 +23,7 @@ e2e_setup() { # VARIANT: compose (Express Gateway), nginx, haproxy or caddy
   case "$1" in
     compose) COMPOSE_FILE_MAIN="$ROOT/deploy/docker-compose.yml"; GW_TLS_PORT=8443
              export HTTP01_ALIAS_SIDECERT=$HOST HTTP01_ALIAS_GATEWAY=unused.invalid ;;
-    nginx | haproxy | caddy)
+    nginx | haproxy | caddy | wildcard)
              COMPOSE_FILE_MAIN="$ROOT/deploy/docker-compose.$1.yml"; GW_TLS_PORT=443
              export HTTP01_ALIAS_SIDECERT=unused.invalid HTTP01_ALIAS_GATEWAY=$HOST ;;
   esac
