@@ -97,8 +97,6 @@ int Supervisor::run() {
   }
   std::optional<store::VolumeLock> lock;
   if (!waitForLock(rt_.fs, rt_.settings.stateDir, lock)) return 0;
-  logDnsRecords(rt_);
-  tidyDnsRecords(rt_);
   auto watcher = watch::Watcher::create();
   if (!watcher) {
     log::error("startup_failed", {{"error", watcher.error().message}});
@@ -126,6 +124,9 @@ int Supervisor::run() {
     log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
     return 0;
   };
+  // After the signal thread: a stop ends these lookups and updates at once.
+  logDnsRecords(rt_);
+  tidyDnsRecords(rt_);
   (*monitor)->start();
   if (responder) responder = rt_.startResponder();
   if (!responder)
