@@ -399,6 +399,10 @@ int revoke(Runtime& rt, LineageRuntime& l, int reason) {
       else log::error("revoke_failed", {{"name", l.name()}, {"error", ok.error().message}});
     }
     std::cout << "revoked " << (serial ? serial->leaf.serialHex() : "") << "\n";
+    if (l.spec.challenge == ChallengeType::DnsPersist01)  // revoking the certificate leaves the record's grant
+      std::cout << "# the ACME account can still issue for these names while its _validation-persist record stands;\n"
+                   "# to rotate the account: stop sidecert, remove accounts/ from the state folder, run\n"
+                   "# 'sidecert dns-record' and put the record it prints in place of the old one\n";
     return kExitOk;
   }
   log::error("revoke_failed", {{"name", l.name()}, {"error", lastError}});

@@ -64,6 +64,10 @@ record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"
   jq -e --arg v "$value" '.dns_records == [.dns_records[0]] and .dns_records[0].domain == "example.test" and
     .dns_records[0].record == "_validation-persist.example.test" and .dns_records[0].value == $v and
     .dns_records[0].seen == true' <<<"$output" >/dev/null || { echo "$output"; false; }
+  # revoking the certificate leaves the account's grant: revoke says how to rotate it
+  run --separate-stderr "$SIDECERT" revoke
+  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  [[ "$output" == *"to rotate the account: stop sidecert, remove accounts/ from the state folder"* ]]
 }
 
 @test "a record naming another account, or lacking policy=wildcard: no order, and the log says what is wrong and what to create" {
