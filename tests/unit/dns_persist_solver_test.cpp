@@ -7,6 +7,8 @@
 #include <map>
 
 #include "core/time_format.h"
+#include "store/posix_fs.h"
+#include "test_support.h"
 
 using namespace sc;
 
@@ -26,7 +28,8 @@ class ScriptedDns final : public dns::Lookup {
 
 class FixedTime final : public TimeSource {
  public:
-  TimePoint now() const override { return *parseTime("2026-12-04T10:00:00Z"); }
+  TimePoint now() const override { return at; }
+  TimePoint at = *parseTime("2026-12-04T10:00:00Z");
 };
 
 const std::string kAccount = "https://ca.test/acct/7";
@@ -102,3 +105,31 @@ TEST(DnsPersistSolver, TheChallengesAccountAndIssuersAreCheckedBeforeTheCaIsTold
   EXPECT_FALSE(down.error().is(ErrorKind::NotReady));  // DNS trouble is a failure to retry, not a verdict
   EXPECT_NE(down.error().message.find("no reply from 192.0.2.53:53"), std::string::npos);
 }
+
+TEST(DnsPersistSolver, EachLookIsKeptForStatusWithEveryRecordAndTheTimeItsStateLastChanged) {
+  ScriptedDns dns;
+  FixedTime time;
+  TempDir dir;
+  store::PosixFileSystem fs{{dir.path()}};
+  store::DnsRecordFile seen(fs, dir.path(), "persist-wild.json");
+  sources::DnsPersistSolver solver(dns, {}, time, &seen);
+  dns.records["_validation-persist.example.test"] = {"ca.test; accounturi=" + kAccount + "; policy=wildcard"};
+  ASSERT_FALSE(solver.readyToOrder(kNames, kAccount, directory()));  // other.test has none
+  auto first = seen.load();
+  ASSERT_EQ(first.size(), 2u);  // the first missing record does not hide the ones after it
+  EXPECT_EQ(first[0].domain, "example.test");
+  EXPECT_EQ(first[0].value, "ca.test; accounturi=" + kAccount + "; policy=wildcard");
+  EXPECT_EQ(first[0].seen, true);
+  EXPECT_EQ(first[1].name, "_validation-persist.other.test");
+  EXPECT_EQ(first[1].seen, false);
+  time.at += std::chrono::minutes(5);
+  ASSERT_FALSE(solver.readyToOrder(kNames, kAccount, directory()));
+  EXPECT_EQ(seen.load(), first);  // nothing changed: the times stay those of the first look
+  dns.records["_validation-persist.other.test"] = {"ca.test; accounturi=" + kAccount};
+  ASSERT_TRUE(solver.readyToOrder(kNames, kAccount, directory()));
+  auto later = seen.load();
+  EXPECT_EQ(later[0].since, first[0].since);
+  EXPECT_EQ(later[1].seen, true);
+  EXPECT_EQ(later[1].since, time.at);
+}
+
