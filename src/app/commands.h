@@ -16,9 +16,9 @@ int runCommand(const CommandLine& cl);
 struct Runtime;
 // dns-record: the dns-persist-01 records the chosen lineages need (dns_record.cpp).
 int dnsRecord(Runtime& rt, const std::vector<CertificateSpec>& specs);
-// run: the same records, logged at start; a CA that cannot be asked is logged and passed over.
-void logDnsRecords(Runtime& rt);
-// Removes the dns-01 records an earlier run left (sidecert run, at start).
-void tidyDnsRecords(Runtime& rt);
+struct LineageRuntime;
+// After a lineage's first pass: dns-persist-01's records logged and looked up (a CA
+// that cannot be asked is logged and passed over), dns-01's leftovers removed.
+void startDnsChallenge(LineageRuntime& l);
 
 }  // namespace sc::app

@@ -55,30 +55,24 @@ int dnsRecord(Runtime& rt, const std::vector<CertificateSpec>& specs) {
   return rc;
 }
 
-void logDnsRecords(Runtime& rt) {
-  for (auto& l : rt.lineages) {
-    if (l->spec.challenge != ChallengeType::DnsPersist01) continue;
-    for (auto& ca : l->acme) {
-      auto records = recordsAt(*l, *ca);
-      if (!records) {
-        log::warn("dns_record_unknown", {{"name", l->name()}, {"ca", ca->id()}, {"error", records.error().message}});
-        continue;
-      }
-      for (const auto& r : records->records)
-        log::info("dns_record", {{"name", l->name()}, {"ca", ca->id()}, {"record", r.name}, {"type", "TXT"},
-                                 {"value", r.text()}});
-      // looked up now, so that `status` says whether each is seen from the start
-      if (auto seen = l->persist->lookAtRecords(records->records, records->directory); !seen)
-        log::info("dns_record_not_seen", {{"name", l->name()}, {"error", seen.error().message}});
+void startDnsChallenge(LineageRuntime& l) {
+  // dns-01: records a crash kept from being removed go, unless an order is open:
+  // its resumption keeps the records it still needs and removes the rest.
+  if (l.spec.challenge == ChallengeType::Dns01 && !l.state.load().pendingOrder) l.solver->tidyUp();
+  if (!l.persist) return;
+  for (auto& ca : l.acme) {
+    auto records = recordsAt(l, *ca);
+    if (!records) {
+      log::warn("dns_record_unknown", {{"name", l.name()}, {"ca", ca->id()}, {"error", records.error().message}});
+      continue;
     }
+    for (const auto& r : records->records)
+      log::info("dns_record", {{"name", l.name()}, {"ca", ca->id()}, {"record", r.name}, {"type", "TXT"},
+                               {"value", r.text()}});
+    // looked up now, so that `status` says whether each is seen from the start
+    if (auto seen = l.persist->lookAtRecords(records->records, records->directory); !seen)
+      log::info("dns_record_not_seen", {{"name", l.name()}, {"error", seen.error().message}});
   }
-}
-
-// dns-01 records a crash kept from being removed go at start, unless an order is
-// open: its resumption keeps the records it still needs and removes the rest.
-void tidyDnsRecords(Runtime& rt) {
-  for (auto& l : rt.lineages)
-    if (l->spec.challenge == ChallengeType::Dns01 && !l->state.load().pendingOrder) l->solver->tidyUp();
 }
 
 }  // namespace sc::app

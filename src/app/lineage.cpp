@@ -322,6 +322,7 @@ PassResult Lineage::pass(TimePoint now) {
   p.state.nextCheck = result.nextCheck;
   if (auto ok = state_.save(p.state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
   result.changed = p.changed;
+  if (firstPass_ && afterFirstPass_) afterFirstPass_();
   firstPass_ = false;
   return result;
 }

@@ -84,6 +84,10 @@ class Lineage {
 
   // Asked before every order: an error (the swarm lease is not ours) places none.
   void setOrderGuard(std::function<Status()> guard) { orderGuard_ = std::move(guard); }
+  // Run once, at the end of the first pass, on the pass's thread: what a DNS
+  // challenge does at start (log its records, remove what a crash left) waits
+  // for the fallback to be in place and never runs beside the lineage's sources.
+  void setAfterFirstPass(std::function<void()> hook) { afterFirstPass_ = std::move(hook); }
   // A set kept elsewhere (the swarm's store) replaces the live one when
   // swarm::shouldRestore says so; true when it was published.
   bool restore(const store::CertFiles& files, store::Source source, TimePoint now);
@@ -138,6 +142,7 @@ class Lineage {
   std::optional<TimePoint> lastDropAt_;
   bool incompleteLogged_ = false;
   bool firstPass_ = true;
+  std::function<void()> afterFirstPass_;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
   std::optional<std::pair<TimePoint, TimePoint>> riskLogged_;  // the expiry and reopening renewal_at_risk named

@@ -124,9 +124,6 @@ int Supervisor::run() {
     log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
     return 0;
   };
-  // After the signal thread: a stop ends these lookups and updates at once.
-  logDnsRecords(rt_);
-  tidyDnsRecords(rt_);
   (*monitor)->start();
   if (responder) responder = rt_.startResponder();
   if (!responder)

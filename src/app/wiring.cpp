@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "app/commands.h"
 #include "app/privileges.h"
 #include "config/load.h"
 #include "log/log.h"
@@ -85,6 +86,7 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   reloader = makeReloader(rt, publishing);
   lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
+  if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
 }
 
 std::unique_ptr<acme::Solver> LineageRuntime::makeSolver(Runtime& rt) {

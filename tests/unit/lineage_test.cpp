@@ -117,6 +117,20 @@ TEST_F(LineageTest, FirstPassPutsSelfSignedInPlaceBeforeAskingTheCa) {
   EXPECT_EQ(reloader.calls, 1);
 }
 
+TEST_F(LineageTest, TheAfterFirstPassHookRunsOnceWithTheFallbackAlreadyInPlace) {
+  acme.failing = true;
+  int runs = 0;
+  bool fallbackServed = false;
+  lineage->setAfterFirstPass([&] {
+    ++runs;
+    fallbackServed = std::filesystem::exists(dir.path("live/gw/cert.pem"));
+  });
+  lineage->pass(t0);
+  lineage->pass(t0 + hours(1));
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(fallbackServed);
+}
+
 TEST_F(LineageTest, EachPassPublishesOnlyWhatChangedAndASecondPassNothing) {
   acme.failing = true;
   lineage->pass(t0);
