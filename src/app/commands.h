@@ -12,6 +12,8 @@ inline constexpr int kExitNoCertificate = 1;
 inline constexpr int kExitUsage = 2;
 
 int runCommand(const CommandLine& cl);
+// check-config: what the settings mean (check_config.cpp).
+int checkConfig(const Settings& settings);
 
 struct Runtime;
 // dns-record: the dns-persist-01 records the chosen lineages need (dns_record.cpp).

@@ -55,6 +55,8 @@ first_line() { grep -n -m1 -E "$1" "$BIND_DIR/named.log" | cut -d: -f1 || echo 0
   ! log_has "responder_listening" || false
   run --separate-stderr "$SIDECERT" check-config
   [ "$status" -eq 0 ]
+  [[ "$output" == *"challenge    dns-01: RFC 2136 updates to $BIND_ADDR of each name's zone (found by SOA through $BIND_ADDR), signed with the TSIG key $BIND_KEY_NAME (hmac-sha256)"* ]]
+  [[ "$output" == *"http-01      none: no certificate uses it, nothing listens"* ]]
   ! grep -qF "$BIND_KEY_SECRET" <<<"$output$stderr" || false
   ! grep -qF "$BIND_KEY_SECRET" "$LOG" || false
 }
