@@ -129,6 +129,7 @@ Status Dns01Solver::waitUntilServed(const std::vector<DnsRecord>& records) {
 }
 
 Status Dns01Solver::present(const std::vector<acme::ChallengeTask>& tasks) {
+  servedBy_.clear();  // a zone's servers are asked for again at each order: NS records change
   std::vector<DnsRecord> wanted, toCheck;
   for (const auto& t : tasks) {
     if (t.keyAuthorization.empty()) return failAs(ErrorKind::Protocol, "the CA's dns-01 challenge for " + t.identifier + " has no token");
