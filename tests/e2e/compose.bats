@@ -195,7 +195,7 @@ gateway_lifecycle() { # RELOAD (as reload_done logs it)
 
 @test "an IP address certificate: the gateway's address among the names, validated by Pebble v2.10.1 at that address through nginx, served for it" {
   e2e_setup nginx
-  export E2E_SUBNET="172.31.$(( $(date +%s%N | tail -c 4) % 200 + 20 ))"
+  E2E_SUBNET="$(free_subnet)"; export E2E_SUBNET
   local ip="$E2E_SUBNET.10"
   compose() {
     docker-compose -p "$PROJECT" -f "$COMPOSE_FILE_MAIN" -f "$ROOT/tests/e2e/compose.pebble.yml" \
@@ -216,7 +216,7 @@ gateway_lifecycle() { # RELOAD (as reload_done logs it)
 
 @test "a wildcard through dns-01 and no port 80: nginx publishes only 443 and serves *.example.test, whose records were made at BIND and removed" {
   e2e_setup wildcard
-  export E2E_SUBNET="172.30.$(( $(date +%s%N | tail -c 4) % 200 + 20 ))"
+  E2E_SUBNET="$(free_subnet)"; export E2E_SUBNET
   export DOMAIN=example.test DNS_SERVER="$E2E_SUBNET.53" TSIG_KEY=sidecert-key TSIG_SECRET_FILE="$BATS_TEST_TMPDIR/tsig.secret"
   head -c 32 /dev/urandom | base64 >"$TSIG_SECRET_FILE"
   compose() {

@@ -48,6 +48,18 @@ e2e_teardown() {
   compose down -v --remove-orphans >/dev/null 2>&1 || true
 }
 
+# The first three octets of a /24 that no Docker network here overlaps, for the
+# tests that fix addresses (E2E_SUBNET): networks of other projects, or ones a
+# killed run left, may hold any of Docker's default pools.
+free_subnet() {
+  docker network ls -q | xargs -r docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' |
+    python3 -c '
+import ipaddress, random, sys
+taken = [ipaddress.ip_network(s, strict=False) for s in sys.stdin.read().split() if "." in s]
+free = [n for n in range(20, 250) if not any(ipaddress.ip_network(f"10.213.{n}.0/24").overlaps(t) for t in taken)]
+print(f"10.213.{random.choice(free)}") if free else sys.exit("no free 10.213.N.0/24 among the Docker networks")'
+}
+
 container_of() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | head -1; }
 
 # Runs a command in a throwaway container on the project's network.
