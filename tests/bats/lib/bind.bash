@@ -1,6 +1,6 @@
 # BIND 9 (Debian's bind9) as the zone's real DNS server, on loopback port 53 in
 # the test's own network namespace (test.sh runs each Bats file in one): the zone
-# example.test, updatable with a TSIG key, its NS at the address named listens on.
+# example.test, whose challenge records a TSIG key may update, its NS at the address named listens on.
 #   bind_start DIR   starts named (at BIND_ADDR, port BIND_PORT); exports BIND_ADDR, BIND_KEY_NAME, BIND_KEY_SECRET, BIND_KEY_FILE
 #   bind_stop        ends it, by PID
 #   bind_txt NAME    the TXT values at NAME, as BIND answers them
