@@ -10,6 +10,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include "core/domain.h"
 #include "core/time_format.h"
 
 namespace sc::acme::wire {
@@ -157,10 +158,11 @@ Result<Directory> directory(const std::string& body) {
       d.externalAccountRequired = v.extract<bool>();
     }
     if (meta->isArray("caaIdentities")) {
+      // They end up in the zone line dns-record prints: DNS names only, the rest passed over.
       auto ids = meta->getArray("caaIdentities");
       for (unsigned i = 0; i < ids->size() && i < kMaxChallenges; ++i)
-        if (ids->get(i).isString() && ids->get(i).extract<std::string>().size() <= 253)
-          d.caaIdentities.push_back(ids->get(i).extract<std::string>());
+        if (ids->get(i).isString())
+          if (auto name = validateDomain(ids->get(i).extract<std::string>())) d.caaIdentities.push_back(*name);
     }
     if (meta->isObject("profiles")) {
       auto profiles = meta->getObject("profiles");
@@ -218,9 +220,9 @@ Result<std::vector<std::string>> issuerNames(const Object::Ptr& ch, const Readin
   std::vector<std::string> out;
   for (unsigned i = 0; i < names->size(); ++i) {
     auto v = names->get(i);
-    if (!v.isString() || v.extract<std::string>().empty() || v.extract<std::string>().size() > 253)
-      return r.bad("issuer-domain-names[" + std::to_string(i) + "] is not a domain name");
-    out.push_back(v.extract<std::string>());
+    auto name = v.isString() ? validateDomain(v.extract<std::string>()) : fail("not a string");
+    if (!name) return r.bad("issuer-domain-names[" + std::to_string(i) + "] is not a domain name");
+    out.push_back(*name);
   }
   return out;
 }

@@ -141,3 +141,25 @@ TEST(AcmeWire, ExcerptsArePrintableAndShort) {
   EXPECT_EQ(e.substr(0, 4), "..{.");
   EXPECT_LE(e.size(), 124u);
 }
+
+TEST(AcmeWire, DnsPersistIssuerNamesAndCaaIdentitiesAreDnsNamesOnly) {
+  auto dir = acme::wire::directory(
+      R"({"newNonce":"https://ca/nonce","newAccount":"https://ca/acct","newOrder":"https://ca/order",)"
+      R"("meta":{"caaIdentities":["Pebble.LetsEncrypt.org","x\" IN TXT \"forged","a;b",7,"ca.test"]}})");
+  ASSERT_TRUE(dir) << dir.error().message;
+  // what would break the zone line dns-record prints is passed over
+  EXPECT_EQ(dir->caaIdentities, (std::vector<std::string>{"pebble.letsencrypt.org", "ca.test"}));
+  auto persist = [](const std::string& issuers) {
+    return acme::wire::authorization(
+        authz(R"([{"type":"dns-persist-01","url":"https://ca/ch/1","status":"pending",)"
+              R"("accounturi":"https://ca/acct/1","issuer-domain-names":)" + issuers + "}]"),
+        "https://ca/authz/1");
+  };
+  auto good = persist(R"(["CA.test"])");
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_EQ(good->challenges.front().issuerDomainNames, (std::vector<std::string>{"ca.test"}));
+  EXPECT_EQ(good->challenges.front().accountUri, "https://ca/acct/1");
+  for (const char* bad : {R"(["ca.test","x y"])", R"(["a;b"])", R"([""])", R"([7])", "[]"})
+    expectProtocolError(persist(bad).error(), "issuer-domain-names");
+}
+
