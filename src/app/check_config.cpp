@@ -1,5 +1,4 @@
 // sidecert check-config: what the settings mean, said back without their secrets.
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -69,8 +68,6 @@ std::string describeChallenge(const Settings& s, const CertificateSpec& c) {
 }  // namespace
 
 int checkConfig(const Settings& s) {
-  bool usesHttp01 = std::any_of(s.certificates.begin(), s.certificates.end(),
-                                [](const CertificateSpec& c) { return c.challenge == ChallengeType::Http01; });
   std::cout << "configuration is valid\n";
   for (const auto& c : s.certificates) {
     std::cout << "  lineage      " << c.name << " -> " << (s.volume / "live" / c.name).string() << "/\n"
@@ -83,7 +80,7 @@ int checkConfig(const Settings& s) {
                                 : std::string("when less than 30d, or a third of the lifetime, remains"))
               << "; check at least every " << formatDuration(s.checkInterval) << "\n"
               << "  reload       " << c.reload.describe() << "\n"
-            << "  challenge    " << describeChallenge(s, c) << "\n";
+              << "  challenge    " << describeChallenge(s, c) << "\n";
   }
   std::cout << "  state        " << s.stateDir.string() << "/  (account keys, what sidecert wrote, backoff, lock)\n"
             << "  sources      user certificate in live/<name>/ if valid, then ";
@@ -92,7 +89,7 @@ int checkConfig(const Settings& s) {
   std::cout << "then self-signed\n"
             << "  account      " << (s.email.empty() ? "(no contact email)" : s.email)
             << (s.eabKid.empty() ? "" : ", with External Account Binding") << "; one per CA, shared\n"
-            << "  http-01      " << (usesHttp01 ? describeListen(s) : std::string("none: no certificate uses it, nothing listens"))
+            << "  http-01      " << (usesChallenge(s, ChallengeType::Http01) ? describeListen(s) : std::string("none: no certificate uses it, nothing listens"))
             << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
             << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"

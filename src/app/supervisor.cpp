@@ -1,7 +1,5 @@
 #include "app/supervisor.h"
 
-#include "app/commands.h"
-
 #include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/signal_thread.h"

@@ -126,8 +126,7 @@ Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings) {
 }
 
 bool Runtime::usesResponder() const {
-  return usesAcme() && std::any_of(settings.certificates.begin(), settings.certificates.end(),
-                                   [](const CertificateSpec& c) { return c.challenge == ChallengeType::Http01; });
+  return usesAcme() && usesChallenge(settings, ChallengeType::Http01);
 }
 
 std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, const store::Publishing& publishing) {
@@ -231,8 +230,7 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
     rt->swarm = std::make_unique<swarm::Session>(*rt->swarmEngine, hostName(), std::string("/run/secrets/") + swarm::kSealTarget,
                                                  systemTime());
   }
-  if (std::any_of(settings.certificates.begin(), settings.certificates.end(),
-                  [](const CertificateSpec& c) { return isDnsChallenge(c.challenge); })) {
+  if (usesDnsChallenge(settings)) {
     auto resolvers = dnsResolvers(settings);
     if (!resolvers) return std::unexpected(resolvers.error());
     rt->dnsResolvers = std::move(*resolvers);

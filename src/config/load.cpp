@@ -238,8 +238,7 @@ Status checkChallenge(const CertificateSpec& c, const std::string& where) {
 // What dns-01 needs beside the challenge: the server that takes the updates and,
 // for a TSIG key, both its name and its secret.
 Status checkDnsUpdates(const Settings& s) {
-  bool dns01 = std::any_of(s.certificates.begin(), s.certificates.end(),
-                           [](const CertificateSpec& c) { return c.challenge == ChallengeType::Dns01; });
+  bool dns01 = usesChallenge(s, ChallengeType::Dns01);
   if (s.dns.tsigKey.empty() != s.dns.tsigSecret.empty())
     return fail(std::string(s.dns.tsigKey.empty() ? "SIDECERT_DNS_TSIG_KEY" : "SIDECERT_DNS_TSIG_SECRET_FILE") +
                 ": a TSIG key needs both SIDECERT_DNS_TSIG_KEY (its name) and SIDECERT_DNS_TSIG_SECRET_FILE");

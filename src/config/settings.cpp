@@ -49,6 +49,15 @@ std::string Listen::describe() const {
 
 std::string describeListen(const Settings& s) { return Listen{s.http01Host, s.http01Port}.describe(); }
 
+bool usesChallenge(const Settings& s, ChallengeType type) {
+  return std::any_of(s.certificates.begin(), s.certificates.end(),
+                     [&](const CertificateSpec& c) { return c.challenge == type; });
+}
+
+bool usesDnsChallenge(const Settings& s) {
+  return usesChallenge(s, ChallengeType::DnsPersist01) || usesChallenge(s, ChallengeType::Dns01);
+}
+
 std::vector<std::string> settingsWarnings(const Settings& s) {
   std::vector<std::string> out;
   bool letsEncrypt = std::any_of(s.acmeDirectories.begin(), s.acmeDirectories.end(), [](const std::string& d) {

@@ -127,6 +127,9 @@ struct Settings {
 };
 
 std::string describeListen(const Settings& s);
+// Some certificate proves its names with `type`; with a DNS challenge.
+bool usesChallenge(const Settings& s, ChallengeType type);
+bool usesDnsChallenge(const Settings& s);
 
 // Settings that are valid but likely not to work as meant, each as one line for
 // check-config: IP addresses for Let's Encrypt without its shortlived profile.
