@@ -7,13 +7,16 @@
 # the end-to-end suites with Docker (images built here, Pebble, the gateways).
 # The later tiers' builds, fuzz runs and images are made in the background while
 # the earlier tiers run. Exits non-zero on any failure. `./test.sh TIER` runs one
-# tier, all in the foreground.
+# tier, all in the foreground. A skipped test counts as neither passed nor failed: each
+# tier says how many it skipped, and which, with the reason; under CI=true (as .ci/run
+# sets) a skip fails the run, since on CI every test must run.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/deps.sh
 source scripts/docker.sh
 source scripts/pebble.sh   # pebble_build_newer, for the e2e images
 source scripts/bats_parallel.sh
+source scripts/test_counts.sh
 
 tier="${1:-all}"
 case "$tier" in all | unit | bats | fuzz | asan | tsan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|tsan|e2e]" >&2; exit 2 ;; esac
@@ -71,17 +74,21 @@ await_prep() { # NAME: waits for its step (made now when nothing runs in the bac
 
 unit_passed=0 unit_failed=0 bats_passed=0 bats_failed=0 e2e_passed=0 e2e_failed=0 rc=0
 fuzz_passed=0 fuzz_failed=0 asan_passed=0 asan_failed=0 tsan_passed=0 tsan_failed=0
-
-ctest_counts() { # CTEST_OUTPUT -> "passed failed"
-  local total
-  total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p' "$1")
-  [ -n "$total" ] || total="1 1"
-  echo "$(( ${total##* } - ${total%% *} )) ${total%% *}"
+unit_skipped=0 bats_skipped=0 e2e_skipped=0 fuzz_skipped=0 asan_skipped=0 tsan_skipped=0
+skipped_tests=()   # "TIER: TEST: REASON", printed at the end
+note_skips() { # TIER: each line read, a skipped test of TIER
+  local line
+  while IFS= read -r line; do skipped_tests+=("$1: $line"); done
+}
+run_ctest() { # BUILD_DIR: the units, with ctest's output in BUILD_DIR/ctest.out, its JUnit report beside it
+  rm -f "$1/ctest.xml"
+  (cd "$1" && ctest --output-on-failure -j"$(nproc)" --output-junit "$PWD/ctest.xml") | tee "$1/ctest.out"
 }
 
 if runs unit; then
-  (cd build && ctest --output-on-failure -j"$(nproc)") | tee build/ctest.out || rc=1
-  read -r unit_passed unit_failed < <(ctest_counts build/ctest.out)
+  run_ctest build || rc=1
+  read -r unit_passed unit_failed unit_skipped < <(ctest_counts build/ctest.out)
+  note_skips unit < <(ctest_skips build/ctest.xml)
 fi
 took unit
 
@@ -89,8 +96,8 @@ if runs bats; then
   bats_ok=1
   bats_parallel build/bats "${BATS_FILES[@]}" || bats_ok=0 rc=1
   cp build/bats/all.tap build/bats.out
-  bats_passed=$(grep -c '^ok ' build/bats.out || true)
-  bats_failed=$(grep -c '^not ok ' build/bats.out || true)
+  read -r bats_passed bats_failed bats_skipped < <(tap_counts build/bats.out)
+  note_skips bats < <(tap_skips build/bats/*.bats.tap)
   (( bats_ok || bats_failed )) || bats_failed=1   # a file that could not run at all
   # A negated command that is not a test's last never fails it (set -e ignores `!`):
   # each needs `|| false`, or `run !`.
@@ -110,15 +117,17 @@ if runs asan; then
   # test started in the background and only ended by signal.
   export ASAN_OPTIONS="log_path=$reports/asan:halt_on_error=1:detect_leaks=1"
   export UBSAN_OPTIONS="log_path=$reports/ubsan:halt_on_error=1:print_stacktrace=1"
-  (cd build-asan && ctest --output-on-failure -j"$(nproc)") | tee build-asan/ctest.out || rc=1
-  read -r asan_passed asan_failed < <(ctest_counts build-asan/ctest.out)
+  run_ctest build-asan || rc=1
+  read -r asan_passed asan_failed asan_skipped < <(ctest_counts build-asan/ctest.out)
+  note_skips asan < <(ctest_skips build-asan/ctest.xml)
   bats_ok=1
   SIDECERT="$PWD/build-asan/sidecert" bats_parallel build-asan/bats "${BATS_FILES[@]}" || bats_ok=0 rc=1
   cp build-asan/bats/all.tap build-asan/bats.out
-  asan_passed=$((asan_passed + $(grep -c '^ok ' build-asan/bats.out || true)))
-  failed_here=$(grep -c '^not ok ' build-asan/bats.out || true)
+  read -r passed_here failed_here skipped_here < <(tap_counts build-asan/bats.out)
+  note_skips asan < <(tap_skips build-asan/bats/*.bats.tap)
   (( bats_ok || failed_here )) || failed_here=1
-  asan_failed=$((asan_failed + failed_here))
+  asan_passed=$((asan_passed + passed_here)) asan_failed=$((asan_failed + failed_here))
+  asan_skipped=$((asan_skipped + skipped_here))
   unset ASAN_OPTIONS UBSAN_OPTIONS
   # Only reports of a finding count: LeakSanitizer also notes threads it could not
   # stop ("Unable to get registers") in these files.
@@ -141,8 +150,8 @@ if runs tsan; then
     tests/bats/alerts.bats tests/bats/metrics.bats || tsan_ok=0 rc=1
   cp build-tsan/bats/all.tap build-tsan/bats.out
   unset TSAN_OPTIONS
-  tsan_passed=$(grep -c '^ok ' build-tsan/bats.out || true)
-  tsan_failed=$(grep -c '^not ok ' build-tsan/bats.out || true)
+  read -r tsan_passed tsan_failed tsan_skipped < <(tap_counts build-tsan/bats.out)
+  note_skips tsan < <(tap_skips build-tsan/bats/*.bats.tap)
   (( tsan_ok || tsan_failed )) || tsan_failed=1
   findings=$(grep -l "WARNING: ThreadSanitizer" "$reports"/* 2>/dev/null || true)
   if [ -n "$findings" ]; then
@@ -176,8 +185,8 @@ took fuzz
 if runs e2e; then
   if { [ -n "$PREP_PID" ] && await_prep images; } || { [ -z "$PREP_PID" ] && prepare_images; }; then
     bats --formatter tap tests/e2e | tee build/e2e.out || rc=1
-    e2e_passed=$(grep -c '^ok ' build/e2e.out || true)
-    e2e_failed=$(grep -c '^not ok ' build/e2e.out || true)
+    read -r e2e_passed e2e_failed e2e_skipped < <(tap_counts build/e2e.out)
+    note_skips e2e < <(tap_skips build/e2e.out)
   else
     echo "e2e: no Docker engine or images; see above" >&2
     e2e_failed=1 rc=1
@@ -185,12 +194,19 @@ if runs e2e; then
 fi
 took e2e
 
-echo "unit: $unit_passed passed, $unit_failed failed; bats: $bats_passed passed, $bats_failed failed;" \
-  "fuzz: $fuzz_passed passed, $fuzz_failed failed; asan: $asan_passed passed, $asan_failed failed;" \
-  "tsan: $tsan_passed passed, $tsan_failed failed; e2e: $e2e_passed passed, $e2e_failed failed"
+for t in unit bats fuzz asan tsan e2e; do
+  p=${t}_passed f=${t}_failed s=${t}_skipped
+  echo "$t: ${!p} passed, ${!f} failed, ${!s} skipped"
+done
+skipped=$((unit_skipped + bats_skipped + fuzz_skipped + asan_skipped + tsan_skipped + e2e_skipped))
+if [ "$skipped" -gt 0 ]; then
+  echo "skipped, with the reason each gave:"
+  printf '  %s\n' "${skipped_tests[@]}"
+  if [ "${CI:-}" = true ]; then echo "CI=true: $skipped test(s) skipped, and on CI every test must run" >&2; rc=1; fi
+fi
 echo "time per tier: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); in all $SECONDS s"
 [ -z "$PREP_PID" ] || echo "made in the background meanwhile: $(for f in "$PREP"/*.rc; do
   echo -n "$(basename "$f" .rc) $(cut -d' ' -f2 "$f") s, "; done | sed 's/, $//')"
 echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + tsan_passed + e2e_passed)) passed," \
-  "$((unit_failed + bats_failed + fuzz_failed + asan_failed + tsan_failed + e2e_failed)) failed"
+  "$((unit_failed + bats_failed + fuzz_failed + asan_failed + tsan_failed + e2e_failed)) failed, $skipped skipped"
 exit "$rc"
