@@ -133,8 +133,15 @@ Status readAll(int fd, std::uint8_t* data, std::size_t size, SteadyClock::time_p
 }
 
 // RFC 1035 4.2.2: each message over TCP after its length, two bytes.
+constexpr std::size_t kMaxTcpMessage = 65535;
+
 Result<Bytes> overTcp(const Server& s, const Bytes& message, SteadyClock::time_point deadline, int stopFd,
                       const std::function<bool(const Bytes&)>& accept) {
+  // A longer one would go after its length modulo 65536: the server would take its
+  // first bytes for the message and the rest for another.
+  if (message.size() > kMaxTcpMessage)
+    return fail("a DNS message of " + std::to_string(message.size()) + " bytes is longer than TCP can frame (" +
+                std::to_string(kMaxTcpMessage) + ") for " + s.describe());
   auto fd = connectedSocket(s, SOCK_STREAM, deadline, stopFd);
   if (!fd) return std::unexpected(fd.error());
   Socket sock(*fd);
