@@ -39,7 +39,7 @@ build_tsan() { # BUILD_DIR: the binary only
   cmake --build "$1" -j"$(nproc)" --target sidecert
 }
 
-FUZZ_TARGETS=(http01_request acme_reply pem_set dns_answer)
+FUZZ_TARGETS=(http01_request acme_reply pem_set dns_answer dns_exchange)
 # Each target for FUZZ_SECONDS (60 by default) from the kept corpus in
 # tests/fuzz/corpus (only read; new inputs go under BUILD_DIR), two at a time:
 # one per core. BUILD_DIR/TARGET.log holds what each printed, BUILD_DIR/TARGET.rc
