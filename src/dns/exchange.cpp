@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <optional>
 
 namespace sc::dns {
 namespace {
@@ -164,26 +166,45 @@ std::string Server::describe() const {
   return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
+namespace {
+
+// The port after ADDRESS: or [IPv6]:, digits only: atoi dropped what followed them
+// and wrapped a number past int's range into a valid-looking port.
+Result<int> parsePort(const std::string& digits, const std::string& text) {
+  int port = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port < 1 || port > 65535)
+    return fail("'" + text + "' has no valid port (1-65535)");
+  return port;
+}
+
+}  // namespace
+
 Result<Server> parseServer(const std::string& text) {
   Server s;
+  std::optional<std::string> port;
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string::npos) return fail("'" + text + "' has no closing ']'");
     s.address = text.substr(1, close - 1);
     if (close + 1 < text.size()) {
       if (text[close + 1] != ':') return fail("'" + text + "' is not [IPv6]:PORT");
-      s.port = std::atoi(text.c_str() + close + 2);
+      port = text.substr(close + 2);
     }
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
     s.address = text.substr(0, text.find(':'));
-    s.port = std::atoi(text.c_str() + text.find(':') + 1);
+    port = text.substr(text.find(':') + 1);
   } else {
     s.address = text;
   }
   unsigned char bytes[16];
   if (::inet_pton(AF_INET, s.address.c_str(), bytes) != 1 && ::inet_pton(AF_INET6, s.address.c_str(), bytes) != 1)
     return fail("'" + text + "' is not an IP address with an optional port");
-  if (s.port < 1 || s.port > 65535) return fail("'" + text + "' has no valid port (1-65535)");
+  if (port) {
+    auto p = parsePort(*port, text);
+    if (!p) return std::unexpected(p.error());
+    s.port = *p;
+  }
   return s;
 }
 

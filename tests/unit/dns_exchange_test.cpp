@@ -121,3 +121,29 @@ TEST(DnsExchange, SendsTheLargestMessageTcpCanFrame) {
   EXPECT_EQ(*reply, message);
 }
 
+// A port was read with atoi: what followed its digits was dropped, and a number past
+// int's range (undefined behaviour) wrapped into a valid-looking port.
+TEST(DnsServerAddress, RefusesAPortWithMoreThanDigits) {
+  for (const char* text : {"192.0.2.53:53x", "192.0.2.53: 53", "192.0.2.53:+53", "[2001:db8::53]:53junk",
+                           "192.0.2.53:4295032831", "[2001:db8::53]:99999999999999999999"}) {
+    auto s = parseServer(text);
+    EXPECT_FALSE(s) << text << " was taken as " << s->describe();
+  }
+}
+
+TEST(DnsServerAddress, ReadsAddressesWithAndWithoutPort) {
+  auto v4 = parseServer("192.0.2.53:5353");
+  ASSERT_TRUE(v4) << v4.error().message;
+  EXPECT_EQ(v4->address, "192.0.2.53");
+  EXPECT_EQ(v4->port, 5353);
+  auto v6 = parseServer("[2001:db8::53]:65535");
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->address, "2001:db8::53");
+  EXPECT_EQ(v6->port, 65535);
+  auto bare = parseServer("2001:db8::53");
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ(bare->port, 53);
+  EXPECT_FALSE(parseServer("192.0.2.53:0"));
+  EXPECT_FALSE(parseServer("192.0.2.53:65536"));
+  EXPECT_FALSE(parseServer("[2001:db8::53]:"));
+}
