@@ -13,6 +13,8 @@ setup() {
   need_newer_pebble
   fresh_env
   bind_start "$BATS_TEST_TMPDIR/bind"
+  # the key stays in this shell, for bind_update: sidecert, started from it, must not inherit it
+  export -n BIND_KEY_NAME BIND_KEY_SECRET BIND_KEY_FILE
   PEBBLE_DNS_SERVER="$BIND_ADDR:53" start_pebble
   unset SIDECERT_HTTP01_LISTEN
   export SIDECERT_DOMAINS='*.example.test,example.test' SIDECERT_NAME=wild SIDECERT_CHALLENGE=dns-persist-01 \
@@ -30,6 +32,10 @@ teardown() {
 san_of() { openssl x509 -in "$LIVE/cert.pem" -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//'; }
 # The record's value from a zone line dns-record printed: NAME. IN TXT "VALUE"
 record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"$/\1/p' <<<"$1"; }
+# The TCP ports the running supervisor listens on (its responder's would be among them).
+supervisor_listens() { ss -ltnpH | grep "pid=$SUP_PID," || true; }
+# What the running supervisor was given: its environment and arguments, one a line.
+supervisor_given() { tr '\0' '\n' <"/proc/$SUP_PID/environ"; tr '\0' '\n' <"/proc/$SUP_PID/cmdline"; }
 
 @test "a wildcard and its apex through dns-persist-01: no order until the record stands, then issuance with no DNS credential and no port 80" {
   run --separate-stderr "$SIDECERT" dns-record
@@ -46,8 +52,10 @@ record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"
   grep "dns_record_missing" "$LOG" | head -1 | grep -q "_validation-persist.example.test. IN TXT"
   [ "$(pebble_orders)" -eq 0 ]   # a missing record spends no order and no failed validation
   live_pair_matches                # the self-signed fallback serves meanwhile
-  # nothing listens for HTTP-01: the lineage has no use for port 80
-  ! ss -ltn | grep -q ':5002 ' || false
+  # sidecert listens on nothing, for HTTP-01 (the responder's default is port 80) or else:
+  # the lineage has no use for an inbound port
+  listening="$(supervisor_listens)"
+  [ -z "$listening" ] || { echo "sidecert listens: $listening"; false; }
   bind_update "update add _validation-persist.example.test 60 TXT \"$value\""
   wait_until 60 acme_issued 1 || { cat "$LOG"; false; }
   [ "$(san_of)" = "DNS:*.example.test, DNS:example.test" ]
@@ -56,8 +64,13 @@ record_value() { sed -n 's/^_validation-persist\.example\.test\. IN TXT "\(.*\)"
   # Pebble read the record at BIND itself
   grep -q "set VALID by completed challenge" "$BATS_TEST_TMPDIR/pebble/pebble.log"
   bind_asked_over_tcp _validation-persist.example.test
-  # sidecert was given no DNS credential of any kind
-  ! env | grep -q '^SIDECERT_DNS_TSIG' || false
+  # sidecert was given no DNS credential of any kind: no TSIG setting or update server in
+  # its environment or arguments (no config file either), the key's secret nowhere in
+  # them nor in its state folder
+  given="$(supervisor_given)"
+  ! grep -E '^SIDECERT_(DNS_TSIG_|DNS_SERVER=|CONFIG=)|^--config' <<<"$given" || false
+  ! grep -qF "$BIND_KEY_SECRET" <<<"$given" || false
+  ! grep -rqF "$BIND_KEY_SECRET" "$STATE" || false
   run --separate-stderr "$SIDECERT" status --json
   jq -e '.names == ["*.example.test", "example.test"] and .source == "acme" and .challenge == "dns-persist-01"' <<<"$output" >/dev/null
   # per name: the record, its value, and that it was seen in DNS (not seen at first)
