@@ -362,7 +362,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(end - start <= timeout + kGrace);
   FUZZ_CHECK(sh.queryIntact);
   if (r) FUZZ_CHECK(accepted(*r, s.id));
-  if (s.has(kStopFirst) && !s.has(kHugeQuery)) FUZZ_CHECK(!r && r.error().is(sc::ErrorKind::Cancelled));
+  if (s.has(kStopFirst)) FUZZ_CHECK(!r);
+  // Under load a held exchange's 30 ms may run out before the server fires the stop.
+  if (s.has(kStopFirst) && !s.has(kHugeQuery) && !s.has(kHold)) FUZZ_CHECK(r.error().is(sc::ErrorKind::Cancelled));
   if (!r && r.error().is(sc::ErrorKind::Cancelled)) FUZZ_CHECK(sh.stopped && end - sh.stoppedAt <= kGrace);
   if (s.has(kHugeQuery)) FUZZ_CHECK(!r);
   s.has(kTcp) ? checkTcpOutcome(s, r) : checkUdpOutcome(s, sh.datagrams, r);
