@@ -81,7 +81,7 @@ Result<int> connectedSocket(const Server& s, int type, SteadyClock::time_point d
     }
     int err = 0;
     socklen_t el = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0) err = errno;
     if (err != 0) {
       ::close(fd);
       return fail("connect to " + s.describe() + ": " + std::strerror(err));
