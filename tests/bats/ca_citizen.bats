@@ -8,30 +8,59 @@ setup() { fresh_env; }
 
 teardown() {
   stop_supervisor
+  [ -z "${HOLD_PID:-}" ] || { kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null || true; }
   stop_pebble
   stop_dns
 }
 
+# Pebble's check of example.test goes to 127.0.0.2:5002, where it is held unanswered
+# (held_validation.py) until the test creates $RELEASE, then passed to the responder at
+# 127.0.0.1:5002: a validation is known to be under way, for as long as the test needs,
+# instead of for one of Pebble's random sleeps (which let it validate before the kill
+# one time in six). Checks that arrive once $CUTOFF exists are never answered.
+# Pebble gives up on a check after 15 s.
+hold_validations() {
+  RELEASE="$BATS_TEST_TMPDIR/release" HELD="$BATS_TEST_TMPDIR/held" CUTOFF="$BATS_TEST_TMPDIR/cutoff"
+  curl -fsS -X POST -d '{"host":"example.test","addresses":["127.0.0.2"]}' \
+    "http://127.0.0.1:$PEBBLE_DNS_MGMT_PORT/add-a" >/dev/null
+  python3 "$ROOT/tests/bats/lib/held_validation.py" 127.0.0.2 5002 127.0.0.1 5002 "$RELEASE" "$HELD" 60 "$CUTOFF" &
+  HOLD_PID=$!
+  wait_until 10 test -s "$HELD"
+}
+validation_held() { [ "$(cat "$HELD")" -ge 1 ]; }
+# Every check Pebble started for example.test is held: as many as it checks one
+# challenge from ("Starting 3 validations.", its perspectives).
+whole_check_held() {
+  local perspectives
+  perspectives=$(sed -n 's/.*Starting \([0-9]*\) validations\..*/\1/p' "$BATS_TEST_TMPDIR/pebble/pebble.log" | head -1)
+  [ -n "$perspectives" ] && [ "$(cat "$HELD")" -ge "$perspectives" ]
+}
+# The responder answers the check that is held: released now, it succeeds.
+responder_answers_held_check() {
+  local path
+  path=$(head -1 "$HELD.requests" | cut -d' ' -f2)
+  [ -n "$path" ] && curl -fsS -o /dev/null "http://127.0.0.1:5002$path"
+}
+
 @test "kill -9 while an order is being validated: the restart resumes it, Pebble counts one order" {
-  PEBBLE_VA_NOSLEEP= start_pebble PEBBLE_VA_SLEEPTIME=6
+  start_pebble
+  hold_validations
   "$SIDECERT" once 2>"$BATS_TEST_TMPDIR/first.log" &
   pid=$!
-  wait_until 20 grep -q order_placed "$BATS_TEST_TMPDIR/first.log"
-  # Pebble is held still while nothing answers its HTTP-01 check: its validation,
-  # due after a random sleep, happens once the restarted responder listens.
-  kill -STOP "$PEBBLE_PID"
+  wait_until 20 whole_check_held || { cat "$BATS_TEST_TMPDIR/first.log"; false; }
+  # Pebble is checking, and nothing answers it until the restarted responder listens.
+  # The restart POSTs the challenge again: that second check is left unanswered.
+  touch "$CUTOFF"
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null || true
-  if grep -q "cert_issued.*source=acme" "$BATS_TEST_TMPDIR/first.log"; then
-    kill -CONT "$PEBBLE_PID"
-    skip "Pebble validated before the kill (its sleeps are random); nothing to resume"
-  fi
+  ! grep -q "cert_issued.*source=acme" "$BATS_TEST_TMPDIR/first.log" || false
   jq -e '.pending_order.url' "$STATE/state-example.test.json" >/dev/null
   "$SIDECERT" once 2>"$BATS_TEST_TMPDIR/second.log" &
   pid=$!
-  wait_until 20 grep -q responder_listening "$BATS_TEST_TMPDIR/second.log" || kill -CONT "$PEBBLE_PID"
-  kill -CONT "$PEBBLE_PID"
-  wait "$pid"
+  # released only once the restarted sidecert answers the resumed order's challenge
+  wait_until 20 responder_answers_held_check || { cat "$BATS_TEST_TMPDIR/second.log"; false; }
+  touch "$RELEASE"
+  wait "$pid" || { cat "$BATS_TEST_TMPDIR/second.log"; false; }
   [ "$(pebble_orders)" -eq 1 ]
   [ "$(status_field source)" = acme ]
   grep -q order_resumed "$BATS_TEST_TMPDIR/second.log"
@@ -42,11 +71,11 @@ teardown() {
 }
 
 @test "SIGTERM during validation ends run within a second or so, and no order follows" {
-  PEBBLE_VA_NOSLEEP= start_pebble PEBBLE_VA_SLEEPTIME=8
+  start_pebble
+  hold_validations   # and never released: the check is under way until Pebble gives up, after 15 s
   "$SIDECERT" run 2>>"$LOG" &
   SUP_PID=$!
-  wait_until 20 log_has order_placed
-  log_has "cert_issued.*source=acme" && skip "Pebble validated at once (its sleeps are random)"
+  wait_until 20 validation_held || { cat "$LOG"; false; }
   orders="$(pebble_orders)"
   t0=$(date +%s%N)
   kill -TERM "$SUP_PID"
@@ -61,7 +90,7 @@ teardown() {
   ! log_has "cert_issued.*source=acme" || false
   [ "$(pebble_orders)" -eq "$orders" ]
   # within the promised second (and what a process exit costs here), not after
-  # Pebble's validation sleeps of up to 8 s
+  # Pebble's check, which nothing answers
   (( took < 1000 + $(process_overhead_ms) ))
 }
 

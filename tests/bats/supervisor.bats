@@ -188,7 +188,7 @@ threads_hold_only() {
 }
 
 @test "as plain root, the supervisor keeps only the capabilities it uses, on every thread, and no_new_privs" {
-  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
+  [ "$(id -u)" -eq 0 ] || skip_unless_ci "needs root, as in the container"
   SIDECERT_ACME_DIRECTORY=https://127.0.0.1:9/dir SIDECERT_HTTP01_LISTEN=127.0.0.1:5003 start_supervisor
   grep privileges_dropped "$LOG" | grep -q "kept=dac_read_search "
   threads_hold_only "$SUP_PID" 0x4   # CAP_DAC_READ_SEARCH: user keys owned by others
@@ -205,7 +205,7 @@ threads_hold_only() {
 }
 
 @test "the reload command gets no capability back, and neither sidecert's descriptors nor its secrets" {
-  [ "$(id -u)" -eq 0 ] || skip "needs root, as in the container"
+  [ "$(id -u)" -eq 0 ] || skip_unless_ci "needs root, as in the container"
   printf '#!/bin/sh\ngrep -E "^(Cap|NoNewPrivs)" /proc/self/status >"%s/child"\nls /proc/self/fd >"%s/fds"\nenv >"%s/env"\n' \
     "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/probe.sh"
   chmod +x "$BATS_TEST_TMPDIR/probe.sh"
