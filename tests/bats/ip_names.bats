@@ -21,6 +21,13 @@ teardown() {
 }
 
 san_of() { openssl x509 -in "${1:-$LIVE/cert.pem}" -noout -ext subjectAltName | sed -n 2p | sed 's/^ *//'; }
+# The live certificate is not the first one the CA issued (taken from the log, not from
+# the volume: at this lifetime the renewal may already be in place when a test looks).
+renewed() {
+  local first
+  first=$(grep "cert_issued.*source=acme" "$LOG" | head -1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p' | sed 's/^0*//')
+  [ -n "$first" ] && [ "$(live_serial | sed 's/^0*//')" != "$first" ]
+}
 
 # A short lifetime, so that a renewal comes within the test: the CA's window
 # (issuance to expiry) puts it in the first half.
@@ -40,16 +47,15 @@ short_profile() { echo "{\"short\": {\"description\": \"$LIFE seconds\", \"valid
   run --separate-stderr "$SIDECERT" status --json
   [ "$status" -eq 0 ]
   jq -e '.names == ["example.test", "127.0.0.1"] and .source == "acme"' <<<"$output" >/dev/null
-  first=$(live_serial)
   wait_until $((LIFE + 20)) acme_issued 2 || { cat "$LOG"; false; }
-  [ "$(live_serial)" != "$first" ]
+  renewed
   [ "$(san_of)" = "DNS:example.test, IP Address:127.0.0.1" ]
   live_pair_matches
 }
 
 @test "::1 alone: the responder on [::1] answers Pebble, whose Host is [::1]:5002; the folder is named by SIDECERT_NAME" {
   ip -6 addr show dev lo | grep -q '::1/128' || { echo "# no IPv6 loopback here" >&3; false; }
-  PEBBLE_PROFILES="$(short_profile)" start_pebble
+  PEBBLE_PROFILES="$(short_profile)" start_pebble PEBBLE_AUTHZREUSE=0   # the renewal is validated again
   export SIDECERT_DOMAINS=::1 SIDECERT_NAME=v6 SIDECERT_ACME_PROFILE=short SIDECERT_HTTP01_LISTEN='[::1]:5002'
   LIVE="$VOL/live/v6"
   start_supervisor
@@ -61,7 +67,49 @@ short_profile() { echo "{\"short\": {\"description\": \"$LIFE seconds\", \"valid
   live_pair_matches
   jq -e '.names == ["::1"]' < <("$SIDECERT" status --json) >/dev/null
   wait_until $((LIFE + 20)) acme_issued 2 || { cat "$LOG"; false; }
+  # the renewal is a new certificate, for the address again, validated at it again
+  renewed
+  [ "$(san_of)" = "IP Address:0:0:0:0:0:0:0:1" ]
+  [ "$(grep -o 'validate w/ HTTP: http://\[::1\]:5002/.*' "$BATS_TEST_TMPDIR/pebble/pebble.log" | sort -u | wc -l)" -ge 2 ]   # two tokens
+  ! openssl x509 -in "$LIVE/cert.pem" -noout -subject | grep -q "CN" || false
   live_pair_matches
+}
+
+# The lineage NAME's live certificate came from the CA, and is the last one it logged.
+issued_for() { # NAME
+  local last
+  last=$(grep "cert_issued name=$1 .*source=acme" "$LOG" | tail -1 | sed -n 's/.* serial=\([0-9a-f]*\).*/\1/p')
+  [ -n "$last" ] && [ "$(LIVE="$VOL/live/$1" live_serial | sed 's/^0*//')" = "$(sed 's/^0*//' <<<"$last")" ]
+}
+
+@test "an IP address in a certificates: entry with http-01, alone or beside a DNS name: issued by Pebble with the address as an iPAddress SAN" {
+  start_pebble
+  cat >"$BATS_TEST_TMPDIR/sidecert.yml" <<YAML
+certificates:
+  - name: addr
+    domains: [127.0.0.1]
+    challenge: http-01
+  - name: site
+    domains: [example.test, 127.0.0.1]
+    challenge: http-01
+YAML
+  unset SIDECERT_DOMAINS
+  export SIDECERT_CONFIG="$BATS_TEST_TMPDIR/sidecert.yml"
+  run --separate-stderr "$SIDECERT" check-config
+  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  LIVE="$VOL/live/addr"
+  start_supervisor
+  wait_until 30 issued_for addr || { cat "$LOG"; false; }
+  wait_until 30 issued_for site || { cat "$LOG"; false; }
+  [ "$(san_of "$VOL/live/addr/cert.pem")" = "IP Address:127.0.0.1" ]
+  [ "$(san_of "$VOL/live/site/cert.pem")" = "DNS:example.test, IP Address:127.0.0.1" ]
+  live_pair_matches "$VOL/live/addr"
+  live_pair_matches "$VOL/live/site"
+  # ordered as an ip identifier, and the CA checked the address itself (the second order
+  # may reuse the first one's authorization)
+  grep -q 'Identifier{Type:"ip", Value:"127.0.0.1"}' "$BATS_TEST_TMPDIR/pebble/pebble.log"
+  grep -q "validate w/ HTTP: http://127.0.0.1:5002/.well-known/acme-challenge/" "$BATS_TEST_TMPDIR/pebble/pebble.log"
+  [ "$(pebble_orders)" -eq 2 ]
 }
 
 @test "an address spelled ambiguously is refused naming the canonical form; check-config warns of Let's Encrypt without shortlived" {
