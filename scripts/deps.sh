@@ -2,11 +2,17 @@
 # Sourced by run.sh and test.sh: `ensure_packages pkg...`.
 
 ensure_packages() {
-  local missing=() p
+  local missing=() pips=() p
   for p in "$@"; do
+    if [[ "$p" == pip:* ]]; then pips+=("${p#pip:}"); continue; fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "${#missing[@]}" -gt 0 ]; then install_debian_packages "${missing[@]}"; fi
+  for p in "${pips[@]}"; do ensure_pip_package "$p"; done # after apt, which brings pip
+}
+
+install_debian_packages() {
+  local missing=("$@")
   echo "installing: ${missing[*]}" >&2
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -14,10 +20,24 @@ ensure_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# A PyPI package for the `python3` on PATH (pyenv's, where there is one), named
+# pip:NAME==VERSION in a list above: Debian has no package for it. Debian's own
+# python3 refuses pip installs into its tree (PEP 668), so that one gets it per user.
+ensure_pip_package() { # NAME==VERSION
+  local spec="$1" name="${1%%=*}"
+  python3 -m pip show -q "$name" >/dev/null 2>&1 && return 0
+  echo "installing: $spec (pip, for $(command -v python3))" >&2
+  local user=()
+  python3 -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))' &&
+    user=(--user --break-system-packages)
+  python3 -m pip install -q --disable-pip-version-check "${user[@]}" "$spec"
+}
+
 BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev libldns-dev
   ca-certificates openssl)
 TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble python3 python3-cryptography
-  python3-aiosmtpd prometheus bind9 bind9-dnsutils)
+  python3-aiosmtpd prometheus bind9 bind9-dnsutils python3-pip
+  pip:lizard==1.24.3) # lizard: function lengths for the unit tier's structure test
 # clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
 FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)
 E2E_PACKAGES=(docker.io docker-compose iproute2 openssl debootstrap)
