@@ -375,7 +375,8 @@ Result<RenewalInfo> Client::renewalInfo(const std::string& certId) {
   if (!dir) return std::unexpected(dir.error());
   if (dir->renewalInfo.empty()) return fail("the CA offers no renewalInfo");
   std::string url = dir->renewalInfo + (dir->renewalInfo.back() == '/' ? "" : "/") + certId;
-  auto r = transient([&] { return http_.get(url); }, "GET " + url);
+  // Asked once: the answer is advice, and the renewal must not wait for retries.
+  auto r = transient([&] { return http_.get(url); }, "GET " + url, Resend::Never);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return failProblem("GET " + url, *r);
   auto info = wire::renewalInfo(r->body);

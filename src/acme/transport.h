@@ -3,6 +3,7 @@
 // script a CA's replies and skip the waiting. net/ implements it with libcurl.
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,23 @@ class HttpTransport {
   virtual Result<HttpResponse> head(const std::string& url) = 0;
   // Content-Type application/jose+json.
   virtual Result<HttpResponse> post(const std::string& url, const std::string& body, const std::string& accept) = 0;
+  // Until lifted (nullopt), every request ends by `deadline` or fails at once past
+  // it: advice asked on a renewal's path (ARI) must not hold the renewal.
+  virtual void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline) = 0;
+};
+
+// Sets a transport's deadline for one scope, and lifts it after.
+class DeadlineScope {
+ public:
+  DeadlineScope(HttpTransport& http, std::chrono::milliseconds limit) : http_(http) {
+    http_.setDeadline(std::chrono::steady_clock::now() + limit);
+  }
+  ~DeadlineScope() { http_.setDeadline(std::nullopt); }
+  DeadlineScope(const DeadlineScope&) = delete;
+  DeadlineScope& operator=(const DeadlineScope&) = delete;
+
+ private:
+  HttpTransport& http_;
 };
 
 class Sleeper {

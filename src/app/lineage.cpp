@@ -216,11 +216,12 @@ bool Lineage::reloadIfNeeded(Pass& p, PassResult& result) {
   } else if (ok.error().is(ErrorKind::Cancelled)) {  // SIGTERM: the next start reloads
     log::info("reload_stopped", {{"name", volume_.name()}, {"action", reloader_.describe()}});
   } else {
+    auto retryAt = decide::retryAfterFailedPass(lastNotAfter_, p.now);
     log::error("reload_failed", {{"name", volume_.name()},
                                  {"action", reloader_.describe()},
                                  {"error", ok.error().message},
-                                 {"retry_in", formatDuration(kReloadRetry)}});
-    result.nextCheck = std::min(result.nextCheck, p.now + kReloadRetry);
+                                 {"retry_at", formatTime(retryAt)}});
+    result.nextCheck = std::min(result.nextCheck, retryAt);
     result.reloadFailed = true;
     ++p.state.reloadFailures;
     p.state.lastReloadError = ok.error().message;
@@ -270,7 +271,7 @@ PassResult Lineage::pass(TimePoint now) {
   auto view = volume_.inspect();
   if (!view) {
     log::error("volume_unreadable", {{"name", volume_.name()}, {"error", view.error().message}});
-    result.nextCheck = now + kRetryAfterError;
+    result.nextCheck = decide::retryAfterFailedPass(lastNotAfter_, now);
     return result;
   }
   setAsideForeignCombined(*view, now);
@@ -303,7 +304,8 @@ PassResult Lineage::pass(TimePoint now) {
     if (d.action == decide::Action::Done) break;
     carryOut(d, p);
   }
-  result.nextCheck = d.action == decide::Action::Done ? d.nextCheck : now + kRetryAfterError;
+  if (p.current && p.current->parsed) lastNotAfter_ = p.current->parsed->leaf.notAfter();
+  result.nextCheck = d.action == decide::Action::Done ? d.nextCheck : decide::retryAfterFailedPass(lastNotAfter_, now);
   result.atRisk = d.atRisk;
 
   if (!p.lastError.empty() && p.current && p.current->record.source == store::Source::SelfSigned)

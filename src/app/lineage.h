@@ -65,10 +65,6 @@ struct PassResult {
   std::string reloadError;
 };
 
-// A pass that fails to write waits this long before trying again.
-inline constexpr std::chrono::seconds kRetryAfterError{60};
-// A gateway reload that failed is tried again after this long.
-inline constexpr std::chrono::seconds kReloadRetry{60};
 
 // One pass gathers the facts, asks decide::decide what to do, carries it out,
 // updates the facts and asks again, until the answer is Done.
@@ -111,7 +107,7 @@ class Lineage {
   std::optional<LoadedSet> load(const std::optional<store::SetRecord>& record, TimePoint now);
   std::optional<LoadedSet> loadHeld(TimePoint now);
   void refreshFacts(Pass& p, const decide::Policy& policy);
-  void askAri(Pass& p);
+  void askAri(Pass& p, const decide::Policy& policy);
   void report(const decide::Decision& d, Pass& p);
   void carryOut(const decide::Decision& d, Pass& p);
   void adoptUserSet(Pass& p);
@@ -120,7 +116,8 @@ class Lineage {
   bool publishAndLoad(sources::CertSet set, store::Source source, const std::string& why, Pass& p);
   void judge(LoadedSet& set, TimePoint now);
   std::string problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now);
-  void waitForPerson(renew::OrderLedger& ledger, const std::string& what, TimePoint end);
+  void notReady(renew::OrderLedger& ledger, const Error& error, TimePoint end, Pass& p);
+  void failed(sources::CertSource& issuer, renew::OrderLedger& ledger, const Error& error, TimePoint end, Pass& p);
   void obtain(const decide::Decision& d, Pass& p);
   Result<sources::CertSet> attempt(sources::CertSource& issuer, const sources::Request& request, TimePoint now,
                                     const std::function<TimePoint()>& attemptTime, TimePoint& end);
@@ -142,6 +139,9 @@ class Lineage {
   std::optional<TimePoint> lastDropAt_;
   bool incompleteLogged_ = false;
   bool firstPass_ = true;
+  // The live set's notAfter as the last pass read it: a pass that cannot read the
+  // volume is retried within what that set has left (decide::retryAfterFailedPass).
+  std::optional<TimePoint> lastNotAfter_;
   std::function<void()> afterFirstPass_;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named

@@ -37,18 +37,22 @@ decide::DropFacts dropFacts(const sources::UserVerdict& v, TimePoint lastFileAt)
 }  // namespace
 
 // The CA's renewal window for our live ACME set, asked only when its last
-// Retry-After says so and remembered across restarts.
-void Lineage::askAri(Pass& p) {
+// Retry-After says so and remembered across restarts; never for longer than the
+// set's own margin leaves (decide::ariTimeLimit).
+void Lineage::askAri(Pass& p, const decide::Policy& policy) {
   const auto& current = p.current;
   if (!current || !current->parsed || !current->problem.empty() || current->record.source != store::Source::Acme ||
       policy_.renewBefore)
     return;
   auto& ari = p.state.ari;
   if (ari && ari->setId == current->record.id && p.now < ari->askAgainAt) return;
+  auto set = summary(current->record.id, current->record.source, current->parsed, current->problem);
+  auto timeLimit = decide::ariTimeLimit(set, policy, p.now);
+  if (timeLimit.count() == 0) return;  // too close to the margin to wait for advice
   ari = store::AriMemory{current->record.id, std::nullopt, decide::ariAskAgainAt(p.now, std::nullopt)};
   for (auto* issuer : issuers_) {
     if (issuer->kind() != store::Source::Acme) continue;
-    auto hint = issuer->renewalHint(*current->files, p.now);
+    auto hint = issuer->renewalHint(*current->files, p.now, timeLimit);
     if (!hint) continue;
     ari->renewAt = hint->renewAt;
     ari->askAgainAt = decide::ariAskAgainAt(p.now, hint->askAgainAt);
@@ -60,7 +64,7 @@ void Lineage::askAri(Pass& p) {
 
 // The facts decide() reads, from what the pass holds now.
 void Lineage::refreshFacts(Pass& p, const decide::Policy& policy) {
-  askAri(p);
+  askAri(p, policy);
   auto& f = p.facts;
   f.linkIsOurs = p.linkIsOurs;
   f.live.reset();
@@ -98,12 +102,15 @@ decide::Policy Lineage::decidePolicy() const {
 
 void Lineage::report(const decide::Decision& d, Pass& p) {
   for (const auto& deferral : d.deferred) {
+    log::Fields fields{{"name", volume_.name()},
+                       {"source", deferral.source},
+                       {"reason", deferral.why},
+                       {"next_order_at", formatTime(deferral.until)}};
     auto& logged = deferralLogged_[deferral.source];
-    if (logged != deferral.until)  // once per wait, not once per pass
-      log::warn("order_deferred", {{"name", volume_.name()},
-                                   {"source", deferral.source},
-                                   {"reason", deferral.why},
-                                   {"next_order_at", formatTime(deferral.until)}});
+    if (deferral.waiting)  // the wait itself was said when it began (dns_record_missing)
+      log::debug("order_deferred", fields);
+    else if (logged != deferral.until)  // once per wait, not once per pass
+      log::warn("order_deferred", fields);
     logged = deferral.until;
   }
   if (d.warnExpiring) {

@@ -117,16 +117,30 @@ void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
                                   {"aside", aside ? *aside : "not moved: " + aside.error().message}});
 }
 
-// Nothing was asked of the CA: no backoff grows, the record is looked for again
-// soon, and the log says what to create when that changes, not every time.
-void Lineage::waitForPerson(renew::OrderLedger& ledger, const std::string& what, TimePoint end) {
-  bool news = ledger.lastError != what;
-  ledger.failures += 1;
-  ledger.retryAt = end + decide::kRecordRecheck;
-  ledger.lastError = what;
-  log::Fields fields{{"name", volume_.name()}, {"error", what}, {"retry_at", formatTime(*ledger.retryAt)}};
+// Not ready is no failure: nothing was refused (a DNS record a person must make
+// is not there, or the records sidecert added are not served everywhere yet).
+// No backoff grows; the source is asked again soon, and the log says what is
+// missing when that changes, not every time.
+void Lineage::notReady(renew::OrderLedger& ledger, const Error& error, TimePoint end, Pass& p) {
+  bool news = ledger.waitingFor != error.message;
+  std::optional<TimePoint> liveNotAfter;
+  if (p.facts.live && p.facts.live->usable()) liveNotAfter = p.facts.live->notAfter;
+  renew::recordNotReady(ledger, decide::notReadyUntil(liveNotAfter, error.retryAfter, end), error.message);
+  log::Fields fields{{"name", volume_.name()}, {"error", error.message}, {"retry_at", formatTime(*ledger.waitUntil)}};
   if (news) log::warn("dns_record_missing", fields);
   else log::debug("dns_record_missing", fields);
+}
+
+void Lineage::failed(sources::CertSource& issuer, renew::OrderLedger& ledger, const Error& error, TimePoint end,
+                     Pass& p) {
+  renew::recordFailure(ledger, end, error.retryAfter, error.message);
+  p.lastError = error.message;
+  if (issuer.kind() == store::Source::Acme) ++p.failedAttempts;
+  log::warn("issue_failed", {{"name", volume_.name()},
+                             {"source", issuer.id()},
+                             {"error", error.message},
+                             {"failures", ledger.failures},
+                             {"retry_at", formatTime(*ledger.retryAt)}});
 }
 
 void Lineage::obtain(const decide::Decision& d, Pass& p) {
@@ -146,28 +160,29 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
   StateJournal journal(state_, p.state, issuer.id(), budgetFor(issuer), attemptTime, orderGuard_);
   request.journal = &journal;
   auto obtained = attempt(issuer, request, p.now, attemptTime, end);
-  if (!obtained && obtained.error().is(ErrorKind::Cancelled)) {
-    log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer.id()}});
-    for (auto* other : issuers_) p.facts.attempted.insert(other->id());  // SIGTERM: nothing more this pass
-    return;
-  }
-  if (!obtained && obtained.error().is(ErrorKind::Deferred)) return;  // the budget's last gate: said by the next decision
   auto& ledger = p.state.ledgers[issuer.id()];
-  if (!obtained && obtained.error().is(ErrorKind::NotReady)) {
-    waitForPerson(ledger, obtained.error().message, end);
-    p.lastError = obtained.error().message;
-    return;
-  }
   if (!obtained) {
-    renew::recordFailure(ledger, end, obtained.error().retryAfter, obtained.error().message);
-    p.lastError = obtained.error().message;
-    if (issuer.kind() == store::Source::Acme) ++p.failedAttempts;
-    log::warn("issue_failed", {{"name", volume_.name()},
-                               {"source", issuer.id()},
-                               {"error", obtained.error().message},
-                               {"failures", ledger.failures},
-                               {"retry_at", formatTime(*ledger.retryAt)}});
-    return;
+    switch (obtained.error().kind) {
+      case ErrorKind::Cancelled:
+        log::info("attempt_stopped", {{"name", volume_.name()}, {"source", issuer.id()}});
+        for (auto* other : issuers_) p.facts.attempted.insert(other->id());  // SIGTERM: nothing more this pass
+        return;
+      case ErrorKind::Deferred:  // the budget's last gate: said by the next decision
+        return;
+      case ErrorKind::NotReady:
+        notReady(ledger, obtained.error(), end, p);
+        p.lastError = obtained.error().message;
+        return;
+      case ErrorKind::General:
+      case ErrorKind::Protocol:
+      case ErrorKind::Problem:
+      case ErrorKind::Unusable:
+      case ErrorKind::Rejected:
+      case ErrorKind::Conflict:
+      case ErrorKind::NotFound:
+        failed(issuer, ledger, obtained.error(), end, p);
+        return;
+    }
   }
   renew::recordSuccess(ledger);
   if (issuer.kind() == store::Source::Acme) p.state.lastIssuance = end;

@@ -92,8 +92,8 @@ std::optional<renew::OrderGate> closedGate(const Facts& f, const SourceFacts& so
 }
 
 // The quarter of what is left, within [kRetryDueAtLeast, kRetryUnusable].
-std::chrono::seconds retryWhileDue(const SetFacts& live, TimePoint now) {
-  auto left = std::chrono::duration_cast<std::chrono::seconds>(live.notAfter - now) / 4;
+std::chrono::seconds retryWhileDue(TimePoint notAfter, TimePoint now) {
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(notAfter - now) / 4;
   return std::clamp(left, kRetryDueAtLeast, kRetryUnusable);
 }
 
@@ -116,7 +116,7 @@ TimePoint nextCheck(const Facts& f, const Policy& p, const Plan& plan, TimePoint
     if (live.source == Source::User && now >= renewAt)
       renewAt = std::min(live.notAfter, now + std::min(p.checkInterval, kExpiryWarningEvery));
     else if (now >= renewAt)  // asked and still due: when a source reopens, or soon
-      renewAt = anyOpen || !reopens ? now + retryWhileDue(live, now) : *reopens;
+      renewAt = anyOpen || !reopens ? now + retryWhileDue(live.notAfter, now) : *reopens;
     next = renew::nextCheck(now, renewAt, p.checkInterval);
     if (live.source == Source::Acme && f.ariRenewAt && f.ariAskAgainAt)
       next = std::min(next, std::max(now, *f.ariAskAgainAt));
@@ -176,6 +176,23 @@ TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& pol
   return std::min(*facts.ariRenewAt, set.notAfter - margin / kAriLatestMarginDivisor);
 }
 
+std::chrono::milliseconds ariTimeLimit(const SetFacts& set, const Policy& policy, TimePoint now) {
+  auto untilDue = std::chrono::duration_cast<std::chrono::milliseconds>(set.notAfter - marginFor(set, policy) - now);
+  auto limit = std::min<std::chrono::milliseconds>(untilDue / 2, kAriMostTime);
+  return limit < kAriLeastTime ? std::chrono::milliseconds(0) : limit;
+}
+
+TimePoint retryAfterFailedPass(std::optional<TimePoint> liveNotAfter, TimePoint now) {
+  if (!liveNotAfter || *liveNotAfter <= now) return now + kRetryUnusable;  // nothing left to save
+  auto quarter = std::chrono::duration_cast<std::chrono::milliseconds>(*liveNotAfter - now) / 4;
+  return now + std::clamp<std::chrono::milliseconds>(quarter, kRetryFailedPassAtLeast, kRetryUnusable);
+}
+
+TimePoint notReadyUntil(std::optional<TimePoint> liveNotAfter, std::chrono::seconds asked, TimePoint end) {
+  auto wait = asked.count() > 0 ? asked : kRecordRecheck;
+  return std::min(end + wait, retryAfterFailedPass(liveNotAfter, end));
+}
+
 TimePoint ariAskAgainAt(TimePoint now, std::optional<TimePoint> caAsked) {
   if (!caAsked) return now + kAriDefaultRetry;
   auto wait = std::chrono::duration_cast<std::chrono::seconds>(*caAsked - now);
@@ -199,7 +216,7 @@ Decision decide(const Facts& f, const Policy& p, TimePoint now) {
     const SourceFacts& source = p.sources[i];
     if (f.attempted.count(source.id)) continue;
     if (auto gate = closedGate(f, source, now)) {
-      d.deferred.push_back({source.id, gate->notBefore, gate->why});
+      d.deferred.push_back({source.id, gate->notBefore, gate->why, gate->waiting});
       continue;
     }
     d.action = Action::Obtain;

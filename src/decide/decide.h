@@ -84,6 +84,7 @@ struct Deferral {
   std::string source;
   TimePoint until;
   std::string why;
+  bool waiting = false;  // only a wait for something not ready (a DNS record): no failure to warn of
 };
 
 struct Decision {
@@ -112,6 +113,15 @@ inline constexpr std::chrono::seconds kDnsPropagationTimeout{180};
 // time it has left, at most kRetryUnusable and at least this: a 40-second
 // certificate is asked for again within its life, a 90-day one after a minute.
 inline constexpr std::chrono::seconds kRetryDueAtLeast{1};
+// A pass that failed with a second left comes back in a quarter of it: the live
+// set can still be renewed. Not sooner than this, so a failing volume is no loop.
+inline constexpr std::chrono::milliseconds kRetryFailedPassAtLeast{100};
+// The longest the CA's renewalInfo is waited for: one request, no retries (it is
+// advice; the lineage's own margin stands without it), and never more than half
+// of the time until that margin falls due, so a CA that never answers cannot hold
+// a renewal past it. Under kAriLeastTime left, it is not asked in this pass.
+inline constexpr std::chrono::seconds kAriMostTime{30};
+inline constexpr std::chrono::milliseconds kAriLeastTime{500};
 // RFC 9773 4.3.2: a renewalInfo Retry-After under a minute counts as a minute,
 // over a day as a day; a CA that gave none, or failed, is asked again in 6 hours.
 inline constexpr std::chrono::seconds kAriMinRetry{60};
@@ -135,6 +145,20 @@ bool marginTooLong(const SetFacts& set, const Policy& policy);
 // ACME set where no margin is configured.
 // ARI's time is bounded by kAriLatestMarginDivisor.
 TimePoint renewalTime(const SetFacts& set, const Facts& facts, const Policy& policy);
+
+// How long the CA's renewalInfo may take for this set at `now` (see kAriMostTime);
+// zero: do not ask now.
+std::chrono::milliseconds ariTimeLimit(const SetFacts& set, const Policy& policy, TimePoint now);
+
+// When a pass that could not finish (the volume unreadable, a step that failed)
+// comes back: within a minute, and within a quarter of what the set it last
+// knew has left, so a short certificate is retried inside its life.
+TimePoint retryAfterFailedPass(std::optional<TimePoint> liveNotAfter, TimePoint now);
+
+// Until when a source that was not ready (a DNS record not there or not served
+// yet) is left alone: what it asked for (`asked`, else kRecordRecheck), and
+// never longer than a failed pass would wait.
+TimePoint notReadyUntil(std::optional<TimePoint> liveNotAfter, std::chrono::seconds asked, TimePoint end);
 
 // When the CA's renewalInfo may be asked again after it was asked at `now`:
 // `caAsked` is its Retry-After as a time, none where it gave none or failed.

@@ -70,6 +70,12 @@ Result<int> CurlTransport::transfer(const std::string& what) {
 
 Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, const std::string& url,
                                                   const std::string* body, const std::string& accept) {
+  long timeoutMs = kRequestTimeoutSeconds * 1000;
+  if (deadline_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return fail(method + " " + url + ": not sent, no time left for it");
+    timeoutMs = std::min<long>(timeoutMs, static_cast<long>(left.count()));
+  }
   CURL* c = static_cast<CURL*>(curl_);
   curl_easy_reset(c);  // keeps the connection cache: the next request reuses the connection
   acme::HttpResponse response;
@@ -78,8 +84,8 @@ Result<acme::HttpResponse> CurlTransport::perform(const std::string& method, con
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, kRequestTimeoutSeconds);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min<long>(kConnectTimeoutSeconds * 1000, timeoutMs));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeoutMs);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.userAgent.c_str());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -28,6 +28,7 @@ class CurlTransport final : public acme::HttpTransport {
   Result<acme::HttpResponse> get(const std::string& url) override;
   Result<acme::HttpResponse> head(const std::string& url) override;
   Result<acme::HttpResponse> post(const std::string& url, const std::string& body, const std::string& accept) override;
+  void setDeadline(std::optional<std::chrono::steady_clock::time_point> deadline) override { deadline_ = deadline; }
 
  private:
   CurlTransport(void* multi, void* easy, CurlOptions options)
@@ -39,6 +40,7 @@ class CurlTransport final : public acme::HttpTransport {
   void* multi_;  // holds the connection cache: the CA is one host
   void* curl_;
   CurlOptions options_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 // Sleeps that end when the process is told to stop.

@@ -25,6 +25,12 @@ OrderGate orderGate(const OrderLedger& ledger, const OrderBudget& budget, TimePo
     gate.why = "backing off after " + std::to_string(ledger.failures) + " failed attempt" +
                (ledger.failures == 1 ? "" : "s");
   }
+  if (ledger.waitUntil && now < *ledger.waitUntil && (gate.allowed || *ledger.waitUntil > gate.notBefore)) {
+    gate.waiting = true;
+    gate.allowed = false;
+    gate.notBefore = *ledger.waitUntil;
+    gate.why = "waiting: " + ledger.waitingFor;
+  }
   std::vector<TimePoint> inWindow;
   for (auto t : ledger.orders)  // one ahead of the clock (the clock went back) counts as now
     if (t > now - budget.window) inWindow.push_back(std::min(t, now));
@@ -33,6 +39,7 @@ OrderGate orderGate(const OrderLedger& ledger, const OrderBudget& budget, TimePo
     // The oldest order that must leave the window before one more fits.
     auto freed = inWindow[inWindow.size() - static_cast<std::size_t>(budget.orders)] + budget.window;
     if (gate.allowed || freed > gate.notBefore) {
+      gate.waiting = false;
       gate.notBefore = freed;
       gate.why = "the order budget is spent: " + std::to_string(inWindow.size()) + " orders in the last " +
                  formatDuration(budget.window) + " (at most " + std::to_string(budget.orders) + ")";
@@ -49,6 +56,8 @@ void recordOrder(OrderLedger& ledger, const OrderBudget& budget, TimePoint now) 
 }
 
 void recordFailure(OrderLedger& ledger, TimePoint end, std::chrono::seconds serverAsked, const std::string& error) {
+  ledger.waitUntil.reset();  // what was awaited came, and then something failed
+  ledger.waitingFor.clear();
   ledger.failures += 1;
   ledger.retryAt = end + failureBackoff(ledger.failures, serverAsked);
   ledger.lastError = error;
@@ -58,6 +67,13 @@ void recordSuccess(OrderLedger& ledger) {
   ledger.failures = 0;
   ledger.retryAt.reset();
   ledger.lastError.clear();
+  ledger.waitUntil.reset();
+  ledger.waitingFor.clear();
+}
+
+void recordNotReady(OrderLedger& ledger, TimePoint until, const std::string& what) {
+  ledger.waitUntil = until;
+  ledger.waitingFor = what;
 }
 
 }  // namespace sc::renew

@@ -26,6 +26,10 @@ struct OrderLedger {
   int failures = 0;               // failed attempts in a row
   std::optional<TimePoint> retryAt;  // after a failure: the end of the attempt plus the backoff
   std::string lastError;
+  // Not ready (a DNS record not there or not served yet): no failure, nothing was
+  // refused; the source is asked again at this time, with no backoff growing.
+  std::optional<TimePoint> waitUntil;
+  std::string waitingFor;
 };
 
 // The wait after the n-th failed attempt in a row: 1 min, 10 min, 1 h, 6 h, then
@@ -37,6 +41,7 @@ struct OrderGate {
   bool allowed = true;
   TimePoint notBefore;  // when not allowed: the earliest moment it will be
   std::string why;      // when not allowed: in words, for the log and status
+  bool waiting = false; // closed only by a wait for something not ready yet, no failure or budget
 };
 
 OrderGate orderGate(const OrderLedger& ledger, const OrderBudget& budget, TimePoint now);
@@ -47,5 +52,8 @@ void recordOrder(OrderLedger& ledger, const OrderBudget& budget, TimePoint now);
 // must not make its retry due at once).
 void recordFailure(OrderLedger& ledger, TimePoint end, std::chrono::seconds serverAsked, const std::string& error);
 void recordSuccess(OrderLedger& ledger);
+// Records that the source was not ready (nothing asked of the CA, or the CA not
+// told yet): asked again at `until`; the failure count is left as it is.
+void recordNotReady(OrderLedger& ledger, TimePoint until, const std::string& what);
 
 }  // namespace sc::renew

@@ -17,16 +17,21 @@ std::string joined(const std::vector<std::string>& items) {
   return out.empty() ? "none" : out;
 }
 
-// The solver's cleanUp() follows its present(), whatever the outcome.
+// The solver's cleanUp() follows its present(), whatever the outcome, but for a
+// present() that is not ready yet: what it placed stays for the next pass.
 class Presented {
  public:
   explicit Presented(acme::Solver& s) : solver_(s) {}
-  ~Presented() { solver_.cleanUp(); }
+  ~Presented() {
+    if (!kept_) solver_.cleanUp();
+  }
+  void keep() { kept_ = true; }
   Presented(const Presented&) = delete;
   Presented& operator=(const Presented&) = delete;
 
  private:
   acme::Solver& solver_;
+  bool kept_ = false;
 };
 
 KeyType accountKeyFor(KeyType certKey) {
@@ -84,9 +89,11 @@ Result<acme::Client*> AcmeSource::connect() {
   return client_.get();
 }
 
-Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
-  std::vector<std::string> pending;
-  std::vector<acme::ChallengeTask> tasks;
+// The challenges of an order's authorizations that are not valid yet, and those
+// authorizations' URLs.
+Result<AcmeSource::Presenting> AcmeSource::challengesOf(acme::Client& client, const acme::Order& order) {
+  Presenting out{order, {}, {}};
+  auto& [o, tasks, pending] = out;
   for (const auto& url : order.authorizations) {
     auto authz = client.authorization(url);
     if (!authz) return std::unexpected(authz.error());
@@ -104,9 +111,26 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
     tasks.push_back({authz->identifier, authz->wildcard, *ch, keyAuth, ch->status != "pending", client.accountUrl()});
     pending.push_back(url);
   }
+  return out;
+}
+
+Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
+  // What the last pass presented and was not ready yet is presented again as it
+  // was: the CA is not asked for the authorizations at every look.
+  auto challenges = awaiting_ && awaiting_->order.url == order.url ? Result<Presenting>(*awaiting_)
+                                                                    : challengesOf(client, order);
+  awaiting_.reset();
+  if (!challenges) return std::unexpected(challenges.error());
+  const auto& [o, tasks, pending] = *challenges;
   Presented presented(solver_);
   if (!tasks.empty())
-    if (auto ok = solver_.present(tasks); !ok) return ok;
+    if (auto ok = solver_.present(tasks); !ok) {
+      if (ok.error().is(ErrorKind::NotReady)) {
+        presented.keep();
+        awaiting_ = *challenges;
+      }
+      return ok;
+    }
   for (const auto& t : tasks)
     if (!t.answered)
       if (auto ok = client.acceptChallenge(t.challenge.url); !ok) return ok;
@@ -120,13 +144,17 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
   return {};
 }
 
-// Errors after which an order with `replaces` may be placed again without it: the
-// certificate was already replaced (RFC 9773 5), or another account issued it
-// (Let's Encrypt answers 403 unauthorized; lego #3147). Any other refusal (a rate
-// limit, a 503) would refuse the second order too, and count against the limits.
+// `replaces` is optional (RFC 9773 5): an order the CA refused while it named one
+// is placed again at once without it, whatever the refusal said (already
+// replaced, another account's certificate, or a CA that cannot find it: Pebble
+// misses serials with a leading zero byte). No order exists after a refusal, so
+// the one the budget admitted is still the one placed. Not after a rate limit,
+// which the second order would meet too, nor after no answer, which may have
+// made an order, nor after a reply that was no refusal (Protocol: a 201 whose
+// order URL was unusable may still have made one).
 namespace {
-bool replacesWasTheProblem(const Error& e) {
-  return e.isProblem("alreadyReplaced") || (e.isProblem("unauthorized") && e.code == 403);
+bool mayPlaceWithoutReplaces(const Error& e) {
+  return e.is(ErrorKind::Problem) && !e.isProblem("rateLimited");
 }
 
 // A CA that refuses an order's IP addresses (RFC 8738) most often issues them only
@@ -152,15 +180,12 @@ Result<acme::Order> AcmeSource::placeOrder(const Request& request) {
   if (request.current)
     if (auto certs = crypto::Certificate::parseAll(request.current->cert); certs && c.directory()->renewalInfo.size())
       replaces = certs->front().ariCertId();
-  auto place = [&](const std::string& replacing) -> Result<acme::Order> {
-    if (!request.journal) return fail("no order journal: refusing to place an order nobody counts");
-    if (auto admitted = request.journal->beforeOrder(); !admitted) return std::unexpected(admitted.error());
-    return c.newOrder(request.names, replacing, options_.profile);
-  };
-  auto order = place(replaces);
-  if (!order && !replaces.empty() && replacesWasTheProblem(order.error())) {
+  if (!request.journal) return fail("no order journal: refusing to place an order nobody counts");
+  if (auto admitted = request.journal->beforeOrder(); !admitted) return std::unexpected(admitted.error());
+  auto order = c.newOrder(request.names, replaces, options_.profile);
+  if (!order && !replaces.empty() && mayPlaceWithoutReplaces(order.error())) {
     log::info("order_without_replaces", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"reason", order.error().message}});
-    order = place("");
+    order = c.newOrder(request.names, "", options_.profile);
   }
   if (!order) return std::unexpected(explainIpRefusal(order.error(), request.names, options_.profile, c.directory()->profiles));
   return order;
@@ -174,6 +199,7 @@ Result<std::optional<acme::Order>> AcmeSource::resumable(const Request& request)
     return std::optional<acme::Order>();
   auto client = connect();
   if (!client) return std::unexpected(client.error());
+  if (awaiting_ && awaiting_->order.url == request.resume->url) return std::optional<acme::Order>(awaiting_->order);
   auto order = (*client)->fetchOrder(request.resume->url, request.names.size());
   if (!order && !order.error().is(ErrorKind::Problem) && !order.error().is(ErrorKind::Protocol))
     return std::unexpected(order.error());
@@ -268,7 +294,9 @@ Result<CertSet> AcmeSource::complete(acme::Client& c, const acme::Order& order, 
   return set;
 }
 
-std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& current, TimePoint now) {
+std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& current, TimePoint now,
+                                                   std::chrono::milliseconds timeLimit) {
+  acme::DeadlineScope bounded(http_, timeLimit);
   auto client = connect();
   if (!client || (*client)->directory()->renewalInfo.empty()) return std::nullopt;
   auto certs = crypto::Certificate::parseAll(current.cert);

@@ -26,7 +26,8 @@ class AcmeSource final : public CertSource {
   store::Source kind() const override { return store::Source::Acme; }
   std::string id() const override { return options_.directoryUrl; }
   Result<CertSet> obtain(const Request& request, TimePoint now) override;
-  std::optional<RenewalHint> renewalHint(const store::CertFiles& current, TimePoint now) override;
+  std::optional<RenewalHint> renewalHint(const store::CertFiles& current, TimePoint now,
+                                         std::chrono::milliseconds timeLimit) override;
   Status revoke(const store::CertFiles& current, int reason);
   // The account's URL and the CA's directory, the account created if there is none.
   Result<std::pair<std::string, acme::Directory>> accountAndDirectory();
@@ -38,6 +39,13 @@ class AcmeSource final : public CertSource {
   Result<std::optional<acme::Order>> resumable(const Request& request);
   Result<CertSet> complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
                             const Request& request);
+  // An order's challenges to present: the tasks, and the authorizations to wait for.
+  struct Presenting {
+    acme::Order order;
+    std::vector<acme::ChallengeTask> tasks;
+    std::vector<std::string> pending;
+  };
+  Result<Presenting> challengesOf(acme::Client& client, const acme::Order& order);
   Status authorize(acme::Client& client, const acme::Order& order);
   Status readyToOrder(const Request& request);
 
@@ -48,6 +56,9 @@ class AcmeSource final : public CertSource {
   store::AccountStore& accounts_;
   std::unique_ptr<crypto::KeySigner> signer_;   // loaded once, kept for renewals
   std::unique_ptr<acme::Client> client_;        // keeps directory and nonce between orders
+  // An order whose challenges were presented but not ready (dns-01 records not
+  // served everywhere yet): the next pass presents them again, CA not asked.
+  std::optional<Presenting> awaiting_;
 };
 
 }  // namespace sc::sources

@@ -51,7 +51,11 @@ class CertSource {
   // Names this source in logs and in the retry schedule (a CA's directory URL).
   virtual std::string id() const { return store::sourceName(kind()); }
   virtual Result<CertSet> obtain(const Request& request, TimePoint now) = 0;
-  virtual std::optional<RenewalHint> renewalHint(const store::CertFiles&, TimePoint) { return std::nullopt; }
+  // Asked for at most `timeLimit`, connecting included: a CA that never answers
+  // must not hold the renewal it advises on.
+  virtual std::optional<RenewalHint> renewalHint(const store::CertFiles&, TimePoint, std::chrono::milliseconds /*timeLimit*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace sc::sources

@@ -42,6 +42,8 @@ renew::OrderLedger ledgerFrom(const Object::Ptr& o) {
     l.failures = static_cast<int>(std::clamp<Poco::Int64>(o->get("failures").convert<Poco::Int64>(), 0, 1000));
   l.retryAt = timeField(o, "retry_at");
   l.lastError = stringField(o, "last_error");
+  l.waitUntil = timeField(o, "wait_until");
+  l.waitingFor = stringField(o, "waiting_for");
   return l;
 }
 
@@ -53,6 +55,10 @@ Object ledgerJson(const renew::OrderLedger& l) {
   o.set("failures", l.failures);
   if (l.retryAt) o.set("retry_at", formatTime(*l.retryAt));
   o.set("last_error", l.lastError);
+  if (l.waitUntil) {
+    o.set("wait_until", formatTime(*l.waitUntil));
+    o.set("waiting_for", l.waitingFor);
+  }
   return o;
 }
 

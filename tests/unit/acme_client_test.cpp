@@ -40,6 +40,7 @@ class ScriptedCa : public acme::HttpTransport {
   Result<acme::HttpResponse> post(const std::string& url, const std::string& body, const std::string&) override {
     return next("POST", url, body);
   }
+  void setDeadline(std::optional<std::chrono::steady_clock::time_point>) override {}
   // The nonce inside a JWS body that was sent.
   static std::string nonceOf(const std::string& jws) {
     auto obj = Poco::JSON::Parser().parse(jws).extract<Poco::JSON::Object::Ptr>();

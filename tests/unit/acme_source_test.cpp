@@ -12,6 +12,7 @@
 #include "acme/challenge_publisher.h"
 #include "core/time_format.h"
 #include "sources/http01_solver.h"
+#include "crypto/cert.h"
 #include "crypto/encoding.h"
 #include "store/posix_fs.h"
 #include "test_support.h"
@@ -38,6 +39,8 @@ class RoutedCa : public acme::HttpTransport {
     return answer("POST", url, payload);
   }
   int count(const std::string& request) const { return static_cast<int>(std::count(sent.begin(), sent.end(), request)); }
+  void setDeadline(std::optional<std::chrono::steady_clock::time_point> d) override { deadlines.push_back(d); }
+  std::vector<std::optional<std::chrono::steady_clock::time_point>> deadlines;  // as set and lifted
 
  private:
   Result<acme::HttpResponse> answer(const std::string& method, const std::string& url, const std::string& payload) {
@@ -111,7 +114,11 @@ class CountingJournal : public sources::OrderJournal {
     ++orders;
     return {};
   }
-  void orderPlaced(const store::PendingOrder&) override { ++placed; }
+  void orderPlaced(const store::PendingOrder& order) override {
+    ++placed;
+    last = order;
+  }
+  std::optional<store::PendingOrder> last;
   void orderEnded() override { ++ended; }
   int orders = 0, placed = 0, ended = 0;
 };
@@ -245,29 +252,38 @@ TEST_F(AcmeSourceTest, AnAccountTheCaLostIsMadeAgainWithTheSameKeyAndTheOrderPla
   EXPECT_EQ(accounts.key("https://ca/dir"), key);
 }
 
-TEST_F(AcmeSourceTest, ARenewalIsOrderedAgainWithoutReplacesOnlyWhenReplacesWasTheProblem) {
+// Issue 30, defect 0: `replaces` is optional, so an order refused while it names
+// one is placed again at once without it, whatever the refusal said, and the
+// budget counts the one order it admitted. Pebble answers serverInternal for a
+// serial it cannot find (one with a leading zero byte).
+TEST_F(AcmeSourceTest, ARenewalRefusedWhileNamingReplacesIsOrderedAgainAtOnceWithoutIt) {
   auto renewal = request();
   renewal.current = store::CertFiles{"", kLeafWithAki, "", ""};
-  int orders = 0;
-  ca.routes["/order"] = [&](const std::string&) {
-    return ++orders == 1 ? problem(409, "alreadyReplaced", "the certificate was already replaced")
-                         : problem(503, "serverInternal", "later");
-  };
-  source.obtain(renewal, wallClockNow());
-  EXPECT_EQ(ca.count("POST /order"), 2);
-  EXPECT_TRUE(replacesSent(0));
-  EXPECT_FALSE(replacesSent(1));
-
-  // Any other refusal (a rate limit, a 503) would refuse the second order too.
-  for (auto refusal : {problem(429, "rateLimited", "too many"), problem(503, "serverInternal", "down")}) {
+  for (auto refusal : {problem(409, "alreadyReplaced", "the certificate was already replaced"),
+                       problem(500, "serverInternal", "could not find an order for the given certificate"),
+                       problem(403, "unauthorized", "another account's certificate")}) {
     ca.payloads.clear();
     ca.sent.clear();
-    ca.routes["/order"] = [&](const std::string&) { return refusal; };
-    auto got = source.obtain(renewal, wallClockNow());
-    ASSERT_FALSE(got);
-    EXPECT_EQ(ca.count("POST /order"), 1) << got.error().message;
+    journal.orders = 0;
+    int orders = 0;
+    ca.routes["/order"] = [&](const std::string&) {
+      return ++orders == 1 ? refusal : reply(201, pendingOrder(), "https://ca/order/1");
+    };
+    ca.routes["/authz/1"] = [](const std::string&) { return reply(200, authz("invalid")); };
+    source.obtain(renewal, wallClockNow());
+    EXPECT_EQ(ca.count("POST /order"), 2) << refusal.body;
     EXPECT_TRUE(replacesSent(0));
+    EXPECT_FALSE(replacesSent(1));
+    EXPECT_EQ(journal.orders, 1);  // no order existed after the refusal: one admitted, one placed
   }
+  // A rate limit would refuse the second order too.
+  ca.payloads.clear();
+  ca.sent.clear();
+  ca.routes["/order"] = [](const std::string&) { return problem(429, "rateLimited", "too many"); };
+  auto got = source.obtain(renewal, wallClockNow());
+  ASSERT_FALSE(got);
+  EXPECT_EQ(ca.count("POST /order"), 1) << got.error().message;
+  EXPECT_TRUE(replacesSent(0));
 }
 
 TEST_F(AcmeSourceTest, ANewOrderWithoutACurrentSetNamesNothingToReplace) {
@@ -301,4 +317,80 @@ TEST_F(AcmeSourceTest, ACaThatRefusesAddressesNamesTheProfileSettingAndWhatItOff
   auto dns = source.obtain(r, wallClockNow());
   ASSERT_FALSE(dns);
   EXPECT_EQ(dns.error().message.find("SIDECERT_ACME_PROFILE"), std::string::npos) << dns.error().message;
+}
+
+namespace {
+
+// A solver whose challenges are placed but not yet served everywhere the first
+// `notReadyFor` times (dns-01 records on their way to the zone's servers).
+class PropagatingSolver : public acme::Solver {
+ public:
+  const char* type() const override { return "http-01"; }
+  Status present(const std::vector<acme::ChallengeTask>&) override {
+    if (++presented > notReadyFor) return {};
+    Error e;
+    e.kind = ErrorKind::NotReady;
+    e.message = "ns2.a.test does not serve the record yet";
+    e.retryAfter = std::chrono::seconds(2);
+    return std::unexpected(e);
+  }
+  void cleanUp() override { ++cleaned; }
+  int notReadyFor = 2, presented = 0, cleaned = 0;
+};
+
+}  // namespace
+
+// Issue 30, defect 3: a challenge not ready yet ends the attempt (no worker waits
+// for it), keeps what was placed and the order, and the next attempt presents
+// the same challenges again without asking the CA for them.
+TEST_F(AcmeSourceTest, ChallengesNotServedYetEndTheAttemptAndArePresentedAgainWithoutAskingTheCa) {
+  PropagatingSolver dns;
+  sources::AcmeSource dnsSource{{"https://ca/dir", {"ops@a.test", "", ""}, "", "", KeyType::Ec256},
+                                ca, sleeper, dns, accounts};
+  ca.routes["/order"] = [](const std::string&) { return reply(201, pendingOrder(), "https://ca/order/1"); };
+  ca.routes["/order/1"] = [](const std::string&) { return reply(200, pendingOrder()); };
+  bool told = false;
+  ca.routes["/authz/1"] = [&](const std::string&) { return reply(200, authz(told ? "valid" : "pending")); };
+  ca.routes["/chall/1"] = [&](const std::string&) {
+    told = true;
+    return reply(200, R"({"status":"processing"})");
+  };
+  auto r = request();
+  auto first = dnsSource.obtain(r, wallClockNow());
+  ASSERT_FALSE(first);
+  EXPECT_TRUE(first.error().is(ErrorKind::NotReady)) << first.error().message;
+  EXPECT_EQ(first.error().retryAfter, std::chrono::seconds(2));
+  EXPECT_EQ(dns.cleaned, 0);     // what was placed stays for the next look
+  EXPECT_EQ(journal.ended, 0);   // and the order is resumed by it
+  EXPECT_EQ(ca.count("POST /chall/1"), 0);
+  ASSERT_TRUE(journal.last);
+  r.resume = journal.last;
+  int asked = static_cast<int>(ca.sent.size());
+  auto second = dnsSource.obtain(r, wallClockNow());
+  ASSERT_FALSE(second);
+  EXPECT_TRUE(second.error().is(ErrorKind::NotReady));
+  EXPECT_EQ(static_cast<int>(ca.sent.size()), asked);  // the CA was not asked for order or authorizations
+  EXPECT_EQ(dns.presented, 2);
+  EXPECT_EQ(journal.orders, 1);  // resumed, never ordered again
+  dnsSource.obtain(r, wallClockNow());  // served now: the CA is told
+  EXPECT_EQ(dns.presented, 3);
+  EXPECT_EQ(ca.count("POST /chall/1"), 1);
+  EXPECT_EQ(dns.cleaned, 1);
+  EXPECT_EQ(journal.orders, 1);
+}
+
+// Issue 30, defect 0: renewal information is asked once, within the time given,
+// and the limit is lifted afterwards.
+TEST_F(AcmeSourceTest, RenewalInformationIsAskedOnceWithinItsTimeLimit) {
+  auto certId = crypto::Certificate::parseAll(kLeafWithAki)->front().ariCertId();
+  ca.routes["/ari/" + certId] = [](const std::string&) { return problem(500, "serverInternal", "try later"); };
+  auto before = std::chrono::steady_clock::now();
+  auto hint = source.renewalHint(store::CertFiles{"", kLeafWithAki, "", ""}, wallClockNow(), std::chrono::seconds(3));
+  EXPECT_FALSE(hint);
+  EXPECT_EQ(ca.count("GET /ari/" + certId), 1);  // no retries for advice
+  ASSERT_EQ(ca.deadlines.size(), 2u);
+  ASSERT_TRUE(ca.deadlines[0]);
+  EXPECT_LE(*ca.deadlines[0], std::chrono::steady_clock::now() + std::chrono::seconds(3));
+  EXPECT_GE(*ca.deadlines[0], before + std::chrono::seconds(3));
+  EXPECT_FALSE(ca.deadlines[1]);  // lifted
 }

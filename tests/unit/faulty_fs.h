@@ -11,7 +11,12 @@ class FaultyFs final : public sc::store::FileSystem {
   int target = 0;
   int changes = 0;
 
-  sc::Result<sc::store::EntryKind> kind(const Path& p) override { return real_.kind(p); }
+  bool unreadable = false;  // every look at an entry fails (an I/O error under the volume)
+
+  sc::Result<sc::store::EntryKind> kind(const Path& p) override {
+    if (unreadable) return sc::fail("injected: Input/output error", EIO);
+    return real_.kind(p);
+  }
   sc::Result<std::string> readFile(const Path& p) override { return real_.readFile(p); }
   sc::Result<std::string> readBeneath(const Path& r, const Path& p) override { return real_.readBeneath(r, p); }
   sc::Result<std::string> readLink(const Path& p) override { return real_.readLink(p); }

@@ -1,107 +1,4 @@
-#include "core/time_format.h"
-#include "app/lineage.h"
-
-#include <gtest/gtest.h>
-
-#include "crypto/self_sign.h"
-#include "log/log.h"
-#include "sources/self_signed_source.h"
-#include "store/posix_fs.h"
-#include "test_support.h"
-
-using namespace sc;
-using namespace std::chrono;
-
-namespace {
-
-const TimePoint t0 = fromUnixSeconds(1'800'000'000);
-constexpr auto kDay = hours(24);
-
-struct ManualTime : TimeSource {
-  TimePoint at = t0;
-  TimePoint now() const override { return at; }
-};
-
-// Stands for a CA: issues 90-day certificates of the given kind, or fails.
-class FakeIssuer : public sources::CertSource {
- public:
-  explicit FakeIssuer(store::Source kind) : kind_(kind) {}
-  store::Source kind() const override { return kind_; }
-  Result<sources::CertSet> obtain(const sources::Request& req, TimePoint now) override {
-    if (kind_ == store::Source::Acme) {  // as AcmeSource does before every order
-      if (!req.journal) return fail("no journal");
-      if (auto ok = req.journal->beforeOrder(); !ok) return std::unexpected(ok.error());
-    }
-    calls.push_back(now);
-    if (clock) clock->at += takes;
-    if (failing) return fail("CA unreachable");
-    auto key = crypto::PrivateKey::generate(req.keyType);
-    auto cert = crypto::selfSign(*key, issuedNames.empty() ? req.names : issuedNames, now, lifetime);
-    return sources::certSetOf(sources::assembleFiles(*key, *cert, {}));
-  }
-  std::optional<sources::RenewalHint> renewalHint(const store::CertFiles&, TimePoint) override { return hint; }
-  std::vector<TimePoint> calls;
-  bool failing = false;
-  hours lifetime = 90 * kDay;
-  std::vector<std::string> issuedNames;  // a CA that issues for other names
-  struct ManualTime* clock = nullptr;    // advanced by `takes` per attempt
-  seconds takes{0};
-  std::optional<sources::RenewalHint> hint;  // what ARI would say
-
- private:
-  store::Source kind_;
-};
-
-class FakeReloader : public reload::Reloader {
- public:
-  Status reload(const reload::ReloadEvent& e) override {
-    ++calls;
-    sources.push_back(e.source);
-    if (failing) return fail("gateway not running");
-    return {};
-  }
-  std::string describe() const override { return "fake"; }
-  bool tellsStandInFirst() const override { return standInFirst; }
-  int calls = 0;
-  bool failing = false;
-  bool standInFirst = false;
-  std::vector<std::string> sources;  // of the sets it was told of
-};
-
-struct LineageTest : ::testing::Test {
-  TempDir dir;
-  store::PosixFileSystem fs;
-  store::Volume volume{fs, dir.path(), dir.path("state"), "gw"};
-  store::StateStore state{fs, dir.path("state"), "gw"};
-  FakeIssuer acme{store::Source::Acme};
-  sources::SelfSignedSource selfSigned;
-  FakeReloader reloader;
-  ManualTime clock;  // attempts take no time unless a test says so
-  std::vector<std::string> events;
-  std::unique_ptr<app::Lineage> lineage;
-
-  void SetUp() override {
-    log::captureForTests([this](const std::string& line) { events.push_back(line); });
-    log::setup(LogFormat::Text, LogLevel::Debug);
-    volume.prepare();
-    app::Policy p;
-    p.names = p.requiredNames = {"a.test"};
-    lineage = std::make_unique<app::Lineage>(p, volume, state, std::vector<sources::CertSource*>{&acme, &selfSigned},
-                                             reloader, clock);
-  }
-  void TearDown() override { log::captureForTests(nullptr); }
-  bool logged(const std::string& text) const {
-    return std::any_of(events.begin(), events.end(), [&](const std::string& e) { return e.find(text) != std::string::npos; });
-  }
-  void dropUserSet(TimePoint from, hours life, const std::string& name = "a.test") {
-    auto key = crypto::PrivateKey::generate(KeyType::Ec256);
-    auto cert = crypto::selfSign(*key, {name}, from, life);
-    dir.write("live/gw/privkey.pem", key->toPem());
-    dir.write("live/gw/cert.pem", cert->toPem());
-  }
-};
-
-}  // namespace
+#include "lineage_fixture.h"
 
 TEST_F(LineageTest, FirstPassPutsSelfSignedInPlaceBeforeAskingTheCa) {
   acme.failing = true;
@@ -199,7 +96,7 @@ TEST_F(LineageTest, AFailedRenewalKeepsTheValidSetAndRetriesSoon) {
   auto r = lineage->pass(t0 + 61 * kDay);
   EXPECT_EQ(r.live->source, "acme");
   EXPECT_TRUE(r.healthy());
-  EXPECT_EQ(r.nextCheck, t0 + 61 * kDay + app::kRetryAfterError);
+  EXPECT_EQ(r.nextCheck, t0 + 61 * kDay + renew::failureBackoff(1, seconds(0)));
 }
 
 TEST_F(LineageTest, AValidUserSetIsNeverReplacedAndItsExpiryIsWarnedOfOnceADayAcrossRestarts) {
@@ -287,13 +184,13 @@ TEST_F(LineageTest, AFailedReloadIsRetriedByTheNextPassWithoutAChange) {
   reloader.failing = true;
   auto r = lineage->pass(t0);
   EXPECT_EQ(reloader.calls, 1);
-  EXPECT_EQ(r.nextCheck, t0 + app::kReloadRetry);
+  EXPECT_EQ(r.nextCheck, t0 + decide::kRetryUnusable);
   EXPECT_TRUE(logged("reload_failed"));
   reloader.failing = false;
-  auto again = lineage->pass(t0 + app::kReloadRetry);
+  auto again = lineage->pass(t0 + decide::kRetryUnusable);
   EXPECT_FALSE(again.changed);
   EXPECT_EQ(reloader.calls, 2);
-  lineage->pass(t0 + 2 * app::kReloadRetry);
+  lineage->pass(t0 + 2 * decide::kRetryUnusable);
   EXPECT_EQ(reloader.calls, 2);  // told once, not again
 }
 
@@ -345,9 +242,9 @@ TEST_F(LineageTest, AriIsAskedOnlyWhenItsRetryAfterSaysEvenAcrossRestartsAndMany
   struct CountingHint : FakeIssuer {
     using FakeIssuer::FakeIssuer;
     int* asked = nullptr;
-    std::optional<sources::RenewalHint> renewalHint(const store::CertFiles& f, TimePoint now) override {
+    std::optional<sources::RenewalHint> renewalHint(const store::CertFiles& f, TimePoint now, milliseconds limit) override {
       ++*asked;
-      return FakeIssuer::renewalHint(f, now);
+      return FakeIssuer::renewalHint(f, now, limit);
     }
   };
   CountingHint ca(store::Source::Acme);
