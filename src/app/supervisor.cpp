@@ -82,88 +82,132 @@ struct Slot {
   }
 };
 
-}  // namespace
-
-int Supervisor::run() {
-  if (auto blocked = SignalThread::blockSignals(); !blocked) {
-    log::error("startup_failed", {{"error", blocked.error().message}});
-    return 1;
-  }
-  if (auto ok = rt_.prepareVolumes(); !ok) {
-    log::error("startup_failed", {{"error", ok.error().message}});
-    return 1;
-  }
+// What the start-up sequence acquires, and the event loop uses. Members are
+// released in reverse order: the passes under way end first, the volume lock is
+// given up last.
+struct Process {
   std::optional<store::VolumeLock> lock;
-  if (!waitForLock(rt_.fs, rt_.settings.stateDir, lock)) return 0;
-  auto watcher = watch::Watcher::create();
-  if (!watcher) {
-    log::error("startup_failed", {{"error", watcher.error().message}});
-    return 1;
-  }
-  const auto liveDir = rt_.settings.volume / "live";
-  auto responder = rt_.bindResponder();
-  auto monitor = Monitor::create(rt_, time_);
-  if (!monitor) {
-    log::error("startup_failed", {{"error", monitor.error().message}});
-    return 1;
-  }
-  if (auto ok = rt_.dropPrivileges(); !ok) {
-    log::error("startup_failed", {{"error", ok.error().message}});
-    return 1;
-  }
-  auto signals = SignalThread::start(rt_.stop);
-  if (!signals) {
-    log::error("startup_failed", {{"error", signals.error().message}});
-    return 1;
-  }
+  std::optional<watch::Watcher> watcher;
+  Status responder;  // bound, then listening; an error is logged and lived with
+  std::unique_ptr<Monitor> monitor;
+  std::unique_ptr<SignalThread> signals;
   std::optional<SwarmCoordinator> swarm;
-  auto stopping = [&] {
-    if (swarm && swarm->leaseLost()) return 1;
-    log::info("stopping", {{"signal", std::string(strsignal((*signals)->stopSignal()))}});
-    return 0;
-  };
-  (*monitor)->start();
-  if (responder) responder = rt_.startResponder();
-  if (!responder)
-    log::error("responder_failed", {{"error", responder.error().message},
+  std::vector<Slot> slots;
+  std::unique_ptr<PassPool> pool;
+};
+
+int startupFailed(const Error& error) {
+  log::error("startup_failed", {{"error", error.message}});
+  return 1;
+}
+
+// Start-up, part one, while sidecert may still hold privileges and no other thread
+// runs: the signals blocked (every thread started later inherits the mask), the
+// volumes prepared and locked, inotify opened, the responder's and the metrics'
+// ports bound. nullopt: go on; else the status run() exits with.
+std::optional<int> acquireWhilePrivileged(Runtime& rt, const TimeSource& time, Process& p) {
+  if (auto blocked = SignalThread::blockSignals(); !blocked) return startupFailed(blocked.error());
+  if (auto ok = rt.prepareVolumes(); !ok) return startupFailed(ok.error());
+  if (!waitForLock(rt.fs, rt.settings.stateDir, p.lock)) return 0;  // told to stop while waiting
+  auto watcher = watch::Watcher::create();
+  if (!watcher) return startupFailed(watcher.error());
+  p.watcher.emplace(std::move(*watcher));
+  p.responder = rt.bindResponder();
+  auto monitor = Monitor::create(rt, time);
+  if (!monitor) return startupFailed(monitor.error());
+  p.monitor = std::move(*monitor);
+  return std::nullopt;
+}
+
+// Start-up, part two: privileges dropped, and only then the first thread, the one
+// that reads the signals. Capabilities belong to threads: none runs privileged.
+std::optional<int> dropPrivilegesThenStartSignalThread(Runtime& rt, Process& p) {
+  if (auto ok = rt.dropPrivileges(); !ok) return startupFailed(ok.error());
+  auto signals = SignalThread::start(rt.stop);
+  if (!signals) return startupFailed(signals.error());
+  p.signals = std::move(*signals);
+  return std::nullopt;
+}
+
+// The exit status once told to stop: 1 when swarm mode lost the lease, else 0.
+int stopped(const Process& p) {
+  if (p.swarm && p.swarm->leaseLost()) return 1;
+  log::info("stopping", {{"signal", std::string(strsignal(p.signals->stopSignal()))}});
+  return 0;
+}
+
+// Start-up, part three, unprivileged: the monitor's and the responder's threads,
+// swarm mode's first lease, one slot per lineage, and the pool that runs passes.
+std::optional<int> startServing(Runtime& rt, const TimeSource& time, Process& p) {
+  p.monitor->start();
+  if (p.responder) p.responder = rt.startResponder();
+  if (!p.responder)
+    log::error("responder_failed", {{"error", p.responder.error().message},
                                     {"effect", "ACME validation over HTTP-01 cannot succeed until it listens"}});
-  if (rt_.swarmMode()) {
-    swarm.emplace(rt_, time_);
-    auto outcome = swarm->begin();
-    if (outcome == SwarmCoordinator::Outcome::Stop) return stopping();
+  if (rt.swarmMode()) {
+    p.swarm.emplace(rt, time);
+    auto outcome = p.swarm->begin();
+    if (outcome == SwarmCoordinator::Outcome::Stop) return stopped(p);
     if (outcome == SwarmCoordinator::Outcome::Failed) return 1;
   }
-  for (const auto& w : settingsWarnings(rt_.settings)) log::warn("settings_warning", {{"warning", w}});
-  std::vector<Slot> slots;
-  for (auto& l : rt_.lineages) {
+  for (const auto& w : settingsWarnings(rt.settings)) log::warn("settings_warning", {{"warning", w}});
+  for (auto& l : rt.lineages) {
     log::info("started", {{"name", l->name()},
                           {"names", sources::joinNames(l->spec.domains)},
-                          {"volume", rt_.settings.volume.string()},
+                          {"volume", rt.settings.volume.string()},
                           {"reload", l->reloader->describe()}});
     Slot slot;
     slot.lineage = l.get();
-    slot.nextCheck = time_.now();
-    slots.push_back(slot);
+    slot.nextCheck = time.now();
+    p.slots.push_back(slot);
   }
-  auto pool = PassPool::start(std::min(kConcurrentPasses, slots.size()), time_);
-  if (!pool) {
-    log::error("startup_failed", {{"error", pool.error().message}});
-    return 1;
-  }
-  auto watchAgain = [&](Slot& slot) {
-    auto fresh = watcher->watchLive(liveDir, slot.lineage->name());
-    if (!fresh)
-      log::warn("watch_failed", {{"name", slot.lineage->name()}, {"error", fresh.error().message}});
-    else if (*fresh && !slot.settleAt && slot.changedByOthers())
-      slot.noteChange(time_.now());  // a folder we only now watch: writes made before went unseen
-  };
-  for (auto& slot : slots) watchAgain(slot);
+  auto pool = PassPool::start(std::min(kConcurrentPasses, p.slots.size()), time);
+  if (!pool) return startupFailed(pool.error());
+  p.pool = std::move(*pool);
+  return std::nullopt;
+}
 
-  while (true) {
-    TimePoint now = time_.now();
+// Passes when they fall due, the volume changes or SIGHUP asks; one at a time per
+// lineage, up to the pool's size at once. Ends when told to stop.
+class EventLoop {
+ public:
+  EventLoop(Runtime& rt, const TimeSource& time, Process& p)
+      : rt_(rt), time_(time), p_(p), liveDir_(rt.settings.volume / "live") {}
+
+  int run() {
+    for (auto& slot : p_.slots) watchAgain(slot);
+    while (true) {
+      TimePoint now = time_.now();
+      std::optional<TimePoint> wake = submitDuePasses(now);
+      pollfd fds[4] = {{rt_.stop.fd(), POLLIN, 0},
+                       {p_.signals->hangupFd(), POLLIN, 0},
+                       {p_.watcher->fd(), POLLIN, 0},
+                       {p_.pool->fd(), POLLIN, 0}};
+      int n = ::poll(fds, 4, wake ? millisUntil(*wake, now) : static_cast<int>(kMaxSleep.count()));
+      if (n < 0 && errno != EINTR) {
+        log::error("poll_failed", {{"error", std::strerror(errno)}});
+        return 1;
+      }
+      if (rt_.stop.requested()) {  // served before any SIGHUP that came with it
+        p_.pool.reset();           // the passes under way end at once and are waited for
+        return stopped(p_);
+      }
+      if (n <= 0) continue;
+      now = time_.now();
+      if ((fds[1].revents & POLLIN) && p_.signals->takeHangup())
+        for (auto& slot : p_.slots) slot.forced = true;
+      if (fds[2].revents & POLLIN) noteVolumeChanges(now);
+      if (fds[3].revents & POLLIN) takeFinishedPasses(now);
+    }
+  }
+
+ private:
+  // Hands each due lineage that is not running to the pool; returns when the
+  // earliest of the others falls due.
+  std::optional<TimePoint> submitDuePasses(TimePoint now) {
     std::optional<TimePoint> wake;
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      Slot& slot = slots[i];
+    for (std::size_t i = 0; i < p_.slots.size(); ++i) {
+      Slot& slot = p_.slots[i];
       if (slot.running) continue;
       if (slot.due(now)) {
         if (slot.forced) log::debug("check_forced", {{"name", slot.lineage->name()}, {"by", "SIGHUP"}});
@@ -171,48 +215,63 @@ int Supervisor::run() {
         slot.settleAt.reset();
         slot.running = true;
         slot.changedWhileRunning = false;
-        (*pool)->submit(i, *slot.lineage->lineage);
+        p_.pool->submit(i, *slot.lineage->lineage);
         continue;
       }
       wake = wake ? std::min(*wake, slot.wake()) : slot.wake();
     }
-    pollfd fds[4] = {{rt_.stop.fd(), POLLIN, 0},
-                     {(*signals)->hangupFd(), POLLIN, 0},
-                     {watcher->fd(), POLLIN, 0},
-                     {(*pool)->fd(), POLLIN, 0}};
-    int n = ::poll(fds, 4, wake ? millisUntil(*wake, now) : static_cast<int>(kMaxSleep.count()));
-    if (n < 0 && errno != EINTR) {
-      log::error("poll_failed", {{"error", std::strerror(errno)}});
-      return 1;
-    }
-    if (rt_.stop.requested()) {  // served before any SIGHUP that came with it
-      pool->reset();             // the passes under way end at once and are waited for
-      return stopping();
-    }
-    if (n <= 0) continue;
-    now = time_.now();
-    if ((fds[1].revents & POLLIN) && (*signals)->takeHangup())
-      for (auto& slot : slots) slot.forced = true;
-    if (fds[2].revents & POLLIN)
-      for (const auto& name : watcher->drain())
-        for (auto& slot : slots) {
-          if (slot.lineage->name() != name) continue;
-          if (slot.running)
-            slot.changedWhileRunning = true;
-          else if (slot.changedByOthers())
-            slot.noteChange(now);
-        }
-    if (fds[3].revents & POLLIN)
-      for (auto& [i, result] : (*pool)->takeFinished()) {
-        Slot& slot = slots[i];
-        slot.running = false;
-        slot.nextCheck = result.nextCheck;
-        (*monitor)->passEnded(*slot.lineage, result);
-        if (swarm) swarm->afterPass();
-        if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
-        watchAgain(slot);
+    return wake;
+  }
+
+  // live/<name> changed: a pass once quiet, unless it was our own publish.
+  void noteVolumeChanges(TimePoint now) {
+    for (const auto& name : p_.watcher->drain())
+      for (auto& slot : p_.slots) {
+        if (slot.lineage->name() != name) continue;
+        if (slot.running)
+          slot.changedWhileRunning = true;
+        else if (slot.changedByOthers())
+          slot.noteChange(now);
       }
   }
+
+  void takeFinishedPasses(TimePoint now) {
+    for (auto& [i, result] : p_.pool->takeFinished()) {
+      Slot& slot = p_.slots[i];
+      slot.running = false;
+      slot.nextCheck = result.nextCheck;
+      p_.monitor->passEnded(*slot.lineage, result);
+      if (p_.swarm) p_.swarm->afterPass();
+      if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
+      watchAgain(slot);
+    }
+  }
+
+  // A pass may have made live/<name> anew (or it did not exist before): watch it again.
+  void watchAgain(Slot& slot) {
+    auto fresh = p_.watcher->watchLive(liveDir_, slot.lineage->name());
+    if (!fresh)
+      log::warn("watch_failed", {{"name", slot.lineage->name()}, {"error", fresh.error().message}});
+    else if (*fresh && !slot.settleAt && slot.changedByOthers())
+      slot.noteChange(time_.now());  // a folder we only now watch: writes made before went unseen
+  }
+
+  Runtime& rt_;
+  const TimeSource& time_;
+  Process& p_;
+  const store::Path liveDir_;
+};
+
+}  // namespace
+
+// Start-up in order (a security property: port 80 is bound before privileges are
+// dropped, and no thread runs before they are), then the event loop.
+int Supervisor::run() {
+  Process process;
+  if (auto status = acquireWhilePrivileged(rt_, time_, process)) return *status;
+  if (auto status = dropPrivilegesThenStartSignalThread(rt_, process)) return *status;
+  if (auto status = startServing(rt_, time_, process)) return *status;
+  return EventLoop(rt_, time_, process).run();
 }
 
 }  // namespace sc::app
