@@ -6,6 +6,7 @@
 #include "core/domain.h"
 #include "core/time_format.h"
 #include "dns/exchange.h"
+#include "dns/message.h"
 
 namespace sc::config {
 
@@ -70,12 +71,20 @@ Status applyPersistUntil(Settings& s, const RawValue& v) {
   return {};
 }
 
+// Only what ldns can sign with: a key it cannot use would pass here and fail at
+// the first order's "sign the update".
 Status applyTsigAlgorithm(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
-  static const char* const known[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5"};
-  if (std::none_of(std::begin(known), std::end(known), [&](const char* k) { return scalar(v) == k; }))
-    return fail("'" + scalar(v) + "' is not a TSIG algorithm (expected hmac-sha256, hmac-sha384, hmac-sha512, "
-                "hmac-sha224, hmac-sha1 or hmac-md5)");
+  if (!dns::isTsigAlgorithm(scalar(v))) {
+    std::string accepted;
+    const std::size_t n = std::size(dns::kTsigAlgorithms);
+    for (std::size_t i = 0; i < n; ++i)
+      accepted += std::string(i == 0 ? "" : i + 1 == n ? " or " : ", ") + dns::kTsigAlgorithms[i];
+    bool known = scalar(v) == "hmac-sha384" || scalar(v) == "hmac-sha224";  // RFC 4635's, which BIND makes
+    return fail("'" + scalar(v) + "' is not a TSIG algorithm sidecert can sign with" +
+                (known ? " (its DNS library, ldns, cannot)" : "") + ": expected " + accepted +
+                " (make the key with tsig-keygen -a hmac-sha256)");
+  }
   s.dns.tsigAlgorithm = scalar(v);
   return {};
 }

@@ -127,6 +127,10 @@ Status collect(const ldns_rr_list* section, const Question& q, const std::vector
 
 }  // namespace
 
+bool isTsigAlgorithm(const std::string& name) {
+  return std::any_of(std::begin(kTsigAlgorithms), std::end(kTsigAlgorithms), [&](const char* a) { return name == a; });
+}
+
 std::string rcodeName(int rcode) {
   static const char* const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
                                       "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};
@@ -191,6 +195,9 @@ Result<Outgoing> buildUpdate(const std::string& zone, const std::vector<TxtChang
   ldns_pkt_set_random_id(p.get());
   Bytes mac;
   if (key) {
+    if (!isTsigAlgorithm(key->algorithm))
+      return fail("sign the update with the TSIG key " + key->name + ": ldns cannot sign with " + key->algorithm);
+    // RFC 8945 6: hmac-md5's name on the wire is the long one.
     std::string algorithm = key->algorithm == "hmac-md5" ? "hmac-md5.sig-alg.reg.int." : key->algorithm + ".";
     // fudge: the 300 s of clock difference RFC 8945 6 recommends
     if (ldns_pkt_tsig_sign(p.get(), (key->name + ".").c_str(), key->secret.c_str(), 300, algorithm.c_str(), nullptr) !=

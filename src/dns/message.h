@@ -36,6 +36,13 @@ struct Answer {
 inline constexpr std::size_t kMaxValues = 64;
 inline constexpr std::size_t kMaxValueBytes = 4096;
 
+// The TSIG algorithms ldns (Debian's 1.8.3) signs and verifies with, as
+// tsig-keygen names them; each is tested against BIND 9 in dns01.bats. ldns has
+// no hmac-sha224 and knows SHA-384 only as "hmac-shac384." (a misspelling BIND
+// does not know), so neither is here.
+inline constexpr const char* kTsigAlgorithms[] = {"hmac-sha256", "hmac-sha512", "hmac-sha1", "hmac-md5"};
+bool isTsigAlgorithm(const std::string& name);
+
 // A TSIG key (RFC 8945), as BIND's tsig-keygen gives it.
 struct TsigKey {
   std::string name;

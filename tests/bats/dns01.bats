@@ -122,6 +122,33 @@ YAML
   [ "$EXIT_MS" -lt $((1000 + overhead)) ]
 }
 
+@test "each TSIG algorithm sidecert accepts signs updates BIND 9 takes and verifies BIND's signed replies; the rest are refused by check-config" {
+  # the accepted list as sidecert says it, so an algorithm added there is tried here
+  run --separate-stderr env SIDECERT_DNS_TSIG_ALGORITHM=hmac-none "$SIDECERT" check-config
+  [ "$status" -eq 2 ]
+  accepted=$(sed -n 's/.*: expected \(.*\) (make the key.*/\1/p' <<<"$stderr" | sed 's/,//g; s/ or / /')
+  echo "# accepted: $accepted" >&3
+  [ "$(wc -w <<<"$accepted")" -ge 2 ]
+  for alg in $accepted; do
+    # a lineage of its own for each key: sidecert-ALG in BIND, of that algorithm
+    SIDECERT_NAME="alg-$alg" SIDECERT_DNS_TSIG_KEY="sidecert-$alg" SIDECERT_DNS_TSIG_ALGORITHM="$alg" \
+      SIDECERT_DNS_TSIG_SECRET_FILE="$BIND_DIR/$alg.secret" "$SIDECERT" once 2>"$BATS_TEST_TMPDIR/$alg.log" ||
+      { echo "# $alg:" >&3; cat "$BATS_TEST_TMPDIR/$alg.log"; false; }
+    # BIND took the update and the removal under that key; sidecert took BIND's
+    # signed replies (an unverified one fails the update, and the order with it)
+    grep -q "/key sidecert-$alg: updating zone 'example.test/IN': adding an RR at '_acme-challenge.example.test' TXT" "$BIND_DIR/named.log"
+    grep -q "/key sidecert-$alg: updating zone 'example.test/IN': deleting an RR at _acme-challenge.example.test TXT" "$BIND_DIR/named.log"
+    [ -s "$VOL/live/alg-$alg/cert.pem" ]
+    ! grep -q "not signed with the TSIG key" "$BATS_TEST_TMPDIR/$alg.log" || false
+  done
+  # RFC 4635's other two, which BIND makes keys of but ldns cannot sign with
+  for alg in hmac-sha384 hmac-sha224; do
+    run --separate-stderr env SIDECERT_DNS_TSIG_ALGORITHM="$alg" "$SIDECERT" check-config
+    [ "$status" -eq 2 ]
+    [[ "$stderr" == *"SIDECERT_DNS_TSIG_ALGORITHM: '$alg' is not a TSIG algorithm sidecert can sign with (its DNS library, ldns, cannot): expected hmac-sha256, "* ]]
+  done
+}
+
 @test "dns-01 without an update server is refused, naming the setting" {
   unset SIDECERT_DNS_SERVER
   run --separate-stderr "$SIDECERT" check-config

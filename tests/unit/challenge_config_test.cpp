@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "config/load.h"
+#include "dns/message.h"
 #include "test_support.h"
 
 using sc::ChallengeType;
@@ -98,6 +99,29 @@ TEST(ChallengeConfig, DnsSettingsAreCheckedAndTheTsigSecretIsNeverRepeated) {
   auto both = fromEnv({{"SIDECERT_DNS_TSIG_SECRET_FILE", secretFile}, {"SIDECERT_DNS_TSIG_KEY", "sidecert-key."}});
   ASSERT_TRUE(both) << errorOf(both);
   EXPECT_EQ(both->dns.tsigKey, "sidecert-key");
+}
+
+// ldns 1.8.3 signs with none of these: a key of one passed check-config and the
+// first order failed at "sign the update".
+TEST(ChallengeConfig, OnlyTsigAlgorithmsThatCanSignAreAcceptedAndARefusalSaysWhatIs) {
+  for (const char* unsignable : {"hmac-sha384", "hmac-sha224"}) {
+    auto r = fromEnv({{"SIDECERT_DNS_TSIG_ALGORITHM", unsignable}});
+    ASSERT_FALSE(r) << unsignable;
+    EXPECT_EQ(r.error().message, std::string("SIDECERT_DNS_TSIG_ALGORITHM: '") + unsignable +
+                                     "' is not a TSIG algorithm sidecert can sign with (its DNS library, ldns, cannot): expected hmac-sha256, hmac-sha512, hmac-sha1 or hmac-md5 " +
+                                     "(make the key with tsig-keygen -a hmac-sha256)");
+  }
+  auto unknown = fromEnv({{"SIDECERT_DNS_TSIG_ALGORITHM", "hmac-sha3"}});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message.rfind("SIDECERT_DNS_TSIG_ALGORITHM: 'hmac-sha3' is not a TSIG algorithm sidecert can "
+                                          "sign with: expected hmac-sha256, hmac-sha512, hmac-sha1 or hmac-md5", 0),
+            0u)
+      << unknown.error().message;
+  for (const char* signable : sc::dns::kTsigAlgorithms) {
+    auto r = fromEnv({{"SIDECERT_DNS_TSIG_ALGORITHM", signable}});
+    ASSERT_TRUE(r) << signable << ": " << errorOf(r);
+    EXPECT_EQ(r->dns.tsigAlgorithm, signable);
+  }
 }
 
 TEST(ChallengeConfig, Dns01NeedsTheServerThatTakesTheUpdates) {

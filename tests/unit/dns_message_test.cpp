@@ -118,3 +118,46 @@ TEST(DnsMessage, AnUpdateIsSignedAndAReplyWithoutTheKeysSignatureIsRefused) {
   EXPECT_NE(notAuth.error().message.find("NOTAUTH"), std::string::npos);
   EXPECT_EQ(notAuth.error().message.find(key.secret), std::string::npos);
 }
+
+// Each accepted algorithm signs, under the name BIND knows it by on the wire, and
+// a reply signed over the request's MAC with the same key verifies (BIND's side
+// of this is dns01.bats). What ldns cannot sign with is refused by name.
+TEST(DnsMessage, EachAcceptedTsigAlgorithmSignsAndVerifiesAReplyAndOthersAreRefused) {
+  const std::string secret = "c2VjcmV0IG9mIDMyIGJ5dGVzIGZvciBobWFjLXNoYTI1Ng==";
+  for (const char* algorithm : kTsigAlgorithms) {
+    TsigKey key{"sidecert-key", algorithm, secret};
+    auto u = buildUpdate("example.test", {{"_acme-challenge.example.test", "abc", true}}, 60, key);
+    ASSERT_TRUE(u) << algorithm << ": " << u.error().message;
+    ldns_pkt* sent = nullptr;
+    ASSERT_EQ(ldns_wire2pkt(&sent, u->wire.data(), u->wire.size()), LDNS_STATUS_OK);
+    ASSERT_NE(ldns_pkt_tsig(sent), nullptr);
+    char* onWire = ldns_rdf2str(ldns_rr_rdf(ldns_pkt_tsig(sent), 0));
+    EXPECT_EQ(std::string(onWire), std::string(algorithm) == "hmac-md5" ? "hmac-md5.sig-alg.reg.int." : std::string(algorithm) + ".");
+    std::free(onWire);
+    ldns_pkt_free(sent);
+    // the server's reply, signed as BIND signs it: over the request's MAC
+    ldns_pkt* r = ldns_pkt_new();
+    ldns_pkt_set_id(r, u->id);
+    ldns_pkt_set_qr(r, true);
+    ldns_pkt_set_opcode(r, LDNS_PACKET_UPDATE);
+    ldns_rdf* mac = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, u->requestMac.size(), u->requestMac.data());
+    std::string wireName = std::string(algorithm) == "hmac-md5" ? "hmac-md5.sig-alg.reg.int." : std::string(algorithm) + ".";
+    ASSERT_EQ(ldns_pkt_tsig_sign(r, "sidecert-key.", secret.c_str(), 300, wireName.c_str(), mac), LDNS_STATUS_OK);
+    std::uint8_t* wire = nullptr;
+    std::size_t size = 0;
+    ASSERT_EQ(ldns_pkt2wire(&wire, r, &size), LDNS_STATUS_OK);
+    EXPECT_TRUE(parseUpdateReply(wire, size, *u, key)) << algorithm;
+    TsigKey other{"sidecert-key", algorithm, "b3RoZXIgc2VjcmV0"};
+    EXPECT_FALSE(parseUpdateReply(wire, size, *u, other)) << algorithm;  // another secret's reply
+    std::free(wire);
+    ldns_rdf_deep_free(mac);
+    ldns_pkt_free(r);
+  }
+  for (const char* unsignable : {"hmac-sha384", "hmac-sha224"}) {
+    EXPECT_FALSE(isTsigAlgorithm(unsignable));
+    auto u = buildUpdate("example.test", {{"_acme-challenge.example.test", "abc", true}}, 60,
+                         TsigKey{"sidecert-key", unsignable, secret});
+    ASSERT_FALSE(u);
+    EXPECT_NE(u.error().message.find(std::string("ldns cannot sign with ") + unsignable), std::string::npos);
+  }
+}
