@@ -103,11 +103,6 @@ inline constexpr std::chrono::seconds kRetryUnusable{60};
 // A DNS record a person must create (dns-persist-01) is looked for again this
 // often: a lookup costs the CA nothing, and the person is waiting for it.
 inline constexpr std::chrono::seconds kRecordRecheck{30};
-// dns-01: the records sidecert added must be served by every one of the zone's
-// own servers before the CA is told; they are asked this often, for this long
-// (secondaries pick an update up by NOTIFY within seconds, by refresh in minutes).
-inline constexpr std::chrono::milliseconds kDnsPropagationPoll{2000};
-inline constexpr std::chrono::seconds kDnsPropagationTimeout{180};
 // A set still due after this pass asked every open source (the new certificate
 // is due at once, or the volume refused it) comes back after a quarter of the
 // time it has left, at most kRetryUnusable and at least this: a 40-second

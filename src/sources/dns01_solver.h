@@ -18,12 +18,23 @@
 
 namespace sc::sources {
 
+// How long the records may take to reach every one of the zone's own servers,
+// counted from their first add, before the order is given up (the CA never told):
+// secondaries take the primary's NOTIFY and transfer in seconds, but one that only
+// refreshes on its SOA timer or a provider that batches takes minutes. lego waits
+// 60 s (DefaultPropagationTimeout); 180 s lets a slow secondary catch up.
+inline constexpr std::chrono::seconds kDefaultPropagationTimeout{180};
+// How soon the servers are asked again while the records are not served: each
+// look is one UDP question per server, so every 2 s costs the servers little and
+// adds at most 2 s to an issuance.
+inline constexpr std::chrono::milliseconds kDefaultPropagationPoll{2000};
+
 struct Dns01Options {
   dns::Server server;  // the primary, which takes the updates
   std::string zone;    // empty: each name's SOA owner
   std::optional<dns::TsigKey> key;
-  std::chrono::seconds propagationTimeout{0};
-  std::chrono::milliseconds pollEvery{0};
+  std::chrono::seconds propagationTimeout = kDefaultPropagationTimeout;
+  std::chrono::milliseconds pollEvery = kDefaultPropagationPoll;
 };
 
 // RFC 8555 8.4: the record's name and value for one authorization.
