@@ -35,7 +35,7 @@ std::unexpected<Error> failProblem(const std::string& what, const HttpResponse& 
   auto e = fail(what + ": " + p.describe(), r.status).error();
   e.retryAfter = retryAfterOf(r);
   e.kind = ErrorKind::Problem;
-  if (p.type.rfind(kErrorPrefix, 0) == 0) e.problem = p.type.substr(std::string(kErrorPrefix).size());
+  e.problem = p.kind;
   return std::unexpected(std::move(e));
 }
 
@@ -148,12 +148,12 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
     auto r = send(url, payload, withJwk, accept, resend);
     if (!r || r->status < 400) return r;
     Problem p = parseProblem(*r);
-    if (p.is("badNonce") && badNonces++ < policy_.badNonceRetries) {  // RFC 8555 6.5
+    if (p.is(ProblemType::BadNonce) && badNonces++ < policy_.badNonceRetries) {  // RFC 8555 6.5
       ++badNonces_;
       continue;
     }
     auto wait = retryAfterOf(*r);
-    bool busy = p.is("rateLimited") || r->status == 503;
+    bool busy = p.is(ProblemType::RateLimited) || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {
       sleeper_.sleep(wait);
       continue;
@@ -298,7 +298,7 @@ Result<T> Client::pollUntilSettled(const std::string& url, const std::function<R
     auto resource = parse(r->body);
     if (!resource) return std::unexpected(resource.error());
     if (settled(*resource)) return *resource;
-    still = subject(*resource) + " still " + resource->status;
+    still = subject(*resource) + " still " + statusName(resource->status);
     if (std::chrono::steady_clock::now() > deadline) return fail(still);
     pause = retryAfterOf(*r);
   }
@@ -308,10 +308,10 @@ Result<Authorization> Client::waitForAuthorization(const std::string& url) {
   // Called right after its challenge was answered: the CA is still validating.
   return pollUntilSettled<Authorization>(
       url, [&](const std::string& body) { return wire::authorization(body, url); },
-      [](const Authorization& a) { return a.status != "pending"; }, std::chrono::seconds(0), policy_.firstPoll);
+      [](const Authorization& a) { return a.status != AuthorizationStatus::Pending; }, std::chrono::seconds(0), policy_.firstPoll);
 }
 
-Result<Order> Client::waitForOrder(const Order& order, const std::set<std::string>& until,
+Result<Order> Client::waitForOrder(const Order& order, const std::set<OrderStatus>& until,
                                    std::optional<std::chrono::seconds> pauseFirst) {
   return pollUntilSettled<Order>(
       order.url,
@@ -320,7 +320,7 @@ Result<Order> Client::waitForOrder(const Order& order, const std::set<std::strin
         if (o) o->identifiers = order.identifiers;
         return o;
       },
-      [&](const Order& o) { return until.count(o.status) > 0 || o.status == "invalid"; }, pauseFirst,
+      [&](const Order& o) { return until.count(o.status) > 0 || o.status == OrderStatus::Invalid; }, pauseFirst,
       policy_.firstOrderPoll);
 }
 
@@ -328,17 +328,25 @@ Result<Order> Client::finalize(const Order& order, const std::string& csrDer) {
   Object payload;
   payload.set("csr", crypto::base64url(csrDer));
   auto r = signedPost(order.finalize, toJson(payload), false);
-  if (!r && r.error().isProblem("orderNotReady")) {
-    auto ready = waitForOrder(order, {"ready", "valid"});
-    if (!ready || ready->status != "ready") return ready;
+  if (!r && r.error().isProblem(ProblemType::OrderNotReady)) {
+    auto ready = waitForOrder(order, {OrderStatus::Ready, OrderStatus::Valid});
+    if (!ready || ready->status != OrderStatus::Ready) return ready;
     r = signedPost(order.finalize, toJson(payload), false);
   }
   if (!r) return wrap("finalize the order", r.error());
   auto updated = wire::order(r->body, order.url, order.identifiers);
   if (!updated) return std::unexpected(updated.error());
   updated->identifiers = order.identifiers;
-  if (updated->status == "valid" || updated->status == "invalid") return updated;
-  return waitForOrder(order, {"valid"}, retryAfterOf(*r));
+  switch (updated->status) {
+    case OrderStatus::Valid:
+    case OrderStatus::Invalid:
+      return updated;  // settled
+    case OrderStatus::Pending:
+    case OrderStatus::Ready:
+    case OrderStatus::Processing:
+      break;  // the CA is still at it
+  }
+  return waitForOrder(order, {OrderStatus::Valid}, retryAfterOf(*r));
 }
 
 Result<std::string> Client::downloadCertificate(const std::string& url, const std::string& preferredIssuer) {

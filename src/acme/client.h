@@ -59,7 +59,7 @@ class Client {
   Status acceptChallenge(const std::string& url);
   Result<Authorization> waitForAuthorization(const std::string& url);
   // pauseFirst: the resource was just seen unsettled (with this Retry-After, or 0).
-  Result<Order> waitForOrder(const Order& order, const std::set<std::string>& until,
+  Result<Order> waitForOrder(const Order& order, const std::set<OrderStatus>& until,
                              std::optional<std::chrono::seconds> pauseFirst = std::nullopt);
   // Finalizes as soon as the authorizations are valid, without polling the order
   // to "ready" first (one round trip less); a CA that has not moved the order on

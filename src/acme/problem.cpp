@@ -2,8 +2,6 @@
 
 namespace sc::acme {
 
-bool Problem::is(const char* shortType) const { return type == std::string(kErrorPrefix) + shortType; }
-
 std::string Problem::describe() const {
   std::string t = type.rfind(kErrorPrefix, 0) == 0 ? type.substr(std::string(kErrorPrefix).size()) : type;
   std::string out = (identifier.empty() ? "" : identifier + ": ") + t + (detail.empty() ? "" : ": " + detail);

@@ -71,11 +71,66 @@ Result<std::string> url(const Object::Ptr& o, const std::string& key, bool requi
   return s;
 }
 
-Result<std::string> status(const Object::Ptr& o, const std::set<std::string>& allowed, const Reading& r) {
+// RFC 8555 7.1.6: each object's states by their names on the wire.
+template <class E>
+using Names = std::initializer_list<std::pair<const char*, E>>;
+constexpr Names<OrderStatus> kOrderStatuses = {{"pending", OrderStatus::Pending},
+                                               {"ready", OrderStatus::Ready},
+                                               {"processing", OrderStatus::Processing},
+                                               {"valid", OrderStatus::Valid},
+                                               {"invalid", OrderStatus::Invalid}};
+constexpr Names<AuthorizationStatus> kAuthorizationStatuses = {
+    {"pending", AuthorizationStatus::Pending},         {"valid", AuthorizationStatus::Valid},
+    {"invalid", AuthorizationStatus::Invalid},         {"deactivated", AuthorizationStatus::Deactivated},
+    {"expired", AuthorizationStatus::Expired},         {"revoked", AuthorizationStatus::Revoked}};
+constexpr Names<ChallengeStatus> kChallengeStatuses = {{"pending", ChallengeStatus::Pending},
+                                                       {"processing", ChallengeStatus::Processing},
+                                                       {"valid", ChallengeStatus::Valid},
+                                                       {"invalid", ChallengeStatus::Invalid}};
+// RFC 8555 6.7, RFC 9773 (alreadyReplaced), the profiles draft (invalidProfile).
+constexpr Names<ProblemType> kProblemTypes = {
+    {"accountDoesNotExist", ProblemType::AccountDoesNotExist},
+    {"alreadyReplaced", ProblemType::AlreadyReplaced},
+    {"alreadyRevoked", ProblemType::AlreadyRevoked},
+    {"badCSR", ProblemType::BadCsr},
+    {"badNonce", ProblemType::BadNonce},
+    {"badPublicKey", ProblemType::BadPublicKey},
+    {"badRevocationReason", ProblemType::BadRevocationReason},
+    {"badSignatureAlgorithm", ProblemType::BadSignatureAlgorithm},
+    {"caa", ProblemType::Caa},
+    {"compound", ProblemType::Compound},
+    {"connection", ProblemType::Connection},
+    {"dns", ProblemType::Dns},
+    {"externalAccountRequired", ProblemType::ExternalAccountRequired},
+    {"incorrectResponse", ProblemType::IncorrectResponse},
+    {"invalidContact", ProblemType::InvalidContact},
+    {"invalidProfile", ProblemType::InvalidProfile},
+    {"malformed", ProblemType::Malformed},
+    {"orderNotReady", ProblemType::OrderNotReady},
+    {"rateLimited", ProblemType::RateLimited},
+    {"rejectedIdentifier", ProblemType::RejectedIdentifier},
+    {"serverInternal", ProblemType::ServerInternal},
+    {"tls", ProblemType::Tls},
+    {"unauthorized", ProblemType::Unauthorized},
+    {"unsupportedContact", ProblemType::UnsupportedContact},
+    {"unsupportedIdentifier", ProblemType::UnsupportedIdentifier},
+    {"userActionRequired", ProblemType::UserActionRequired}};
+
+template <class E>
+const char* nameOf(Names<E> names, E value) {
+  for (const auto& [name, v] : names)
+    if (v == value) return name;
+  return "?";
+}
+
+// The object's status; one RFC 8555 does not define for it is a Protocol error.
+template <class E>
+Result<E> status(const Object::Ptr& o, Names<E> allowed, const Reading& r) {
   auto s = needString(o, "status", 32, r);
-  if (!s) return s;
-  if (!allowed.count(*s)) return r.bad("status '" + *s + "' is not one RFC 8555 defines here");
-  return s;
+  if (!s) return std::unexpected(s.error());
+  for (const auto& [name, value] : allowed)
+    if (*s == name) return value;
+  return r.bad("status '" + excerpt(*s) + "' is not one RFC 8555 defines here");
 }
 
 Result<Problem> problemFrom(const Object::Ptr& o, const Reading& r, int depth) {
@@ -85,6 +140,7 @@ Result<Problem> problemFrom(const Object::Ptr& o, const Reading& r, int depth) {
   if (!type) return std::unexpected(type.error());
   if (!detail) return std::unexpected(detail.error());
   p.type = *type;
+  p.kind = problemType(*type);
   p.detail = *detail;
   if (o->has("status") && o->get("status").isInteger()) {
     auto st = o->get("status").convert<Poco::Int64>();
@@ -119,6 +175,14 @@ Result<std::optional<Problem>> optProblem(const Object::Ptr& o, const std::strin
 bool printable(unsigned char c) { return c >= ' ' && c < 0x7f; }
 
 }  // namespace
+
+ProblemType problemType(const std::string& urn) {
+  if (urn.rfind(kErrorPrefix, 0) != 0) return ProblemType::Other;
+  const std::string shortType = urn.substr(std::string(kErrorPrefix).size());
+  for (const auto& [name, type] : kProblemTypes)
+    if (shortType == name) return type;
+  return ProblemType::Other;
+}
 
 std::string excerpt(const std::string& body) {
   constexpr std::size_t kShown = 120;
@@ -180,7 +244,7 @@ Result<Order> order(const std::string& body, const std::string& orderUrl, std::s
   if (!obj) return std::unexpected(obj.error());
   Order o;
   o.url = orderUrl;
-  auto st = status(*obj, {"pending", "ready", "processing", "valid", "invalid"}, r);
+  auto st = status(*obj, kOrderStatuses, r);
   auto fin = url(*obj, "finalize", true, r);
   auto cert = url(*obj, "certificate", false, r);
   auto err = optProblem(*obj, "error", r);
@@ -208,7 +272,7 @@ Result<Order> order(const std::string& body, const std::string& orderUrl, std::s
     if (!isHttpsUrl(s)) return r.bad("authorizations[" + std::to_string(i) + "] is not an https URL");
     o.authorizations.push_back(s);
   }
-  if (o.status == "valid" && o.certificate.empty()) return r.bad("a valid order without a certificate URL");
+  if (o.status == OrderStatus::Valid && o.certificate.empty()) return r.bad("a valid order without a certificate URL");
   return o;
 }
 
@@ -237,7 +301,7 @@ Result<ReadChallenge> challenge(const Object::Ptr& ch, const Reading& r) {
   if (*type != "http-01" && *type != "dns-01" && !persist) return ReadChallenge();
   auto chUrl = url(ch, "url", true, r);
   auto token = persist ? optString(ch, "token", kMaxToken, r) : needString(ch, "token", kMaxToken, r);
-  auto chStatus = status(ch, {"pending", "processing", "valid", "invalid"}, r);
+  auto chStatus = status(ch, kChallengeStatuses, r);
   auto chError = optProblem(ch, "error", r);
   auto account = optString(ch, "accounturi", 2048, r);
   for (const Error* e : {chUrl ? nullptr : &chUrl.error(), token ? nullptr : &token.error(),
@@ -262,7 +326,7 @@ Result<Authorization> authorization(const std::string& body, const std::string& 
   if (!obj) return std::unexpected(obj.error());
   Authorization a;
   a.url = authzUrl;
-  auto st = status(*obj, {"pending", "valid", "invalid", "deactivated", "expired", "revoked"}, r);
+  auto st = status(*obj, kAuthorizationStatuses, r);
   if (!st) return std::unexpected(st.error());
   a.status = *st;
   if (!(*obj)->isObject("identifier")) return r.bad("'identifier' is not an object");
@@ -360,3 +424,11 @@ std::chrono::seconds retryAfter(const std::string& value, TimePoint now) {
 }
 
 }  // namespace sc::acme::wire
+
+namespace sc::acme {
+
+const char* statusName(OrderStatus s) { return wire::nameOf(wire::kOrderStatuses, s); }
+const char* statusName(AuthorizationStatus s) { return wire::nameOf(wire::kAuthorizationStatuses, s); }
+const char* statusName(ChallengeStatus s) { return wire::nameOf(wire::kChallengeStatuses, s); }
+
+}  // namespace sc::acme

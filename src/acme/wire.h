@@ -36,6 +36,8 @@ Result<Directory> directory(const std::string& body);
 Result<Order> order(const std::string& body, const std::string& url, std::size_t identifiers);
 Result<Authorization> authorization(const std::string& body, const std::string& url);
 std::optional<Problem> problem(const std::string& body);
+// A problem document's "type" URN; Other for one not listed in ProblemType.
+ProblemType problemType(const std::string& urn);
 Result<RenewalInfo> renewalInfo(const std::string& body);
 // Newly created account's URL comes in Location; the body is only checked to be JSON.
 Status account(const std::string& body);

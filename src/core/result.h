@@ -7,6 +7,8 @@
 #include <expected>
 #include <string>
 
+#include "core/problem_type.h"
+
 namespace sc {
 
 // What kind of failure, where the caller's next step depends on it.
@@ -29,11 +31,12 @@ struct Error {
   // A server that said when to come back (Retry-After): not before this long.
   std::chrono::seconds retryAfter{0};
   ErrorKind kind = ErrorKind::General;
-  // ErrorKind::Problem: the ACME problem type without its URN prefix ("rateLimited").
-  std::string problem;
+  // ErrorKind::Problem: the ACME problem type, as acme/wire.cpp parsed it (Other for
+  // one sidecert does not tell apart; the message quotes it).
+  ProblemType problem = ProblemType::Other;
 
   bool is(ErrorKind k) const { return kind == k; }
-  bool isProblem(const char* shortType) const { return kind == ErrorKind::Problem && problem == shortType; }
+  bool isProblem(ProblemType type) const { return kind == ErrorKind::Problem && problem == type; }
 };
 
 template <class T>

@@ -97,7 +97,7 @@ Result<AcmeSource::Presenting> AcmeSource::challengesOf(acme::Client& client, co
   for (const auto& url : order.authorizations) {
     auto authz = client.authorization(url);
     if (!authz) return std::unexpected(authz.error());
-    if (authz->status == "valid") {
+    if (authz->status == acme::AuthorizationStatus::Valid) {
       log::debug("authorization_reused", {{"identifier", authz->identifier}});
       continue;
     }
@@ -108,7 +108,7 @@ Result<AcmeSource::Presenting> AcmeSource::challengesOf(acme::Client& client, co
                                              (authz->wildcard ? "*." : "") + authz->identifier);
     std::string keyAuth = ch->token.empty() ? "" : ch->token + "." + signer_->thumbprint();
     // A challenge already answered (by a run a crash cut short) is only waited for.
-    tasks.push_back({authz->identifier, authz->wildcard, *ch, keyAuth, ch->status != "pending", client.accountUrl()});
+    tasks.push_back({authz->identifier, authz->wildcard, *ch, keyAuth, ch->status != acme::ChallengeStatus::Pending, client.accountUrl()});
     pending.push_back(url);
   }
   return out;
@@ -137,9 +137,9 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
   for (const auto& url : pending) {
     auto done = client.waitForAuthorization(url);
     if (!done) return std::unexpected(done.error());
-    if (done->status != "valid")
+    if (done->status != acme::AuthorizationStatus::Valid)
       return failAs(ErrorKind::Rejected, "validation of " + done->identifier + " failed: " +
-                                             (done->error ? done->error->describe() : "authorization " + done->status));
+                                             (done->error ? done->error->describe() : std::string("authorization ") + acme::statusName(done->status)));
   }
   return {};
 }
@@ -154,7 +154,7 @@ Status AcmeSource::authorize(acme::Client& client, const acme::Order& order) {
 // order URL was unusable may still have made one).
 namespace {
 bool mayPlaceWithoutReplaces(const Error& e) {
-  return e.is(ErrorKind::Problem) && !e.isProblem("rateLimited");
+  return e.is(ErrorKind::Problem) && !e.isProblem(ProblemType::RateLimited);
 }
 
 // A CA that refuses an order's IP addresses (RFC 8738) most often issues them only
@@ -162,8 +162,8 @@ bool mayPlaceWithoutReplaces(const Error& e) {
 Error explainIpRefusal(Error e, const std::vector<std::string>& names, const std::string& profile,
                        const std::vector<std::string>& offered) {
   bool hasIp = std::any_of(names.begin(), names.end(), [](const std::string& n) { return isIpAddress(n); });
-  if (!hasIp || !(e.isProblem("rejectedIdentifier") || e.isProblem("unsupportedIdentifier") ||
-                  e.isProblem("invalidProfile")))
+  if (!hasIp || !(e.isProblem(ProblemType::RejectedIdentifier) || e.isProblem(ProblemType::UnsupportedIdentifier) ||
+                  e.isProblem(ProblemType::InvalidProfile)))
     return e;
   e.message += "; the CA refuses IP addresses under " + (profile.empty() ? "its default profile" : "the profile '" + profile + "'") +
                ": set SIDECERT_ACME_PROFILE (or acme_profile of this certificate) to one that issues for them "
@@ -203,13 +203,13 @@ Result<std::optional<acme::Order>> AcmeSource::resumable(const Request& request)
   auto order = (*client)->fetchOrder(request.resume->url, request.names.size());
   if (!order && !order.error().is(ErrorKind::Problem) && !order.error().is(ErrorKind::Protocol))
     return std::unexpected(order.error());
-  if (!order || order->status == "invalid") {
+  if (!order || order->status == acme::OrderStatus::Invalid) {
     log::info("order_not_resumed", {{"name", request.lineage}, {"ca", options_.directoryUrl},
                                     {"order", request.resume->url},
                                     {"reason", order ? "the order is invalid" : order.error().message}});
     return std::optional<acme::Order>();
   }
-  log::info("order_resumed", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"order", order->url}, {"status", order->status}});
+  log::info("order_resumed", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"order", order->url}, {"status", acme::statusName(order->status)}});
   return std::optional<acme::Order>(*order);
 }
 
@@ -232,7 +232,7 @@ Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
     if (!made) return std::unexpected(made.error());
     key = std::move(*made);
     auto placed = placeOrder(request);
-    if (!placed && placed.error().isProblem("accountDoesNotExist")) {
+    if (!placed && placed.error().isProblem(ProblemType::AccountDoesNotExist)) {
       // The CA lost the account (a test CA restarted, one deactivated elsewhere).
       // Same key, new account: a CA that still knew the key would have said so.
       log::warn("account_missing", {{"name", request.lineage}, {"ca", options_.directoryUrl}, {"error", placed.error().message}});
@@ -269,19 +269,27 @@ Result<CertSet> AcmeSource::obtain(const Request& request, TimePoint) {
 
 Result<CertSet> AcmeSource::complete(acme::Client& c, const acme::Order& order, const crypto::PrivateKey& key,
                                       const Request& request) {
-  if (order.status == "pending")
-    if (auto ok = authorize(c, order); !ok) return std::unexpected(ok.error());
   Result<acme::Order> valid = order;
-  if (order.status == "processing") {
-    valid = c.waitForOrder(order, {"valid"});
-  } else if (order.status != "valid") {
-    auto csr = crypto::makeCsr(key, request.names);
-    if (!csr) return std::unexpected(csr.error());
-    valid = c.finalize(order, *csr);
+  switch (order.status) {
+    case acme::OrderStatus::Pending:
+      if (auto ok = authorize(c, order); !ok) return std::unexpected(ok.error());
+      [[fallthrough]];
+    case acme::OrderStatus::Ready: {
+      auto csr = crypto::makeCsr(key, request.names);
+      if (!csr) return std::unexpected(csr.error());
+      valid = c.finalize(order, *csr);
+      break;
+    }
+    case acme::OrderStatus::Processing:
+      valid = c.waitForOrder(order, {acme::OrderStatus::Valid});
+      break;
+    case acme::OrderStatus::Valid:
+    case acme::OrderStatus::Invalid:  // refused below with the CA's reason; nothing to finalize
+      break;
   }
   if (!valid) return std::unexpected(valid.error());
-  if (valid->status != "valid")
-    return failAs(ErrorKind::Rejected, "the order became " + valid->status +
+  if (valid->status != acme::OrderStatus::Valid)
+    return failAs(ErrorKind::Rejected, std::string("the order became ") + acme::statusName(valid->status) +
                                            (valid->error ? ": " + valid->error->describe() : std::string()));
   auto pem = c.downloadCertificate(valid->certificate, options_.preferredChain);
   if (!pem) return std::unexpected(pem.error());

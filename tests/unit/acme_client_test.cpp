@@ -248,7 +248,7 @@ TEST_F(ClientTest, APostAsGetThatGot5xxIsSentAgain) {
   ca.replies.push_back(reply(200, authz("valid")));
   auto a = client.authorization("https://ca/authz/1");
   ASSERT_TRUE(a) << a.error().message;
-  EXPECT_EQ(a->status, "valid");
+  EXPECT_EQ(a->status, acme::AuthorizationStatus::Valid);
 }
 
 TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
@@ -259,7 +259,7 @@ TEST_F(ClientTest, PollingHonoursRetryAfterAndOtherwiseStartsBrisk) {
   ca.replies.push_back(reply(200, authz("valid")));
   auto a = client.waitForAuthorization("https://ca/authz/1");
   ASSERT_TRUE(a) << a.error().message;
-  EXPECT_EQ(a->status, "valid");
+  EXPECT_EQ(a->status, acme::AuthorizationStatus::Valid);
   // a brisk pause first (the challenge was just answered), the 3 s asked for, then doubling
   EXPECT_EQ(sleeper.slept,
             (std::vector<milliseconds>{milliseconds(10), seconds(3), milliseconds(40), milliseconds(80)}));

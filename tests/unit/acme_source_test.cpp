@@ -290,7 +290,7 @@ TEST_F(AcmeSourceTest, ANewOrderWithoutACurrentSetNamesNothingToReplace) {
   ca.routes["/order"] = [](const std::string&) { return problem(429, "rateLimited", "too many"); };
   auto got = source.obtain(request(), wallClockNow());
   ASSERT_FALSE(got);
-  EXPECT_TRUE(got.error().isProblem("rateLimited"));
+  EXPECT_TRUE(got.error().isProblem(ProblemType::RateLimited));
   EXPECT_EQ(ca.count("POST /order"), 1);
   EXPECT_FALSE(replacesSent(0));
 }
@@ -307,7 +307,7 @@ TEST_F(AcmeSourceTest, ACaThatRefusesAddressesNamesTheProfileSettingAndWhatItOff
   r.names = {"a.test", "192.0.2.7"};
   auto got = source.obtain(r, wallClockNow());
   ASSERT_FALSE(got);
-  EXPECT_TRUE(got.error().isProblem("rejectedIdentifier"));  // still the CA's refusal, backed off as one
+  EXPECT_TRUE(got.error().isProblem(ProblemType::RejectedIdentifier));  // still the CA's refusal, backed off as one
   const auto& m = got.error().message;
   EXPECT_NE(m.find("refuses IP addresses under its default profile"), std::string::npos) << m;
   EXPECT_NE(m.find("SIDECERT_ACME_PROFILE"), std::string::npos) << m;

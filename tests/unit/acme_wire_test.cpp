@@ -33,7 +33,7 @@ void expectProtocolError(const Error& e, const std::string& says) {
 TEST(AcmeWire, AWellFormedOrderIsRead) {
   auto o = acme::wire::order(order(R"(["https://ca/authz/1","https://ca/authz/2"])"), kOrderUrl, 2);
   ASSERT_TRUE(o) << o.error().message;
-  EXPECT_EQ(o->status, "pending");
+  EXPECT_EQ(o->status, acme::OrderStatus::Pending);
   EXPECT_EQ(o->authorizations.size(), 2u);
   EXPECT_EQ(o->profile, "");
 }
@@ -132,8 +132,46 @@ TEST(AcmeWire, AProblemThatIsNotOneIsNone) {
   EXPECT_FALSE(acme::wire::problem(R"({"type":5})"));
   auto p = acme::wire::problem(R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down","status":429})");
   ASSERT_TRUE(p);
-  EXPECT_TRUE(p->is("rateLimited"));
+  EXPECT_TRUE(p->is(ProblemType::RateLimited));
   EXPECT_EQ(p->status, 429);
+}
+
+TEST(AcmeWire, ProblemTypesAreParsedOnceAndAnUnknownOneKeepsItsText) {
+  EXPECT_EQ(acme::wire::problemType("urn:ietf:params:acme:error:alreadyReplaced"), ProblemType::AlreadyReplaced);
+  EXPECT_EQ(acme::wire::problemType("urn:ietf:params:acme:error:badCSR"), ProblemType::BadCsr);
+  EXPECT_EQ(acme::wire::problemType("urn:ietf:params:acme:error:accountDoesNotExist"), ProblemType::AccountDoesNotExist);
+  // the short name alone, or under another prefix, is no ACME problem type
+  EXPECT_EQ(acme::wire::problemType("badNonce"), ProblemType::Other);
+  EXPECT_EQ(acme::wire::problemType("urn:example:badNonce"), ProblemType::Other);
+  auto p = acme::wire::problem(R"({"type":"urn:ietf:params:acme:error:somethingNew","detail":"ask later"})");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->is(ProblemType::Other));
+  EXPECT_EQ(p->describe(), "somethingNew: ask later");
+  auto sub = acme::wire::problem(R"({"type":"urn:ietf:params:acme:error:compound","subproblems":[
+    {"type":"urn:ietf:params:acme:error:caa","identifier":{"type":"dns","value":"a.test"}}]})");
+  ASSERT_TRUE(sub);
+  EXPECT_TRUE(sub->is(ProblemType::Compound));
+  ASSERT_EQ(sub->subproblems.size(), 1u);
+  EXPECT_TRUE(sub->subproblems[0].is(ProblemType::Caa));
+}
+
+TEST(AcmeWire, StatusesAreTypedPerObjectAndNamedAsOnTheWire) {
+  auto o = acme::wire::order(R"({"status":"processing","finalize":"https://ca/fin/1","authorizations":[]})", kOrderUrl, 1);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->status, acme::OrderStatus::Processing);
+  EXPECT_STREQ(acme::statusName(o->status), "processing");
+  // "deactivated" is an authorization's state, never an order's
+  auto bad = acme::wire::order(R"({"status":"deactivated","finalize":"https://ca/fin/1","authorizations":[]})", kOrderUrl, 1);
+  ASSERT_FALSE(bad);
+  expectProtocolError(bad.error(), "status 'deactivated' is not one RFC 8555 defines here");
+  auto a = acme::wire::authorization(R"({"status":"deactivated","identifier":{"type":"dns","value":"a.test"},"challenges":)" +
+                                         challenge(std::string(43, 'A')) + "}",
+                                     "https://ca/authz/1");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->status, acme::AuthorizationStatus::Deactivated);
+  EXPECT_STREQ(acme::statusName(a->status), "deactivated");
+  ASSERT_EQ(a->challenges.size(), 1u);
+  EXPECT_EQ(a->challenges[0].status, acme::ChallengeStatus::Pending);
 }
 
 TEST(AcmeWire, ExcerptsArePrintableAndShort) {

@@ -91,7 +91,7 @@ TEST(DnsPersistSolver, TheChallengesAccountAndIssuersAreCheckedBeforeTheCaIsTold
   ScriptedDns dns;
   FixedTime time;
   sources::DnsPersistSolver solver(dns, {}, time);
-  acme::ChallengeTask task{"example.test", true, {"dns-persist-01", "https://ca.test/chall/1", "", "pending",
+  acme::ChallengeTask task{"example.test", true, {"dns-persist-01", "https://ca.test/chall/1", "", acme::ChallengeStatus::Pending,
                                                   "https://ca.test/acct/8", {"ca.test"}}, "", false, kAccount};
   dns.records["_validation-persist.example.test"] = {"ca.test; accounturi=" + kAccount + "; policy=wildcard"};
   auto other = solver.present({task});
