@@ -161,7 +161,7 @@ std::optional<Decision> userDropDecision(const DropFacts& drop, const Policy& p,
 }  // namespace
 
 std::chrono::seconds marginFor(const SetFacts& set, const Policy& policy) {
-  if (!policy.renewBefore) return renew::margin({set.notBefore, set.notAfter}, std::nullopt);
+  if (!policy.renewBefore) return renew::lifetimeMargin({set.notBefore, set.notAfter});
   return marginTooLong(set, policy) ? lifetimeOf(set) / 3 : *policy.renewBefore;
 }
 

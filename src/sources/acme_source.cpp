@@ -4,6 +4,7 @@
 
 #include "core/domain.h"
 #include "crypto/csr.h"
+#include "crypto/encoding.h"
 #include "log/log.h"
 #include "renew/ari.h"
 #include "sources/cert_set.h"
@@ -314,7 +315,8 @@ std::optional<RenewalHint> AcmeSource::renewalHint(const store::CertFiles& curre
     log::debug("renewal_info_failed", {{"ca", options_.directoryUrl}, {"error", info.error().message}});
     return std::nullopt;
   }
-  RenewalHint hint{renew::ariRenewalTime(info->start, info->end, certs->front().serialHex()), std::nullopt};
+  auto digest = crypto::sha256(certs->front().serialHex());
+  RenewalHint hint{renew::ariRenewalTime(info->start, info->end, digest), std::nullopt};
   if (info->retryAfter.count() > 0) hint.askAgainAt = now + info->retryAfter;
   return hint;
 }

@@ -342,13 +342,20 @@ TEST(Ari, TheRenewalTimeFallsInTheWindowsFirstHalfAndIsStablePerCertificate) {
   std::set<TimePoint> seen;
   for (int i = 0; i < 50; ++i) {
     std::string serial = "serial-" + std::to_string(i);
-    TimePoint t = renew::ariRenewalTime(start, end, serial);
+    TimePoint t = renew::ariRenewalTime(start, end, crypto::sha256(serial));
     EXPECT_GE(t, start);
     EXPECT_LT(t, start + hours(12));  // the second half is left for retries
-    EXPECT_EQ(t, renew::ariRenewalTime(start, end, serial));
+    EXPECT_EQ(t, renew::ariRenewalTime(start, end, crypto::sha256(serial)));
     seen.insert(t);
   }
   EXPECT_GT(seen.size(), 40u);  // spread over the window, not bunched
   EXPECT_EQ(renew::ariRenewalTime(start, start, "x"), start);
   EXPECT_EQ(renew::ariRenewalTime(start, start + seconds(1), "x"), start);
+}
+
+// The moment is fixed by the serial alone, whatever the toolchain: SHA-256's first
+// eight bytes modulo half the window (python3: int.from_bytes(sha256(s)[:8]) % 43200).
+TEST(Ari, TheRenewalTimeOfASerialIsTheSameOnEveryBuild) {
+  TimePoint start = fromUnixSeconds(1'735'790'400), end = start + hours(24);
+  EXPECT_EQ(renew::ariRenewalTime(start, end, crypto::sha256("4a0f1c0de5e7a1b2")), start + seconds(28960));
 }

@@ -14,25 +14,13 @@ Validity lasting(hours life) { return {t0, t0 + life}; }
 }  // namespace
 
 TEST(Renewal, NinetyDayCertificateRenewsWithThirtyDaysLeft) {
-  auto v = lasting(90 * aDay);
-  EXPECT_EQ(renewalTime(v, std::nullopt), t0 + 60 * aDay);
-  EXPECT_FALSE(renewalDue(v, std::nullopt, t0 + 60 * aDay - seconds(1)));
-  EXPECT_TRUE(renewalDue(v, std::nullopt, t0 + 60 * aDay));
+  EXPECT_EQ(lifetimeMargin(lasting(90 * aDay)), 30 * aDay);
+  EXPECT_EQ(lifetimeMargin(lasting(365 * aDay)), 30 * aDay);  // never more than 30 days
 }
 
 TEST(Renewal, ShortLivedCertificateRenewsAtTwoThirds) {
-  auto v = lasting(6 * aDay);  // Let's Encrypt's short-lived profile
-  EXPECT_EQ(margin(v, std::nullopt), 2 * aDay);
-  EXPECT_EQ(renewalTime(v, std::nullopt), t0 + 4 * aDay);
-  auto tenMinutes = Validity{t0, t0 + minutes(10)};
-  EXPECT_EQ(renewalTime(tenMinutes, std::nullopt), t0 + seconds(400));
-}
-
-TEST(Renewal, ConfiguredMarginIsUsedAsGiven) {
-  auto v = lasting(6 * aDay);
-  EXPECT_EQ(renewalTime(v, hours(12)), t0 + 6 * aDay - hours(12));
-  EXPECT_EQ(renewalTime(v, 30 * aDay), t0 - 24 * aDay);  // longer than the lifetime: always due
-  EXPECT_TRUE(renewalDue(v, 30 * aDay, t0));
+  EXPECT_EQ(lifetimeMargin(lasting(6 * aDay)), 2 * aDay);  // Let's Encrypt's short-lived profile
+  EXPECT_EQ(lifetimeMargin(Validity{t0, t0 + minutes(10)}), seconds(200));
 }
 
 TEST(Renewal, NextCheckIsTheEarlierOfRenewalAndInterval) {
