@@ -31,7 +31,15 @@ class Solver {
     return {};
   }
   // Makes the CA's check of every task pass and confirms it will, before the CA
-  // is told. cleanUp() follows, whatever the outcome.
+  // is told. It never sleeps or waits for DNS to catch up: what is placed but not
+  // yet visible where the CA looks is an ErrorKind::NotReady error naming what is
+  // missing where, with Error::retryAfter (at least 1 s) saying when to look
+  // again. Nothing was told to the CA then; the caller does not call cleanUp(),
+  // ends its pass, and calls present() again with the same tasks after
+  // retryAfter: a solver does not place again what it placed for them (dns-01
+  // sends no second update) and only looks, counting its timeout from the first
+  // placement. OK once every check passes; any other error (a timeout among them)
+  // and OK are both followed by cleanUp().
   virtual Status present(const std::vector<ChallengeTask>& tasks) = 0;
   virtual void cleanUp() = 0;
   // What an earlier run left where the CA looks (dns-01 records a crash kept from

@@ -105,7 +105,7 @@ std::unique_ptr<acme::Solver> LineageRuntime::makeSolver(Runtime& rt) {
   o.server = dns::parseServer(s.dns.server).value_or(dns::Server{});  // checked by the settings
   o.zone = s.dns.zone;
   if (!s.dns.tsigKey.empty()) o.key = dns::TsigKey{s.dns.tsigKey, s.dns.tsigAlgorithm, s.dns.tsigSecret};
-  return std::make_unique<sources::Dns01Solver>(*dns, *dnsRecords, sleeper, systemTime(), o);
+  return std::make_unique<sources::Dns01Solver>(*dns, *dnsRecords, systemTime(), o);
 }
 
 std::string dnsRecordFileName(const CertificateSpec& spec) {

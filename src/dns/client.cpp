@@ -2,6 +2,7 @@
 
 #include <ldns/ldns.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace sc::dns {
@@ -36,9 +37,23 @@ Result<std::vector<Server>> Client::systemResolvers(const std::string& file) {
   return out;
 }
 
-Result<Answer> Client::ask(const Question& q, const Server& at) {
+namespace {
+
+// What is left of the time until `by`, at most `cap`; zero when none is.
+std::chrono::milliseconds timeLeft(Client::Deadline by, std::chrono::milliseconds cap) {
+  if (by == Client::Deadline::max()) return cap;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(by - std::chrono::steady_clock::now());
+  return std::clamp(left, std::chrono::milliseconds(0), cap);
+}
+
+}  // namespace
+
+Result<Answer> Client::ask(const Question& q, const Server& at, Deadline by) {
   Error last;
+  last.message = "no time left to ask";
   for (int attempt = 0; attempt < timing_.triesPerServer; ++attempt) {
+    auto wait = timeLeft(by, timing_.perTry);
+    if (wait.count() == 0) break;
     auto query = buildQuery(q);
     if (!query) return std::unexpected(query.error());
     Result<Answer> answer = failAs(ErrorKind::Protocol, "no answer");
@@ -46,9 +61,10 @@ Result<Answer> Client::ask(const Question& q, const Server& at) {
       answer = parseAnswer(reply.data(), reply.size(), query->id, q);
       return answer.has_value();
     };
-    auto reply = exchange(at, query->wire, Transport::Udp, timing_.perTry, stopFd_, accept);
+    auto reply = exchange(at, query->wire, Transport::Udp, wait, stopFd_, accept);
     if (reply && answer->truncated)
-      reply = exchange(at, query->wire, Transport::Tcp, timing_.perTry, stopFd_, accept);
+      reply = exchange(at, query->wire, Transport::Tcp, std::max(timeLeft(by, timing_.perTry), std::chrono::milliseconds(1)),
+                       stopFd_, accept);
     if (reply && answer) return answer;
     last = reply ? answer.error() : reply.error();
     if (!isTransient(last)) break;
@@ -57,11 +73,11 @@ Result<Answer> Client::ask(const Question& q, const Server& at) {
   return std::unexpected(last);
 }
 
-Result<Answer> Client::askResolvers(const Question& q) {
+Result<Answer> Client::askResolvers(const Question& q, Deadline by) {
   if (resolvers_.empty()) return fail("no DNS resolver to ask for " + q.name);
   Error last;
   for (const auto& r : resolvers_) {
-    auto a = ask(q, r);
+    auto a = ask(q, r, by);
     // SERVFAIL and REFUSED are the resolver's trouble: the next one may answer.
     if (a && a->rcode != 2 && a->rcode != 5) return a;
     if (!a && a.error().is(ErrorKind::Cancelled)) return a;
@@ -78,11 +94,11 @@ Result<std::vector<std::string>> Client::txt(const std::string& name) {
   return a->values;
 }
 
-Result<std::vector<std::string>> Client::txtAt(const Server& at, const std::string& name) {
+Result<Answer> Client::txtAt(const Server& at, const std::string& name) {
   auto a = ask({name, RecordType::Txt, false}, at);
   if (!a) return std::unexpected(a.error());
   if (a->rcode != 0 && a->rcode != 3) return fail("ask " + at.describe() + " for " + name + ": " + rcodeName(a->rcode));
-  return a->values;
+  return a;
 }
 
 Result<std::string> Client::zoneOf(const std::string& name) {
@@ -93,20 +109,42 @@ Result<std::string> Client::zoneOf(const std::string& name) {
   return a->values.front();
 }
 
-Result<std::vector<Server>> Client::authoritativeServers(const std::string& zone, int port) {
-  auto ns = askResolvers({zone, RecordType::Ns, true});
-  if (!ns) return std::unexpected(ns.error());
+Result<std::vector<Server>> Client::addressesOf(const std::string& host, int port, Deadline by) {
   std::vector<Server> out;
-  for (const auto& host : ns->values)
-    for (auto type : {RecordType::A, RecordType::Aaaa}) {
-      auto addrs = askResolvers({host, type, true});
-      if (!addrs) continue;
-      for (const auto& a : addrs->values)
-        if (auto s = parseServer(type == RecordType::Aaaa ? "[" + a + "]:" + std::to_string(port)
-                                                          : a + ":" + std::to_string(port)))
-          out.push_back(*s);
+  std::string why;
+  for (auto type : {RecordType::A, RecordType::Aaaa}) {
+    auto addrs = askResolvers({host, type, true}, by);
+    if (!addrs && addrs.error().is(ErrorKind::Cancelled)) return std::unexpected(addrs.error());
+    if (!addrs) {
+      why += (why.empty() ? "" : "; ") + addrs.error().message;
+      continue;
     }
-  if (out.empty()) return fail("found no address of the zone " + zone + "'s name servers");
+    for (const auto& a : addrs->values)
+      if (auto s = parseServer(type == RecordType::Aaaa ? "[" + a + "]:" + std::to_string(port)
+                                                        : a + ":" + std::to_string(port)))
+        out.push_back(*s);
+    if (addrs->values.empty() && addrs->rcode != 0) why += (why.empty() ? "" : "; ") + rcodeName(addrs->rcode);
+  }
+  if (out.empty()) return fail(host + ": no A or AAAA record" + (why.empty() ? "" : " (" + why + ")"));
+  return out;
+}
+
+Result<ZoneServers> Client::authoritativeServers(const std::string& zone, std::chrono::milliseconds budget, int port) {
+  const Deadline by = std::chrono::steady_clock::now() + budget;
+  auto ns = askResolvers({zone, RecordType::Ns, true}, by);
+  if (!ns) return wrap("find the zone " + zone + "'s name servers", ns.error());
+  if (ns->values.empty()) return fail("the zone " + zone + " has no NS record (" + rcodeName(ns->rcode) + ")");
+  ZoneServers out;
+  for (const auto& host : ns->values) {
+    if (timeLeft(by, timing_.perTry).count() == 0) {
+      out.unresolved.push_back(host + ": not looked up, no time left of the propagation timeout");
+      continue;
+    }
+    auto addrs = addressesOf(host, port, by);
+    if (!addrs && addrs.error().is(ErrorKind::Cancelled)) return std::unexpected(addrs.error());
+    if (!addrs) out.unresolved.push_back(addrs.error().message);
+    else out.servers.insert(out.servers.end(), addrs->begin(), addrs->end());
+  }
   return out;
 }
 

@@ -20,6 +20,12 @@ bool within(const std::string& name, const std::string& zone) {
   return name == zone || (name.size() > zone.size() && name.ends_with("." + zone));
 }
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+  return out;
+}
+
 std::string joinedServers(const std::vector<dns::Server>& servers) {
   std::string out;
   for (const auto& s : servers) out += (out.empty() ? "" : ", ") + s.describe();
@@ -87,49 +93,91 @@ Status Dns01Solver::add(const std::vector<DnsRecord>& records) {
   return {};
 }
 
-// The first record some server of its zone does not serve yet, said as a person
-// would check it; none when all are served.
-std::optional<std::string> Dns01Solver::notYetServed(const std::vector<DnsRecord>& records) {
-  for (const auto& r : records) {
-    auto servers = servedBy_.find(r.zone);
-    if (servers == servedBy_.end()) {
-      auto found = dns_.authoritativeServers(r.zone);
-      // A zone whose servers cannot be found is checked at the primary, which holds it.
-      std::vector<dns::Server> list = found && !found->empty() ? *found : std::vector{options_.server};
-      if (!found) log::debug("dns_servers_unknown", {{"zone", r.zone}, {"error", found.error().message}});
-      servers = servedBy_.emplace(r.zone, list).first;
-    }
-    for (const auto& s : servers->second) {
-      auto values = dns_.txtAt(s, r.name);
-      if (!values) return values.error().message;
-      if (std::find(values->begin(), values->end(), r.value) == values->end())
-        return s.describe() + " does not serve the TXT record " + r.name + " \"" + r.value + "\" yet";
-    }
-  }
-  return std::nullopt;
+bool Dns01Solver::alreadyPlaced(const std::vector<DnsRecord>& wanted) {
+  if (!placed_ || placed_->records.size() != wanted.size()) return false;
+  auto listedNow = journal_.load();
+  return std::all_of(wanted.begin(), wanted.end(),
+                     [&](const DnsRecord& r) { return listed(placed_->records, r) && listed(listedNow, r); });
 }
 
-Status Dns01Solver::waitUntilServed(const std::vector<DnsRecord>& records) {
-  auto start = clock_.now();
-  while (true) {
-    auto missing = notYetServed(records);
-    if (!missing) {
-      std::string zones;
-      for (const auto& [zone, servers] : servedBy_) zones += (zones.empty() ? "" : "; ") + zone + ": " + joinedServers(servers);
-      log::info("dns_records_served", {{"records", std::to_string(records.size())}, {"servers", zones},
-                                       {"waited_ms", std::to_string((clock_.now() - start).count())}});
-      return {};
-    }
-    if (sleeper_.cancelled()) return failAs(ErrorKind::Cancelled, "stopped while waiting for the dns-01 records");
-    if (clock_.now() - start >= options_.propagationTimeout)
-      return fail("dns-01: after " + std::to_string(options_.propagationTimeout.count()) + " s, " + *missing +
-                  "; the CA was not told (check that the zone's servers take the primary's updates)");
-    sleeper_.sleep(options_.pollEvery);
+std::chrono::milliseconds Dns01Solver::waited() const {
+  return placed_ ? std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - placed_->firstAdded)
+                 : std::chrono::milliseconds(0);
+}
+
+// Found once per placement (NS records change, so not kept across orders), and
+// only within what is left of the timeout: the lookup's own time counts against it.
+Result<std::vector<dns::Server>> Dns01Solver::serversOf(const std::string& zone) {
+  if (auto known = placed_->servers.find(zone); known != placed_->servers.end()) return known->second;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options_.propagationTimeout) - waited();
+  if (left.count() <= 0) return fail("the zone " + zone + "'s own servers were not looked up: no time was left");
+  auto found = dns_.authoritativeServers(zone, left);
+  if (!found && found.error().is(ErrorKind::Cancelled)) return std::unexpected(found.error());
+  std::vector<dns::Server> asked = found ? found->servers : std::vector<dns::Server>{};
+  std::string unresolved = found ? joined(found->unresolved) : found.error().message;
+  std::string note = "each of the zone's own servers must serve the records";
+  if (asked.empty()) {  // the primary holds the zone: it is asked, though the CA's resolvers may see others
+    asked = {options_.server};
+    note = "no NS name of the zone resolved: only the primary, which takes the updates, is asked";
   }
+  log::info("dns_zone_servers", {{"zone", zone}, {"asked", joinedServers(asked)},
+                                 {"unresolved", unresolved.empty() ? "none" : unresolved}, {"note", note}});
+  placed_->servers[zone] = asked;
+  return asked;
+}
+
+Result<std::optional<std::string>> Dns01Solver::notYetServed(const std::vector<DnsRecord>& records) {
+  for (const auto& r : records) {
+    auto servers = serversOf(r.zone);
+    if (!servers && servers.error().is(ErrorKind::Cancelled)) return std::unexpected(servers.error());
+    if (!servers) return servers.error().message;
+    for (const auto& s : *servers) {
+      std::string seen = r.name + " " + r.value + " at " + s.describe();
+      if (std::find(placed_->served.begin(), placed_->served.end(), seen) != placed_->served.end()) continue;
+      auto answer = dns_.txtAt(s, r.name);
+      if (!answer && answer.error().is(ErrorKind::Cancelled)) return std::unexpected(answer.error());
+      if (!answer) return answer.error().message;
+      // A server that is not (yet) one of the zone's answers from a cache or a
+      // stale copy: what it says is not what the CA's resolvers will be told.
+      if (!answer->authoritative)
+        return s.describe() + " answers for " + r.name + " without the authoritative flag (AA): it does not serve " +
+               "the zone " + r.zone + " (yet)";
+      if (std::find(answer->values.begin(), answer->values.end(), r.value) == answer->values.end())
+        return s.describe() + " does not serve the TXT record " + r.name + " \"" + r.value + "\" yet";
+      placed_->served.push_back(seen);
+    }
+  }
+  return std::optional<std::string>{};
+}
+
+Status Dns01Solver::servedOrNotReady(const std::vector<DnsRecord>& records) {
+  auto missing = notYetServed(records);
+  if (!missing) return std::unexpected(missing.error());
+  auto waitedMs = waited();
+  if (!*missing) {
+    std::string zones;
+    for (const auto& [zone, servers] : placed_->servers)
+      zones += (zones.empty() ? "" : "; ") + zone + ": " + joinedServers(servers);
+    log::info("dns_records_served", {{"records", std::to_string(records.size())}, {"servers", zones},
+                                     {"waited_ms", std::to_string(waitedMs.count())}});
+    return {};
+  }
+  auto timeout = options_.propagationTimeout.count();
+  if (waitedMs >= options_.propagationTimeout)
+    return fail("dns-01: after " + std::to_string(timeout) + " s, " + **missing +
+                "; the CA was not told (check that the zone's servers take the primary's updates)");
+  // Looked at again after one poll interval, in whole seconds as retryAfter counts.
+  auto retry = std::max<std::chrono::seconds>(std::chrono::ceil<std::chrono::seconds>(options_.pollEvery),
+                                               std::chrono::seconds(1));
+  Error e;
+  e.kind = ErrorKind::NotReady;
+  e.retryAfter = retry;
+  e.message = "dns-01: " + **missing + " (" + std::to_string(waitedMs.count() / 1000) + " s of the " +
+              std::to_string(timeout) + " s allowed since the records were added); the CA was not told yet";
+  return std::unexpected(std::move(e));
 }
 
 Status Dns01Solver::present(const std::vector<acme::ChallengeTask>& tasks) {
-  servedBy_.clear();  // a zone's servers are asked for again at each order: NS records change
   std::vector<DnsRecord> wanted, toCheck;
   for (const auto& t : tasks) {
     if (t.keyAuthorization.empty()) return failAs(ErrorKind::Protocol, "the CA's dns-01 challenge for " + t.identifier + " has no token");
@@ -142,9 +190,14 @@ Status Dns01Solver::present(const std::vector<acme::ChallengeTask>& tasks) {
     // not waited for again.
     if (!t.answered) toCheck.push_back(r);
   }
-  removeAll(wanted);
-  if (auto ok = add(wanted); !ok) return ok;
-  return waitUntilServed(toCheck);
+  // The same records again (a present() that was not ready): only looked at.
+  if (!alreadyPlaced(wanted)) {
+    placed_.reset();
+    removeAll(wanted);
+    if (auto ok = add(wanted); !ok) return ok;
+    placed_ = Placed{wanted, clock_.now(), {}, {}};
+  }
+  return servedOrNotReady(toCheck);
 }
 
 void Dns01Solver::removeAll(const std::vector<DnsRecord>& keep) {

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "acme/solver.h"
-#include "acme/transport.h"
 #include "core/clock.h"
 #include "dns/client.h"
 #include "store/dns_record_file.h"
@@ -41,36 +40,54 @@ struct Dns01Options {
 std::string dns01RecordName(const std::string& identifier);
 std::string dns01RecordValue(const std::string& keyAuthorization);
 
+// present() never waits: it places the records (once), looks whether every one
+// of the zone's servers serves them, and returns NotReady with retryAfter (the
+// poll interval) while some does not. The caller presents the same tasks again
+// after that; the timeout runs from the first add.
 class Dns01Solver final : public acme::Solver {
  public:
-  Dns01Solver(dns::Zones& dns, store::DnsRecordFile& journal, acme::Sleeper& sleeper, const TimeSource& clock,
-              Dns01Options options)
-      : dns_(dns), journal_(journal), sleeper_(sleeper), clock_(clock), options_(std::move(options)) {}
+  Dns01Solver(dns::Zones& dns, store::DnsRecordFile& journal, const TimeSource& clock, Dns01Options options)
+      : dns_(dns), journal_(journal), clock_(clock), options_(std::move(options)) {}
   const char* type() const override { return "dns-01"; }
   // The zones are found before an order: a name no zone holds costs no order.
   Status readyToOrder(const std::vector<std::string>& names, const std::string& accountUrl,
                       const acme::Directory& directory) override;
   Status present(const std::vector<acme::ChallengeTask>& tasks) override;
-  void cleanUp() override { removeAll({}); }
-  void tidyUp() override { removeAll({}); }
+  void cleanUp() override {
+    placed_.reset();
+    removeAll({});
+  }
+  void tidyUp() override { cleanUp(); }
 
  private:
+  // The records this process added and waits on: sent once, looked at again at
+  // each present() of the same tasks.
+  struct Placed {
+    std::vector<store::DnsRecord> records;
+    TimePoint firstAdded;
+    std::map<std::string, std::vector<dns::Server>> servers;  // by zone, found once
+    std::vector<std::string> served;                           // "name value at server", seen served
+  };
+
   Result<std::string> zoneFor(const std::string& recordName);
   Status add(const std::vector<store::DnsRecord>& records);
-  // Every record served by each of its zone's own servers, or an error once the
-  // time is up or on a stop.
-  Status waitUntilServed(const std::vector<store::DnsRecord>& records);
-  std::optional<std::string> notYetServed(const std::vector<store::DnsRecord>& records);
+  bool alreadyPlaced(const std::vector<store::DnsRecord>& wanted);
+  // The servers `zone`'s records are checked at, found within what is left of the timeout.
+  Result<std::vector<dns::Server>> serversOf(const std::string& zone);
+  // What the first record some server does not serve yet lacks, said as a person
+  // would check it; none when all are served.
+  Result<std::optional<std::string>> notYetServed(const std::vector<store::DnsRecord>& records);
+  Status servedOrNotReady(const std::vector<store::DnsRecord>& records);
+  std::chrono::milliseconds waited() const;
   // Removes what the journal lists, but `keep`; a removal that fails stays listed.
   void removeAll(const std::vector<store::DnsRecord>& keep);
 
   dns::Zones& dns_;
   store::DnsRecordFile& journal_;
-  acme::Sleeper& sleeper_;
   const TimeSource& clock_;
   Dns01Options options_;
-  std::map<std::string, std::string> zones_;                   // by record name
-  std::map<std::string, std::vector<dns::Server>> servedBy_;  // by zone
+  std::map<std::string, std::string> zones_;  // by record name
+  std::optional<Placed> placed_;
 };
 
 }  // namespace sc::sources

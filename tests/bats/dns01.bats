@@ -130,8 +130,10 @@ YAML
   echo "# accepted: $accepted" >&3
   [ "$(wc -w <<<"$accepted")" -ge 2 ]
   for alg in $accepted; do
-    # a lineage of its own for each key: sidecert-ALG in BIND, of that algorithm
-    SIDECERT_NAME="alg-$alg" SIDECERT_DNS_TSIG_KEY="sidecert-$alg" SIDECERT_DNS_TSIG_ALGORITHM="$alg" \
+    # a lineage of its own for each key: sidecert-ALG in BIND, of that algorithm;
+    # and an account of its own, so Pebble reuses no authorization another key won
+    SIDECERT_NAME="alg-$alg" SIDECERT_STATE_DIR="$STATE-$alg" \
+      SIDECERT_DNS_TSIG_KEY="sidecert-$alg" SIDECERT_DNS_TSIG_ALGORITHM="$alg" \
       SIDECERT_DNS_TSIG_SECRET_FILE="$BIND_DIR/$alg.secret" "$SIDECERT" once 2>"$BATS_TEST_TMPDIR/$alg.log" ||
       { echo "# $alg:" >&3; cat "$BATS_TEST_TMPDIR/$alg.log"; false; }
     # BIND took the update and the removal under that key; sidecert took BIND's
@@ -147,6 +149,43 @@ YAML
     [ "$status" -eq 2 ]
     [[ "$stderr" == *"SIDECERT_DNS_TSIG_ALGORITHM: '$alg' is not a TSIG algorithm sidecert can sign with (its DNS library, ldns, cannot): expected hmac-sha256, "* ]]
   done
+}
+
+@test "six dns-01 lineages whose records never reach the zone's server hold up no other lineage: the http-01 one is issued while they wait" {
+  # The updates go to the primary, moved to port 5353; port 53, where the zone's
+  # NS (ns.example.test, 127.0.0.1) points and the resolvers and Pebble ask, is a
+  # second BIND with its own copy of example.test that never gets the primary's
+  # updates: every record is placed and never served where sidecert (or a CA) looks.
+  bind_stop
+  BIND_PORT=5353 BIND_CHALLENGE_NAMES="d1 d2 d3 d4 d5 d6" bind_start "$BATS_TEST_TMPDIR/bind-primary"
+  bind_start_copy "$BATS_TEST_TMPDIR/bind-ns" "$BIND_ADDR"
+  # six dns-01 lineages first: the pass pool (4 workers) takes passes in this order
+  {
+    echo "certificates:"
+    for i in 1 2 3 4 5 6; do printf '  - name: d%s\n    domains: d%s.example.test\n    challenge: dns-01\n' "$i" "$i"; done
+    printf '  - name: site\n    domains: example.test\n'
+  } >"$BATS_TEST_TMPDIR/sidecert.yml"
+  export SIDECERT_CONFIG="$BATS_TEST_TMPDIR/sidecert.yml" SIDECERT_HTTP01_LISTEN=127.0.0.1:5002 \
+    SIDECERT_DNS_SERVER="$BIND_ADDR:5353" SIDECERT_DNS_TSIG_KEY="$BIND_KEY_NAME" SIDECERT_DNS_TSIG_SECRET_FILE="$BIND_KEY_FILE"
+  unset SIDECERT_DOMAINS SIDECERT_NAME SIDECERT_CHALLENGE
+  "$SIDECERT" run 2>>"$LOG" &
+  SUP_PID=$!
+  # which comes first: the http-01 lineage's certificate, or a dns-01 lineage's
+  # propagation timeout (180 s from its records' first add); bounded beyond that
+  first_of() { grep -n -m1 -E "$1" "$LOG" | cut -d: -f1; }
+  wait_until 300 bash -c "grep -qE 'cert_issued name=site .*source=acme|after 180 s' '$LOG'" || { cat "$LOG"; false; }
+  site=$(first_of "cert_issued name=site .*source=acme")
+  gave_up=$(first_of "after 180 s")
+  placed=$(head -n "${site:-0}" "$LOG" | grep -oE "dns_record_added record=_acme-challenge\.d[1-6]\." | sort -u | wc -l)
+  echo "# site issued at log line ${site:-never}, a dns-01 lineage gave up at line ${gave_up:-not yet}; dns-01 lineages placed before: $placed" >&3
+  [ -n "$site" ]
+  [ -z "$gave_up" ] || [ "$site" -lt "$gave_up" ]
+  # the dns-01 lineages had their records placed (the pool was theirs first) and still wait
+  [ "$placed" -ge 3 ]
+  ! log_has "cert_issued name=d[1-6] .*source=acme" || false
+  grep -q "adding an RR at '_acme-challenge.d1.example.test' TXT" "$BIND_DIR/named.log"
+  [ -z "$(bind_txt _acme-challenge.d1.example.test)" ]
+  grep -q "query: _acme-challenge.d1.example.test IN TXT -" "$BATS_TEST_TMPDIR/bind-ns/named.log"
 }
 
 @test "dns-01 without an update server is refused, naming the setting" {
