@@ -39,9 +39,33 @@ struct Error {
   bool isProblem(ProblemType type) const { return kind == ErrorKind::Problem && problem == type; }
 };
 
+// A value, or the Error that kept it from being made. [[nodiscard]], which
+// libstdc++ 12's std::expected is not: a result dropped unread does not compile
+// (-Werror=unused-result), as OpenBSD holds by review. Where dropping one is
+// right, the caller writes (void) and says why.
 template <class T>
-using Result = std::expected<T, Error>;
-using Status = std::expected<void, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+  using Base = std::expected<T, Error>;
+
+ public:
+  using Base::Base;
+  using Base::operator=;
+  Result() = default;
+  Result(const Base& e) : Base(e) {}
+  Result(Base&& e) : Base(std::move(e)) {}
+};
+
+// Success, or the Error that prevented it.
+class [[nodiscard]] Status : public std::expected<void, Error> {
+  using Base = std::expected<void, Error>;
+
+ public:
+  using Base::Base;
+  using Base::operator=;
+  Status() = default;
+  Status(const Base& e) : Base(e) {}
+  Status(Base&& e) : Base(std::move(e)) {}
+};
 
 inline std::unexpected<Error> fail(std::string message, int code = 0) {
   Error e;

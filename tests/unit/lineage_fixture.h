@@ -94,7 +94,7 @@ struct LineageTest : ::testing::Test {
   void SetUp() override {
     log::captureForTests([this](const std::string& line) { events.push_back(line); });
     log::setup(LogFormat::Text, LogLevel::Debug);
-    volume.prepare();
+    ASSERT_TRUE(volume.prepare());
     app::Policy p;
     p.names = p.requiredNames = {"a.test"};
     lineage = std::make_unique<app::Lineage>(p, volume, state, std::vector<sources::CertSource*>{&acme, &selfSigned},
