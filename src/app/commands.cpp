@@ -28,6 +28,7 @@
 #include "net/curl_transport.h"
 #include "renew/order_budget.h"
 #include "renew/renewal.h"
+#include "store/revocation_marks.h"
 
 namespace sc::app {
 namespace {
@@ -322,7 +323,8 @@ int revoke(Runtime& rt, LineageRuntime& l, int reason) {
                                {"serial", serial ? serial->leaf.serialHex() : "?"},
                                {"ca", ca->id()},
                                {"reason", reason}});
-    if (auto marked = l.volume.markRevoked(view->set->id, wallClockNow()); !marked)
+    store::RevocationMarks marks(l.volume.fileSystem(), l.volume.layout());
+    if (auto marked = marks.mark(view->set->id, wallClockNow()); !marked)
       log::error("revoke_not_recorded", {{"error", marked.error().message}});
     // A running supervisor replaces it now; with none running, we do.
     if (auto pid = store::VolumeLock::holder(rt.fs, rt.settings.stateDir)) {

@@ -17,7 +17,10 @@
 #include "sources/cert_set.h"
 #include "sources/cert_source.h"
 #include "sources/user_source.h"
+#include "store/held_set.h"
+#include "store/revocation_marks.h"
 #include "store/state.h"
+#include "store/user_drops.h"
 #include "store/volume.h"
 
 namespace sc::app {
@@ -131,7 +134,10 @@ class Lineage {
   void reportFacts(const Pass& p, const decide::Policy& policy, PassResult& result) const;
 
   Policy policy_;
-  store::Volume& volume_;
+  store::Volume& volume_;  // the published sets; the pieces below share its folders
+  store::UserDrops drops_;
+  store::HeldSet held_;
+  store::RevocationMarks revocations_;
   store::StateStore& state_;
   std::vector<sources::CertSource*> issuers_;
   reload::Reloader& reloader_;

@@ -90,7 +90,7 @@ void Lineage::adoptUserSet(Pass& p) {
   const auto leaf = verdict.set->parsed.leaf;
   if (!publishAndLoad(std::move(*verdict.set), store::Source::User, "a valid user certificate was dropped in", p))
     return;  // the files stay in pending/ for the next pass
-  auto aside = volume_.movePendingAside("accepted", p.now);
+  auto aside = drops_.movePendingAside("accepted", p.now);
   log::info("user_cert_accepted", {{"name", volume_.name()},
                                    {"names", sources::joinNames(leaf.names())},
                                    {"serial", leaf.serialHex()},
@@ -98,7 +98,7 @@ void Lineage::adoptUserSet(Pass& p) {
                                    {"not_after", formatTime(leaf.notAfter())},
                                    {"originals", aside ? *aside : aside.error().message}});
   if (outgoingAcme) {
-    if (auto ok = volume_.hold(*outgoingAcme, store::Source::Acme); !ok)
+    if (auto ok = held_.hold(*outgoingAcme, store::Source::Acme); !ok)
       log::warn("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
     else
       p.held = loadHeld(p.now);
@@ -111,7 +111,7 @@ void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
   p.untold = true;
   p.drop.reset();
   lastDropAt_.reset();
-  auto aside = volume_.movePendingAside("refused", p.now);
+  auto aside = drops_.movePendingAside("refused", p.now);
   log::warn("user_cert_refused", {{"name", volume_.name()},
                                   {"reason", reason},
                                   {"aside", aside ? *aside : "not moved: " + aside.error().message}});
@@ -194,7 +194,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
                             {"issuer", leaf.issuer()},
                             {"not_after", formatTime(leaf.notAfter())}});
   if (d.hold) {
-    if (auto ok = volume_.hold(obtained->files, issuer.kind()); !ok) {
+    if (auto ok = held_.hold(obtained->files, issuer.kind()); !ok) {
       log::error("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
       return;
     }
@@ -241,7 +241,7 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
       auto held = std::move(*p.held);
       p.held.reset();
       if (publishAndLoad({std::move(*held.files), std::move(*held.parsed)}, held.record.source, d.why, p))
-        if (auto ok = volume_.releaseHeld(); !ok)
+        if (auto ok = held_.release(); !ok)
           log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
       break;
     }

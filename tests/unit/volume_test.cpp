@@ -59,8 +59,8 @@ TEST(Volume, TellsUserFilesFromOursAcrossInstances) {
   store::PosixFileSystem fs;
   {
     store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-    v.prepare();
-    v.publish(makeSet("a.test"), store::Source::Acme, t0);
+    ASSERT_TRUE(v.prepare());
+    ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::Acme, t0));
   }
   dir.write("live/gw/cert.pem", "dropped by a user");
   store::Volume again(fs, dir.path(), dir.path("state"), "gw");
@@ -75,10 +75,10 @@ TEST(Volume, KeepsRecentlyReplacedSetsAndRetiresOldOnes) {
   TempDir dir;
   store::PosixFileSystem fs;
   store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  v.prepare();
-  for (int i = 0; i < 6; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + seconds(i));
+  ASSERT_TRUE(v.prepare());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + seconds(i)));
   EXPECT_EQ(fs.list(dir.path("archive/gw"))->size(), 6u);  // all replaced less than a minute ago
-  v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + minutes(5));
+  ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + minutes(5)));
   auto left = *fs.list(dir.path("archive/gw"));
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"set-000005", "set-000006", "set-000007"}));
@@ -88,10 +88,10 @@ TEST(Volume, AUserFileInARetiredSetIsMovedAsideNotDeleted) {
   TempDir dir;
   store::PosixFileSystem fs;
   store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  v.prepare();
-  v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
+  ASSERT_TRUE(v.prepare());
+  ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0));
   dir.write("archive/gw/set-000001/notes.txt", "mine");
-  for (int i = 1; i <= 4; ++i) v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(i));
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(i)));
   EXPECT_EQ(fs.kind(dir.path("archive/gw/set-000001")).value(), store::EntryKind::Missing);
   auto aside = *fs.list(dir.path("aside"));
   ASSERT_EQ(aside.size(), 1u);
@@ -103,8 +103,8 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
   FaultyFs counting;
   {
     store::Volume v(counting, probe.path(), probe.path("state"), "gw");
-    v.prepare();
-    v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
+    ASSERT_TRUE(v.prepare());
+    ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0));
     counting.changes = 0;
     ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0 + hours(1)));
   }
@@ -115,9 +115,9 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
       TempDir dir;
       FaultyFs fs;
       store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-      v.prepare();
+      ASSERT_TRUE(v.prepare());
       auto before = makeSet("a.test");
-      v.publish(before, store::Source::SelfSigned, t0);
+      ASSERT_TRUE(v.publish(before, store::Source::SelfSigned, t0));
       auto after = makeSet("a.test");
       fs.changes = 0;
       fs.mode = mode;
@@ -144,27 +144,6 @@ TEST(Volume, AFailureAtAnyStepLeavesThePreviousSetWhole) {
         EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
     }
   }
-}
-
-TEST(Volume, UserFilesGoToPendingAndAsideWithTheirBytes) {
-  TempDir dir;
-  store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  v.prepare();
-  auto rec = v.publish(makeSet("a.test"), store::Source::SelfSigned, t0);
-  dir.write("live/gw/privkey.pem", "first");
-  ASSERT_TRUE(v.takeIntoPending("privkey.pem", "first", t0, true));
-  ASSERT_TRUE(v.takeIntoPending("privkey.pem", "second", t0, true));  // the first is superseded, kept
-  EXPECT_EQ(v.pending()->at("privkey.pem"), "second");
-  auto moved = v.movePendingAside("refused", t0);
-  ASSERT_TRUE(moved);
-  EXPECT_EQ(*fs.readFile(dir.path(*moved + "/privkey.pem")), "second");
-  auto all = *fs.list(dir.path("aside"));
-  EXPECT_EQ(all.size(), 2u);
-  EXPECT_TRUE(v.pending()->empty());
-  // The live set lost its key to pending/; restoring puts ours back.
-  ASSERT_TRUE(v.restoreFiles(*rec, {"privkey.pem"}));
-  EXPECT_TRUE(v.inspect()->foreign.empty());
 }
 
 TEST(Volume, FolderNamesSomeoneElseMadeInTheArchiveAreSteppedOverNotCounted) {
