@@ -39,6 +39,22 @@ bind_run() {
   }
 }
 
+# named.conf's options for an authoritative-only server in DIR at ADDR:PORT.
+bind_options() { # DIR ADDR PORT
+  cat <<CONF
+options {
+  directory "$1";
+  pid-file "$1/named.pid";
+  listen-on port $3 { $2; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+  querylog yes;
+};
+CONF
+}
+
 bind_start() {
   BIND_DIR="$1"; mkdir -p "$BIND_DIR"
   BIND_KEY_NAME=sidecert-key
@@ -57,16 +73,7 @@ bind_start() {
     for name in ${BIND_CHALLENGE_NAMES:-}; do grants+="    grant $key name _acme-challenge.$name.example.test. TXT;"$'\n'; done
   done
   cat >"$BIND_DIR/named.conf" <<CONF
-options {
-  directory "$BIND_DIR";
-  pid-file "$BIND_DIR/named.pid";
-  listen-on port $BIND_PORT { $BIND_ADDR; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-  querylog yes;
-};
+$(bind_options "$BIND_DIR" "$BIND_ADDR" "$BIND_PORT")
 controls { };
 key "$BIND_KEY_NAME" { algorithm hmac-sha256; secret "$BIND_KEY_SECRET"; };
 $keys
@@ -86,16 +93,7 @@ bind_start_copy() {
   local dir="$1" addr="$2"; mkdir -p "$dir"
   bind_zone_file "$dir/example.test.zone" "$addr"
   cat >"$dir/named.conf" <<CONF
-options {
-  directory "$dir";
-  pid-file "$dir/named.pid";
-  listen-on port 53 { $addr; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-  querylog yes;
-};
+$(bind_options "$dir" "$addr" 53)
 controls { };
 zone "example.test" { type primary; file "$dir/example.test.zone"; };
 CONF
