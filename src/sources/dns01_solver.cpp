@@ -172,8 +172,10 @@ Status Dns01Solver::servedOrNotReady(const std::vector<DnsRecord>& records) {
   Error e;
   e.kind = ErrorKind::NotReady;
   e.retryAfter = retry;
-  e.message = "dns-01: " + **missing + " (" + std::to_string(waitedMs.count() / 1000) + " s of the " +
-              std::to_string(timeout) + " s allowed since the records were added); the CA was not told yet";
+  // The same words at every look while nothing changes: the lineage says a wait
+  // again only when what it waits for changed.
+  e.message = "dns-01: " + **missing + "; the CA is told once every server does (at most " +
+              std::to_string(timeout) + " s after the records were added)";
   return std::unexpected(std::move(e));
 }
 
