@@ -20,14 +20,18 @@ const TimePoint t0 = fromUnixSeconds(1'800'000'000);
 // Publishing checks nothing of the files: text stands in for PEM.
 store::CertFiles fixedSet() { return {"KEY\n", "CERT\n", "CHAIN\n", "FULL\n"}; }
 
-}  // namespace
-
-TEST(UserDrops, UserFilesGoToPendingAndAsideWithTheirBytes) {
+// A prepared volume in a temporary folder, and the user drops beside it.
+struct UserDrops : ::testing::Test {
   TempDir dir;
   store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  store::UserDrops drops(fs, v.layout());
-  ASSERT_TRUE(v.prepare());
+  store::Volume v{fs, dir.path(), dir.path("state"), "gw"};
+  store::UserDrops drops{fs, v.layout()};
+  void SetUp() override { ASSERT_TRUE(v.prepare()); }
+};
+
+}  // namespace
+
+TEST_F(UserDrops, UserFilesGoToPendingAndAsideWithTheirBytes) {
   auto rec = v.publish(fixedSet(), store::Source::SelfSigned, t0);
   ASSERT_TRUE(rec);
   dir.write("live/gw/privkey.pem", "first");
@@ -45,12 +49,7 @@ TEST(UserDrops, UserFilesGoToPendingAndAsideWithTheirBytes) {
   EXPECT_TRUE(v.inspect()->foreign.empty());
 }
 
-TEST(UserDrops, AFileKeptInPlaceIsCopiedNotMoved) {
-  TempDir dir;
-  store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  store::UserDrops drops(fs, v.layout());
-  ASSERT_TRUE(v.prepare());
+TEST_F(UserDrops, AFileKeptInPlaceIsCopiedNotMoved) {
   dir.write("live/gw/cert.pem", "mine");
   ASSERT_TRUE(drops.takeIntoPending("cert.pem", "mine", t0, false));
   EXPECT_EQ(dir.read("live/gw/cert.pem"), "mine");
@@ -60,12 +59,7 @@ TEST(UserDrops, AFileKeptInPlaceIsCopiedNotMoved) {
   EXPECT_EQ(*drops.movePendingAside("accepted", t0 + hours(1)), "") << "nothing waits: no folder is made";
 }
 
-TEST(UserDrops, ALinkSomeoneElseMadeIsMovedAsideWholeItsTargetUntouched) {
-  TempDir dir;
-  store::PosixFileSystem fs;
-  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
-  store::UserDrops drops(fs, v.layout());
-  ASSERT_TRUE(v.prepare());
+TEST_F(UserDrops, ALinkSomeoneElseMadeIsMovedAsideWholeItsTargetUntouched) {
   dir.write("elsewhere/cert.pem", "theirs");
   std::filesystem::create_symlink("../elsewhere", dir.path("live/gw"));
   auto view = v.inspect();
