@@ -77,7 +77,7 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   }
   std::vector<sources::CertSource*> issuers;
   solver = makeSolver(rt);
-  for (const auto& url : s.acmeDirectories) {
+  for (const auto& url : spec.selfSignedOnly ? std::vector<std::string>{} : s.acmeDirectories) {
     sources::AcmeOptions o{url, {s.email, s.eabKid, s.eabHmacKey}, spec.acmeProfile, s.preferredChain, spec.keyType};
     acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *solver, rt.accounts));
     issuers.push_back(acme.back().get());

@@ -188,8 +188,10 @@ void applyAliases(RawValues& raw, const Environment& env, bool& viaAiotes) {
 }
 
 std::string keyLabel(const Setting& s, const RawValue& v) {
-  // YAML errors say the YAML key; env errors the variable, which is its origin.
-  return v.origin.rfind("SIDECERT_", 0) == 0 || v.origin.rfind("AIOTES_", 0) == 0
+  // YAML errors say the YAML key; env errors the variable and discovered ones the
+  // label, which their origin names.
+  return v.origin.rfind("SIDECERT_", 0) == 0 || v.origin.rfind("AIOTES_", 0) == 0 ||
+                 v.origin.find(": label ") != std::string::npos
              ? v.origin
              : v.origin + ": " + s.yamlKey;
 }
@@ -250,27 +252,55 @@ Status checkDnsUpdates(const Settings& s) {
 
 // Each entry of the list, over the shared settings: the same checks and messages
 // as the single-certificate settings, each naming the entry's file and line.
+Result<CertificateSpec> certificateOf(const RawCertificate& entry, const Settings& shared) {
+  Settings one = shared;
+  one.name.clear();
+  one.domains.clear();
+  for (const auto& setting : settingsTable()) {
+    auto it = entry.values.find(setting.yamlKey);
+    if (it == entry.values.end()) continue;
+    if (auto ok = setting.apply(one, it->second); !ok)
+      return fail(keyLabel(setting, it->second) + ": " + ok.error().message);
+  }
+  if (one.domains.empty()) return fail(entry.origin + ": certificates: an entry without domains");
+  if (one.name.empty()) return fail(entry.origin + ": certificates: an entry without a name");
+  CertificateSpec spec = specOf(one, entry.origin);
+  if (auto ok = checkChallenge(spec, entry.origin); !ok) return std::unexpected(ok.error());
+  return spec;
+}
+
 Result<std::vector<CertificateSpec>> certificatesFrom(const std::vector<RawCertificate>& raw, const Settings& shared) {
   std::vector<CertificateSpec> out;
   std::set<std::string> names;
   for (const auto& entry : raw) {
-    Settings one = shared;
-    one.name.clear();
-    one.domains.clear();
-    for (const auto& setting : settingsTable()) {
-      auto it = entry.values.find(setting.yamlKey);
-      if (it == entry.values.end()) continue;
-      if (auto ok = setting.apply(one, it->second); !ok)
-        return fail(keyLabel(setting, it->second) + ": " + ok.error().message);
-    }
-    if (one.domains.empty()) return fail(entry.origin + ": certificates: an entry without domains");
-    if (one.name.empty()) return fail(entry.origin + ": certificates: an entry without a name");
-    if (!names.insert(one.name).second)
-      return fail(entry.origin + ": certificates: the name '" + one.name + "' is given twice; each has its own folder");
-    out.push_back(specOf(one, entry.origin));
-    if (auto ok = checkChallenge(out.back(), entry.origin); !ok) return std::unexpected(ok.error());
+    auto one = certificateOf(entry, shared);
+    if (!one) return std::unexpected(one.error());
+    if (!names.insert(one->name).second)
+      return fail(entry.origin + ": certificates: the name '" + one->name + "' is given twice; each has its own folder");
+    out.push_back(std::move(*one));
   }
   return out;
+}
+
+// Discovery orders only inside the allow-list, which is never implied. With no
+// certificate configured, the one lineage is the default set a gateway serves to
+// names it has no lineage for: self-signed, never ordered.
+Status checkDiscovery(Settings& s, const RawValues& raw, const std::string& hostname) {
+  if (!s.discover.on()) return {};
+  if (s.discover.allow.empty())
+    return fail(std::string("SIDECERT_DISCOVER_ALLOW: required with SIDECERT_DISCOVER=") +
+                (s.discover.mode == DiscoverSettings::Mode::Swarm ? "swarm" : "docker") +
+                ": give the domains sidecert may order for discovered names (such as *.example.org,example.org), "
+                "or * to allow any");
+  if (raw.count("domains") || raw.count("name")) return {};
+  auto host = validateDomain(hostname);
+  s.domains = {host ? *host : std::string("localhost")};
+  s.name = "default";
+  s.domainsFromHostname = true;
+  s.origins["domains"] = s.origins["name"] = "SIDECERT_DISCOVER";
+  s.certificates = {specOf(s, "SIDECERT_DISCOVER")};
+  s.certificates.front().selfSignedOnly = true;
+  return {};
 }
 
 // The single-certificate settings: a list of one, named after the first domain
@@ -380,12 +410,27 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
     s.name = s.certificates.front().name;
     s.domains = s.certificates.front().domains;
     s.origins["name"] = s.origins["domains"] = s.certificates.front().origin;
+  } else if (s.discover.on() && !raw.count("domains") && !raw.count("name")) {
+    if (auto ok = checkDiscovery(s, raw, hostname); !ok) return std::unexpected(ok.error());
   } else if (auto ok = singleCertificate(s, viaAiotes, hostname); !ok) {
     return std::unexpected(ok.error());
   }
+  if (auto ok = checkDiscovery(s, raw, hostname); !ok) return std::unexpected(ok.error());
   if (auto ok = checkDnsUpdates(s); !ok) return std::unexpected(ok.error());
   if (s.alerts.from.empty()) s.alerts.from = "sidecert@" + challengeDomain(s.certificates.front().domains.front());
   return s;
+}
+
+Result<CertificateSpec> certificateFrom(const std::map<std::string, DiscoveredValue>& values, const std::string& origin,
+                                        const Settings& shared) {
+  RawCertificate entry{{}, origin};
+  for (const auto& [key, value] : values) {
+    if (!kPerCertificate.count(key) || key == "reload")
+      return fail(origin + ": " + key + ": not a setting of a discovered certificate (name, domains, key_type, "
+                  "acme_profile, renew_before, challenge)");
+    entry.values[key] = RawValue{{value.text}, false, origin + ": label " + value.label};
+  }
+  return certificateOf(entry, shared);
 }
 
 }  // namespace sc

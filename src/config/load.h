@@ -23,4 +23,17 @@ std::optional<gid_t> numericGroup(const std::string& text);
 Result<Settings> loadSettings(const std::optional<std::string>& configFile, const Environment& env,
                               const std::string& hostname);
 
+// A discovered setting: its text, and the label (or variable) that gave it.
+struct DiscoveredValue {
+  std::string text;
+  std::string label;  // "sidecert.domains", "LETSENCRYPT_HOST"
+};
+
+// One lineage from the settings of one certificate, as an entry of `certificates:`
+// gives them (a discovered container's labels): the same checks, each message
+// naming `origin` and the label ("container web-1: label sidecert.domains: ...").
+// Keys: name, domains, key_type, acme_profile, renew_before, challenge.
+Result<CertificateSpec> certificateFrom(const std::map<std::string, DiscoveredValue>& values, const std::string& origin,
+                                        const Settings& shared);
+
 }  // namespace sc

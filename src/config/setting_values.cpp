@@ -311,7 +311,7 @@ const std::vector<Setting>& settingsTable() {
       {"docker_socket", "SIDECERT_DOCKER_SOCKET", applyDockerSocket},
       {"metrics_listen", "SIDECERT_METRICS_LISTEN", applyMetricsListen},
     };
-    for (auto* more : {&alertSettings(), &challengeSettings()}) t.insert(t.end(), more->begin(), more->end());
+    for (auto* more : {&alertSettings(), &challengeSettings(), &discoverSettings()}) t.insert(t.end(), more->begin(), more->end());
     return t;
   }();
   return table;

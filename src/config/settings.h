@@ -34,6 +34,8 @@ struct CertificateSpec {
   std::optional<std::chrono::seconds> renewBefore;
   ChallengeType challenge = ChallengeType::Http01;
   std::string origin;  // "sidecert.yml:12", "SIDECERT_CERTIFICATES", or the single-certificate settings
+  // Only the self-signed source: the default set of discovery with nothing configured.
+  bool selfSignedOnly = false;
 };
 
 // Where operators hear of trouble: mail through an SMTP relay, a webhook, or both.
@@ -70,6 +72,33 @@ struct DnsSettings {
   std::string tsigAlgorithm = "hmac-sha256";
   std::string tsigSecret;              // base64, from a file: a secret, never logged
 };
+
+// Names from the stack (issue 32): containers or swarm services that carry
+// `sidecert.domains` (or acme-companion's LETSENCRYPT_HOST) become lineages.
+struct DiscoverSettings {
+  enum class Mode { Off, Docker, Swarm };
+  Mode mode = Mode::Off;
+  // Domain patterns a discovered name must match: "example.org" (that name),
+  // "*.example.org" (any name below it), "*" (any name: said on purpose).
+  std::vector<std::string> allow;
+  // A container that is gone keeps its lineage this long (a redeploy, a crash loop).
+  std::chrono::seconds grace = std::chrono::hours(1);
+  // A container becomes a lineage only once it has been up this long.
+  std::chrono::seconds settle = std::chrono::seconds(5);
+  // The longest time between two full reads of the engine's containers or services.
+  std::chrono::seconds resync = std::chrono::minutes(5);
+  bool on() const { return mode != Mode::Off; }
+};
+
+// N events per window, as a CA counts them (Let's Encrypt: 300 new orders per
+// account per 3 hours).
+struct RateLimit {
+  int count = 0;
+  std::chrono::seconds window{0};
+};
+
+// Views of each published set beside certbot's live/ (issue 32).
+enum class Layout { Certbot, NginxProxy };
 
 struct Listen {
   std::string host;  // empty: every address, IPv4 and IPv6
@@ -117,6 +146,14 @@ struct Settings {
   std::filesystem::path dockerSocket = "/var/run/docker.sock";  // docker-restart, docker-service
   AlertSettings alerts;
   std::optional<Listen> metricsListen;  // /metrics for Prometheus; unset: off
+  DiscoverSettings discover;
+  Layout layout = Layout::Certbot;      // nginx-proxy: also certs/<host>.crt, .key, .chain.pem
+  // HTTP-01 by token files under <webroot>/.well-known/acme-challenge/; empty: off.
+  std::filesystem::path http01Webroot;
+  // New orders per ACME account (unset: the CA's known limit, else none); failed
+  // validations per name (Let's Encrypt: 5 per hour).
+  std::optional<RateLimit> accountOrderLimit;
+  std::optional<RateLimit> validationFailureLimit;
 
   // Every lineage, in the order given: the `certificates:` list, or else one made
   // of the single-certificate settings above (name, domains, key_type, ...).

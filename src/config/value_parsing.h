@@ -30,5 +30,7 @@ Result<std::string> readSecretFile(const std::string& path);
 // The alert settings (alert_values.cpp) and the challenge settings (challenge_values.cpp).
 const std::vector<Setting>& alertSettings();
 const std::vector<Setting>& challengeSettings();
+// Discovery, layout, webroot and the account-wide pace (discover_values.cpp).
+const std::vector<Setting>& discoverSettings();
 
 }  // namespace sc::config
