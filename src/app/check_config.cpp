@@ -5,6 +5,7 @@
 #include <Poco/URI.h>
 
 #include "app/commands.h"
+#include "app/wiring.h"
 #include "core/duration.h"
 #include "sources/cert_set.h"
 
@@ -45,6 +46,19 @@ std::string describeAlerts(const AlertSettings& a) {
          formatDuration(a.remind);
 }
 
+std::string webrootFolder(const Settings& s) {
+  return (s.http01Webroot / ".well-known" / "acme-challenge").lexically_normal().string() + "/";
+}
+
+// How http-01 is answered: the responder, token files in the webroot, or both.
+std::string describeHttp01(const Settings& s) {
+  if (!usesChallenge(s, ChallengeType::Http01)) return "none: no certificate uses it, nothing listens";
+  if (s.http01Webroot.empty()) return describeListen(s);
+  return "token files in " + webrootFolder(s) + " (written atomically, 0644, removed after; the gateway serves them)" +
+         (responderListens(s) ? "; also the responder on " + describeListen(s)
+                              : "; the responder does not listen (SIDECERT_HTTP01_LISTEN not set)");
+}
+
 // How the lineage's names are proven and what that takes, without the TSIG secret.
 std::string describeChallenge(const Settings& s, const CertificateSpec& c) {
   const auto& d = s.dns;
@@ -53,7 +67,9 @@ std::string describeChallenge(const Settings& s, const CertificateSpec& c) {
   if (resolvers.empty()) resolvers = "/etc/resolv.conf's";
   switch (c.challenge) {
     case ChallengeType::Http01:
-      return "http-01 through the responder";
+      if (s.http01Webroot.empty()) return "http-01 through the responder";
+      return "http-01 through token files the gateway serves from " + webrootFolder(s) +
+             (responderListens(s) ? ", and the responder" : "");
     case ChallengeType::DnsPersist01:
       return "dns-persist-01: a TXT record at _validation-persist.<domain> made once (sidecert dns-record prints it), "
              "looked up through " + resolvers + (d.persistIssuer.empty() ? "" : "; issuer " + d.persistIssuer);
@@ -89,8 +105,7 @@ int checkConfig(const Settings& s) {
   std::cout << "then self-signed\n"
             << "  account      " << (s.email.empty() ? "(no contact email)" : s.email)
             << (s.eabKid.empty() ? "" : ", with External Account Binding") << "; one per CA, shared\n"
-            << "  http-01      " << (usesChallenge(s, ChallengeType::Http01) ? describeListen(s) : std::string("none: no certificate uses it, nothing listens"))
-            << "\n"
+            << "  http-01      " << describeHttp01(s) << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
             << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
             << "  files        " << describeFiles(s) << "\n"

@@ -15,6 +15,7 @@
 #include "reload/docker_reloader.h"
 #include "sources/dns01_solver.h"
 #include "sources/http01_solver.h"
+#include "sources/webroot_solver.h"
 #include "swarm/publisher.h"
 
 namespace sc::app {
@@ -55,10 +56,17 @@ Result<std::optional<uid_t>> resolveOwner(const std::string& user) {
   return std::optional<uid_t>(p->pw_uid);
 }
 
+// The folders sidecert works in; a path under none is refused (store/posix_fs.h).
+static std::vector<store::Path> fileSystemRoots(const Settings& s) {
+  std::vector<store::Path> roots{s.volume, s.stateDir};
+  if (!s.http01Webroot.empty()) roots.push_back(s.http01Webroot);
+  return roots;
+}
+
 Runtime::Runtime(Settings s, StopSignal stopSignal)
     : settings(std::move(s)),
       stop(std::move(stopSignal)),
-      fs({settings.volume, settings.stateDir}),
+      fs(fileSystemRoots(settings)),
       accounts(fs, settings.stateDir),
       tokens(std::make_shared<http01::TokenStore>()) {}
 
@@ -87,10 +95,20 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
   if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
+  // Webroot: token files a crash left go after the first pass, unless an order is
+  // open (its resumption writes what it still needs, and removes it after).
+  if (spec.challenge == ChallengeType::Http01 && !s.http01Webroot.empty() && !acme.empty())
+    lineage->setAfterFirstPass([this] {
+      if (!state.load().pendingOrder) solver->tidyUp();
+    });
 }
 
 std::unique_ptr<acme::Solver> LineageRuntime::makeSolver(Runtime& rt) {
   const Settings& s = rt.settings;
+  if (spec.challenge == ChallengeType::Http01 && !s.http01Webroot.empty())
+    return std::make_unique<sources::WebrootSolver>(
+        store::Webroot(rt.fs, s.http01Webroot, s.stateDir / ("webroot-" + spec.name + ".tokens")),
+        responderListens(s) ? rt.tokens.get() : nullptr, gatewayCheck.get());
   if (spec.challenge == ChallengeType::Http01)
     return std::make_unique<sources::Http01Solver>(*rt.tokens, gatewayCheck.get());
   dns = std::make_unique<dns::Client>(rt.dnsResolvers, rt.stop.fd());
@@ -123,8 +141,15 @@ Result<std::vector<dns::Server>> dnsResolvers(const Settings& settings) {
   return out;
 }
 
+bool responderListens(const Settings& s) {
+  if (!usesChallenge(s, ChallengeType::Http01)) return false;
+  if (s.http01Webroot.empty()) return true;
+  auto listen = s.origins.find("http01_listen");
+  return listen != s.origins.end() && listen->second != "default";
+}
+
 bool Runtime::usesResponder() const {
-  return usesAcme() && usesChallenge(settings, ChallengeType::Http01);
+  return usesAcme() && responderListens(settings);
 }
 
 std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, const store::Publishing& publishing) {

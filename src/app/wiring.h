@@ -93,6 +93,10 @@ struct Runtime {
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+// Some lineage proves its names over http-01 and the responder answers: always
+// without a webroot; beside SIDECERT_HTTP01_WEBROOT only when SIDECERT_HTTP01_LISTEN
+// is set, so that a sidecert beside nginx-proxy's gateway need not bind port 80.
+bool responderListens(const Settings& settings);
 // The file in the state folder that lists a DNS challenge's records (store/dns_record_file.h).
 std::string dnsRecordFileName(const CertificateSpec& spec);
 // The resolvers the DNS challenges ask: the configured ones, else the system's.
