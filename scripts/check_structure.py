@@ -43,8 +43,10 @@ LAYERS = [
     # Telling the gateway (through net's Docker Engine interface); /metrics (served
     # with http01's connection loop).
     ["reload", "metrics"],
-    # Swarm mode: the sets in the swarm's Raft store, rolled out with reload.
-    ["swarm"],
+    # Swarm mode: the sets in the swarm's Raft store, rolled out with reload; names
+    # from the stack: the engine's containers and services read through net, turned
+    # into lineages with config's checks and remembered in the state folder (store).
+    ["swarm", "discover"],
     # main, CLI, Supervisor: wires everything, and nothing includes it.
     ["app"],
 ]

@@ -1,4 +1,5 @@
 #include "app/commands.h"
+#include "app/discovery.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -197,6 +198,7 @@ Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& 
   Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
   obj.set("name", spec.name);
   obj.set("path", (settings.volume / "live" / spec.name).string());
+  obj.set("from", spec.origin);
   obj.set("healthy", healthy);
   if (o.live) {
     Poco::JSON::Array names;
@@ -228,6 +230,7 @@ void printLineage(const Settings& settings, const CertificateSpec& spec, const O
   }
   auto days = std::chrono::duration_cast<std::chrono::hours>(o.live->notAfter - now).count() / 24;
   std::cout << "name        " << spec.name << " (" << path << ")\n"
+            << "from        " << spec.origin << "\n"
             << "source      " << o.live->source << "\n"
             << "names       " << sources::joinNames(o.live->names) << "\n"
             << "issuer      " << o.live->issuer << "\n"
@@ -271,8 +274,9 @@ int status(const Settings& settings, const std::vector<CertificateSpec>& specs, 
       printLineage(settings, specs[i], o, now);
     }
   }
+  if (!json && settings.discover.on()) printRetired(settings);
   if (json) {
-    if (objects.size() == 1) {
+    if (objects.size() == 1 && !settings.discover.on()) {
       objects.front().stringify(std::cout);
     } else {
       Poco::JSON::Array all;
@@ -280,6 +284,7 @@ int status(const Settings& settings, const std::vector<CertificateSpec>& specs, 
       Poco::JSON::Object obj(Poco::JSON_PRESERVE_KEY_ORDER);
       obj.set("healthy", healthy);
       obj.set("lineages", all);
+      if (settings.discover.on()) obj.set("retired", retiredJson(settings));
       obj.stringify(std::cout);
     }
     std::cout << "\n";
@@ -386,6 +391,7 @@ int runCommand(const CommandLine& cl) {
     return checkConfig(*settings);
   }
   if (cl.command == "test-alert") return testAlert(*settings);
+  addRememberedLineages(*settings);
   auto specs = chosen(*settings, cl.name);
   if (!specs) return usageError(specs.error().message);
   if (cl.command == "status") return status(*settings, *specs, cl.json);

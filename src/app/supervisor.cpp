@@ -1,5 +1,6 @@
 #include "app/supervisor.h"
 
+#include "app/discovery.h"
 #include "app/monitor.h"
 #include "app/pass_pool.h"
 #include "app/signal_thread.h"
@@ -59,13 +60,16 @@ namespace {
 
 // One lineage as the supervisor schedules it.
 struct Slot {
-  LineageRuntime* lineage = nullptr;
+  LineageRuntime* lineage = nullptr;    // none: a free slot (a retired lineage's)
   TimePoint nextCheck{};                // its next pass is due
   std::optional<TimePoint> settleAt;    // someone else changed live/<name>: a pass once quiet
   TimePoint firstChange{};
   bool forced = false;                  // SIGHUP
   bool running = false;
   bool changedWhileRunning = false;     // told apart from its own publish once the pass ended
+  // Discovery asked while its pass ran: done once the pass ended.
+  std::optional<CertificateSpec> replaceWith;
+  bool retireWhenDone = false;
 
   bool due(TimePoint now) const { return forced || now >= nextCheck || (settleAt && now >= *settleAt); }
   TimePoint wake() const { return settleAt ? std::min(*settleAt, nextCheck) : nextCheck; }
@@ -94,6 +98,7 @@ struct Process {
   std::optional<SwarmCoordinator> swarm;
   std::vector<Slot> slots;
   std::unique_ptr<PassPool> pool;
+  std::unique_ptr<Discovery> discovery;  // SIDECERT_DISCOVER: lineages come and go
 };
 
 int startupFailed(const Error& error) {
@@ -161,7 +166,10 @@ std::optional<int> startServing(Runtime& rt, const TimeSource& time, Process& p)
     slot.nextCheck = time.now();
     p.slots.push_back(slot);
   }
-  auto pool = PassPool::start(std::min(kConcurrentPasses, p.slots.size()), time);
+  auto discovery = Discovery::start(rt);
+  if (!discovery) return startupFailed(discovery.error());
+  p.discovery = std::move(*discovery);
+  auto pool = PassPool::start(p.discovery ? kConcurrentPasses : std::min(kConcurrentPasses, p.slots.size()), time);
   if (!pool) return startupFailed(pool.error());
   p.pool = std::move(*pool);
   return std::nullopt;
@@ -169,7 +177,7 @@ std::optional<int> startServing(Runtime& rt, const TimeSource& time, Process& p)
 
 // Passes when they fall due, the volume changes or SIGHUP asks; one at a time per
 // lineage, up to the pool's size at once. Ends when told to stop.
-class EventLoop {
+class EventLoop final : public LineageHost {
  public:
   EventLoop(Runtime& rt, const TimeSource& time, Process& p)
       : rt_(rt), time_(time), p_(p), liveDir_(rt.settings.volume / "live") {}
@@ -178,12 +186,15 @@ class EventLoop {
     for (auto& slot : p_.slots) watchAgain(slot);
     while (true) {
       TimePoint now = time_.now();
+      if (p_.discovery && p_.discovery->wakeAt() && now >= *p_.discovery->wakeAt()) p_.discovery->onTimer(*this, now);
       std::optional<TimePoint> wake = submitDuePasses(now);
-      pollfd fds[4] = {{rt_.stop.fd(), POLLIN, 0},
+      if (p_.discovery && p_.discovery->wakeAt()) wake = std::min(wake.value_or(*p_.discovery->wakeAt()), *p_.discovery->wakeAt());
+      pollfd fds[5] = {{rt_.stop.fd(), POLLIN, 0},
                        {p_.signals->hangupFd(), POLLIN, 0},
                        {p_.watcher->fd(), POLLIN, 0},
-                       {p_.pool->fd(), POLLIN, 0}};
-      int n = ::poll(fds, 4, wake ? millisUntil(*wake, now) : static_cast<int>(kMaxSleep.count()));
+                       {p_.pool->fd(), POLLIN, 0},
+                       {p_.discovery ? p_.discovery->fd() : -1, POLLIN, 0}};
+      int n = ::poll(fds, 5, wake ? millisUntil(*wake, now) : static_cast<int>(kMaxSleep.count()));
       if (n < 0 && errno != EINTR) {
         log::error("poll_failed", {{"error", std::strerror(errno)}});
         return 1;
@@ -198,7 +209,58 @@ class EventLoop {
         for (auto& slot : p_.slots) slot.forced = true;
       if (fds[2].revents & POLLIN) noteVolumeChanges(now);
       if (fds[3].revents & POLLIN) takeFinishedPasses(now);
+      if (fds[4].revents & POLLIN) p_.discovery->onReading(*this, now);
     }
+  }
+
+  // Discovery: a new lineage gets a slot (a free one first), and its first pass now.
+  void addLineage(const CertificateSpec& spec) override {
+    auto made = app::addLineage(rt_, spec);
+    if (made) {
+      if (auto ok = (*made)->volume.prepare(); !ok) {
+        removeLineage(rt_, *made);
+        made = std::unexpected(ok.error());
+      }
+    }
+    if (!made) {
+      log::error("discovered_not_started", {{"name", spec.name}, {"from", spec.origin}, {"error", made.error().message}});
+      return;
+    }
+    auto free = std::find_if(p_.slots.begin(), p_.slots.end(), [](const Slot& s) { return !s.lineage; });
+    Slot& slot = free != p_.slots.end() ? *free : p_.slots.emplace_back();
+    slot = Slot{};
+    slot.lineage = *made;
+    slot.nextCheck = time_.now();
+    watchAgain(slot);
+  }
+
+  void replaceLineage(const CertificateSpec& spec) override {
+    Slot* slot = slotNamed(spec.name);
+    if (!slot) return addLineage(spec);
+    if (slot->running) {
+      slot->replaceWith = spec;
+      return;
+    }
+    removeLineage(rt_, slot->lineage);
+    slot->lineage = nullptr;
+    addLineage(spec);
+  }
+
+  void retireLineage(const std::string& name) override {
+    Slot* slot = slotNamed(name);
+    if (slot && slot->running) {
+      slot->retireWhenDone = true;
+      return;
+    }
+    store::Volume volume(rt_.fs, rt_.settings.volume, rt_.settings.stateDir, name);
+    auto withdrawn = (slot ? slot->lineage->volume : volume).withdrawLive();
+    if (!withdrawn)
+      log::warn("retire_incomplete", {{"name", name}, {"error", withdrawn.error().message}});
+    else if (!*withdrawn)
+      log::info("retired_kept_live", {{"name", name}, {"why", "live/" + name + " is not a set sidecert published"}});
+    if (!slot) return;
+    removeLineage(rt_, slot->lineage);
+    *slot = Slot{};
   }
 
  private:
@@ -208,7 +270,7 @@ class EventLoop {
     std::optional<TimePoint> wake;
     for (std::size_t i = 0; i < p_.slots.size(); ++i) {
       Slot& slot = p_.slots[i];
-      if (slot.running) continue;
+      if (slot.running || !slot.lineage) continue;
       if (slot.due(now)) {
         if (slot.forced) log::debug("check_forced", {{"name", slot.lineage->name()}, {"by", "SIGHUP"}});
         slot.forced = false;
@@ -227,7 +289,7 @@ class EventLoop {
   void noteVolumeChanges(TimePoint now) {
     for (const auto& name : p_.watcher->drain())
       for (auto& slot : p_.slots) {
-        if (slot.lineage->name() != name) continue;
+        if (!slot.lineage || slot.lineage->name() != name) continue;
         if (slot.running)
           slot.changedWhileRunning = true;
         else if (slot.changedByOthers())
@@ -244,7 +306,15 @@ class EventLoop {
       if (p_.swarm) p_.swarm->afterPass();
       if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
       watchAgain(slot);
+      if (slot.retireWhenDone) retireLineage(std::string(slot.lineage->name()));
+      else if (auto spec = std::exchange(slot.replaceWith, std::nullopt)) replaceLineage(*spec);
     }
+  }
+
+  Slot* slotNamed(const std::string& name) {
+    for (auto& slot : p_.slots)
+      if (slot.lineage && slot.lineage->name() == name) return &slot;
+    return nullptr;
   }
 
   // A pass may have made live/<name> anew (or it did not exist before): watch it again.

@@ -258,13 +258,23 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
     if (!resolvers) return std::unexpected(resolvers.error());
     rt->dnsResolvers = std::move(*resolvers);
   }
-  for (const auto& spec : rt->settings.certificates) {
-    auto transport = net::CurlTransport::create(
-        {settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt->stop.fd()});
-    if (!transport) return std::unexpected(transport.error());
-    rt->lineages.push_back(std::make_unique<LineageRuntime>(*rt, spec, *publishing, std::move(*transport)));
-  }
+  for (const auto& spec : rt->settings.certificates)
+    if (auto added = addLineage(*rt, spec); !added) return std::unexpected(added.error());
   return rt;
+}
+
+Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec) {
+  auto publishing = publishingFrom(rt.settings);
+  if (!publishing) return std::unexpected(publishing.error());
+  auto transport = net::CurlTransport::create(
+      {rt.settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt.stop.fd()});
+  if (!transport) return std::unexpected(transport.error());
+  rt.lineages.push_back(std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(*transport)));
+  return rt.lineages.back().get();
+}
+
+void removeLineage(Runtime& rt, const LineageRuntime* lineage) {
+  std::erase_if(rt.lineages, [&](const std::unique_ptr<LineageRuntime>& l) { return l.get() == lineage; });
 }
 
 }  // namespace sc::app

@@ -93,6 +93,10 @@ struct Runtime {
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+// One more lineage, while running (discovery): made as buildRuntime makes each.
+Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec);
+// Ends it: no pass of it may be under way.
+void removeLineage(Runtime& rt, const LineageRuntime* lineage);
 // Some lineage proves its names over http-01 and the responder answers: always
 // without a webroot; beside SIDECERT_HTTP01_WEBROOT only when SIDECERT_HTTP01_LISTEN
 // is set, so that a sidecert beside nginx-proxy's gateway need not bind port 80.

@@ -27,6 +27,7 @@ Result<Settings> loadSettings(const std::optional<std::string>& configFile, cons
 struct DiscoveredValue {
   std::string text;
   std::string label;  // "sidecert.domains", "LETSENCRYPT_HOST"
+  bool operator==(const DiscoveredValue&) const = default;
 };
 
 // One lineage from the settings of one certificate, as an entry of `certificates:`

@@ -36,6 +36,8 @@ struct CertificateSpec {
   std::string origin;  // "sidecert.yml:12", "SIDECERT_CERTIFICATES", or the single-certificate settings
   // Only the self-signed source: the default set of discovery with nothing configured.
   bool selfSignedOnly = false;
+  // From a container's or service's labels (origin names it), not from the settings.
+  bool discovered = false;
 };
 
 // Where operators hear of trouble: mail through an SMTP relay, a webhook, or both.

@@ -106,6 +106,15 @@ Result<LiveView> Volume::inspect() {
   return view;
 }
 
+Result<bool> Volume::withdrawLive() {
+  auto view = inspect();
+  if (!view) return std::unexpected(view.error());
+  if (view->link != LiveView::Link::Ours) return false;
+  if (auto ok = fs_.remove(layout_.live()); !ok) return std::unexpected(ok.error());
+  if (auto ok = fs_.syncDir(layout_.root / "live"); !ok) return std::unexpected(ok.error());
+  return true;
+}
+
 Result<CertFiles> Volume::readSet(const std::string& id) {
   auto files = readSetFolder(fs_, layout_.sets() / id);
   if (!files) return wrap("read our copy of " + id, files.error());

@@ -54,6 +54,9 @@ class Volume {
   Result<std::optional<SetRecord>> latestSet();  // what we published last
   Result<CertFiles> readSet(const std::string& id);
   Result<SetRecord> publish(const CertFiles& files, Source source, TimePoint now);
+  // Removes live/<name> when it is our link (a retired lineage): the sets stay in
+  // the archive. A user's files or a link someone else made stay. True: removed.
+  Result<bool> withdrawLive();
   // Puts back files of our current set that someone removed or replaced.
   Status restoreFiles(const SetRecord& set, const std::vector<std::string>& files);
   // A file as a gateway reading live/<name>/ sees it (links followed only inside the volume).
