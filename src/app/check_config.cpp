@@ -5,6 +5,7 @@
 #include <Poco/URI.h>
 
 #include "app/commands.h"
+#include "app/discovery.h"
 #include "app/wiring.h"
 #include "core/duration.h"
 #include "sources/cert_set.h"
@@ -112,7 +113,8 @@ int checkConfig(const Settings& s) {
             << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n"
             << "  alerts       " << describeAlerts(s.alerts) << "\n"
             << "  metrics      " << (s.metricsListen ? s.metricsListen->describe() + "/metrics" : std::string("off"))
-            << "\n";
+            << "\n"
+            << "  discovery    " << describeDiscovery(s) << "\n";
   for (const auto& w : settingsWarnings(s)) std::cout << "warning: " << w << "\n";
   return kExitOk;
 }

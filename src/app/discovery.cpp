@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "core/duration.h"
 #include "core/time_format.h"
 #include "discover/allow.h"
 #include "log/log.h"
@@ -42,6 +43,17 @@ std::vector<discover::Entry> retiredEntries(const Settings& settings) {
 }
 
 }  // namespace
+
+std::string describeDiscovery(const Settings& s) {
+  const auto& d = s.discover;
+  if (!d.on()) return "off (SIDECERT_DISCOVER)";
+  std::string allow;
+  for (const auto& p : d.allow) allow += (allow.empty() ? "" : ",") + p;
+  return std::string(d.mode == DiscoverSettings::Mode::Swarm ? "the swarm's services" : "this engine's containers") +
+         " labelled sidecert.domains or with LETSENCRYPT_HOST, read through " + s.dockerSocket.string() +
+         "; only names in " + allow + "; once up " + formatDuration(d.settle) + "; kept " + formatDuration(d.grace) +
+         " after they go; a full read at least every " + formatDuration(d.resync);
+}
 
 Poco::JSON::Array retiredJson(const Settings& settings) {
   Poco::JSON::Array out;
@@ -109,7 +121,7 @@ void Discovery::reconcileWith(LineageHost& host, TimePoint now) {
   for (const auto& [name, e] : entries_)
     if (e.active()) known.insert(name);
   auto desired = discover::desiredSet(reading_->workloads, rt_.settings, taken_, known, now);
-  logNew(desired.refused, reading_->problems);
+  logNew(desired, reading_->problems);
   recheckAt_ = desired.recheckAt;
   auto plan = discover::reconcile(desired, entries_, now, rt_.settings.discover.grace);
   carryOut(plan, desired, host, now);
@@ -151,11 +163,16 @@ void Discovery::carryOut(const discover::Plan& plan, const discover::Desired& de
 }
 
 // Each refusal once while it lasts: a label that stays wrong is not said at every read.
-void Discovery::logNew(const std::vector<discover::Refusal>& refused, const std::vector<std::string>& problems) {
+void Discovery::logNew(const discover::Desired& desired, const std::vector<std::string>& problems) {
   std::set<std::string> now;
-  for (const auto& r : refused) {
+  for (const auto& r : desired.refused) {
     std::string key = r.workload + "|" + r.reason;
     if (!logged_.count(key)) log::warn("discovery_refused", {{"from", r.workload}, {"reason", r.reason}});
+    now.insert(key);
+  }
+  for (const auto& n : desired.notes) {
+    std::string key = n.workload + "|" + n.reason;
+    if (!logged_.count(key)) log::info("discovery_note", {{"from", n.workload}, {"note", n.reason}});
     now.insert(key);
   }
   for (const auto& p : problems) {

@@ -20,6 +20,9 @@ namespace sc::app {
 // engine answers, and a restart orders nothing new for them.
 void addRememberedLineages(Settings& settings);
 
+// For check-config: what is discovered, where from, and within which bounds.
+std::string describeDiscovery(const Settings& settings);
+
 // For `status`: the discovered lineages no longer renewed, and since when.
 Poco::JSON::Array retiredJson(const Settings& settings);
 void printRetired(const Settings& settings);
@@ -47,7 +50,7 @@ class Discovery {
   Discovery(Runtime& rt) : rt_(rt), registry_(rt.fs, rt.settings.stateDir) {}
   void reconcileWith(LineageHost& host, TimePoint now);
   void carryOut(const discover::Plan& plan, const discover::Desired& desired, LineageHost& host, TimePoint now);
-  void logNew(const std::vector<discover::Refusal>& refused, const std::vector<std::string>& problems);
+  void logNew(const discover::Desired& desired, const std::vector<std::string>& problems);
 
   Runtime& rt_;
   std::unique_ptr<net::DockerSocket> engine_;

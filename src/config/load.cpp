@@ -183,14 +183,15 @@ void applyAliases(RawValues& raw, const Environment& env, bool& viaAiotes) {
     raw["domains"] = RawValue{{lookup(env, "AIOTES_HOSTNAME")}, false, "AIOTES_HOSTNAME"};
     viaAiotes = true;
   }
-  if (!raw.count("email") && !lookup(env, "AIOTES_SYSADMIN_EMAIL").empty())
-    raw["email"] = RawValue{{lookup(env, "AIOTES_SYSADMIN_EMAIL")}, false, "AIOTES_SYSADMIN_EMAIL"};
+  // acme-companion's account contact, so that its stack moves over unedited.
+  for (const char* alias : {"AIOTES_SYSADMIN_EMAIL", "DEFAULT_EMAIL"})
+    if (!raw.count("email") && !lookup(env, alias).empty()) raw["email"] = RawValue{{lookup(env, alias)}, false, alias};
 }
 
 std::string keyLabel(const Setting& s, const RawValue& v) {
   // YAML errors say the YAML key; env errors the variable and discovered ones the
   // label, which their origin names.
-  return v.origin.rfind("SIDECERT_", 0) == 0 || v.origin.rfind("AIOTES_", 0) == 0 ||
+  return v.origin.rfind("SIDECERT_", 0) == 0 || v.origin.rfind("AIOTES_", 0) == 0 || v.origin == "DEFAULT_EMAIL" ||
                  v.origin.find(": label ") != std::string::npos
              ? v.origin
              : v.origin + ": " + s.yamlKey;

@@ -30,6 +30,12 @@ std::optional<std::string> companionHost(const Workload& w) {
   return std::nullopt;
 }
 
+std::optional<std::string> companionEmail(const Workload& w) {
+  for (const auto* from : {&w.labels, &w.env})
+    if (auto it = from->find("LETSENCRYPT_EMAIL"); it != from->end()) return it->second;
+  return std::nullopt;
+}
+
 // The folder name a lineage gets when no label names it: its first name, a
 // wildcard's base domain, an IPv6 address with '_' for ':'.
 std::string defaultName(const std::string& domains) {
@@ -141,6 +147,10 @@ Desired desiredSet(const std::vector<Workload>& workloads, const Settings& setti
                                                   " already has: one certificate per name"});
       continue;
     }
+    if (auto email = companionEmail(*c.workload); email && *email != settings.email)
+      out.notes.push_back({c.wanted.origin, "LETSENCRYPT_EMAIL " + *email + " is not used: sidecert keeps one ACME "
+                                            "account per CA, whose contact is SIDECERT_EMAIL (" +
+                                            (settings.email.empty() ? "none" : settings.email) + ")"});
     for (const auto& n : spec.domains) nameOwner[n] = c.wanted.origin;
     out.lineages.emplace(spec.name, std::move(c.wanted));
   }

@@ -31,6 +31,7 @@ struct Refusal {
 struct Desired {
   std::map<std::string, Wanted> lineages;  // by lineage name
   std::vector<Refusal> refused;
+  std::vector<Refusal> notes;  // taken, with something the operator should know
   // The earliest moment a workload that is up but not long enough becomes wanted.
   std::optional<TimePoint> recheckAt;
 };

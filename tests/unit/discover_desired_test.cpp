@@ -131,3 +131,20 @@ TEST(DiscoverDesired, AStoppedContainerAsksForNothing) {
   stopped.running = false;
   EXPECT_TRUE(desiredSet({stopped}, discoverySettings(), {}, {}, kNow).lineages.empty());
 }
+
+TEST(DiscoverDesired, AcmeCompanionsEmailIsTheAccountContactAndAContainersOwnIsSaidToBeUnused) {
+  auto s = loadSettings(std::nullopt,
+                        {{"SIDECERT_DISCOVER", "docker"}, {"SIDECERT_DISCOVER_ALLOW", "*"},
+                         {"SIDECERT_ACME_DIRECTORY", "none"}, {"DEFAULT_EMAIL", "ops@example.test"}},
+                        "host-1");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->email, "ops@example.test");
+  auto same = container("same1", {});
+  same.env = {{"LETSENCRYPT_HOST", "a.example.test"}, {"LETSENCRYPT_EMAIL", "ops@example.test"}};
+  auto other = container("other1", {{"LETSENCRYPT_HOST", "b.example.test"}, {"LETSENCRYPT_EMAIL", "dev@example.test"}});
+  auto d = desiredSet({same, other}, *s, {}, {}, kNow);
+  EXPECT_EQ(d.lineages.size(), 2u);
+  ASSERT_EQ(d.notes.size(), 1u);
+  EXPECT_EQ(d.notes[0].workload, other.describe());
+  EXPECT_NE(d.notes[0].reason.find("dev@example.test is not used"), std::string::npos);
+}
