@@ -4,6 +4,7 @@
 
 #include <Poco/URI.h>
 
+#include "app/account_paces.h"
 #include "app/commands.h"
 #include "app/discovery.h"
 #include "app/wiring.h"
@@ -109,6 +110,7 @@ int checkConfig(const Settings& s) {
             << "  http-01      " << describeHttp01(s) << "\n"
             << "  orders       at most " << s.orderBudget << " per " << formatDuration(s.orderWindow)
             << " for each certificate at each CA; after a failure wait 1m, 10m, 1h, 6h, then daily\n"
+            << "  account pace " << describePaceLimits(s) << "\n"
             << "  files        " << describeFiles(s) << "\n"
             << "  logs         " << (s.logFormat == LogFormat::Json ? "json" : "text") << "\n"
             << "  alerts       " << describeAlerts(s.alerts) << "\n"

@@ -29,6 +29,7 @@
 #include "net/curl_transport.h"
 #include "renew/order_budget.h"
 #include "renew/renewal.h"
+#include "store/pace_file.h"
 #include "store/revocation_marks.h"
 
 namespace sc::app {
@@ -74,12 +75,17 @@ Status readyForAPass(Runtime& rt) {
 struct Observed {
   std::optional<LiveStatus> live;
   store::LineageState state;
+  std::optional<TimePoint> orderAt;  // waiting its turn at a CA account's pace: ordered then
 };
 
 Observed observe(store::Volume& volume, store::StateStore& states, const Settings& settings,
                  const CertificateSpec& spec, TimePoint now) {
   Observed o;
   o.state = states.load();
+  for (const auto& url : settings.acmeDirectories) {
+    auto waiting = store::PaceFile(volume.fileSystem(), settings.stateDir, url).load({}, now).record.waiting;
+    if (auto it = waiting.find(spec.name); it != waiting.end() && it->second > now) o.orderAt = it->second;
+  }
   auto view = volume.inspect();
   if (!view || view->link == store::LiveView::Link::Missing) return o;
   bool ours = view->link == store::LiveView::Link::Ours && view->foreign.empty() && view->missing.empty();
@@ -216,6 +222,7 @@ Poco::JSON::Object lineageJson(const Settings& settings, const CertificateSpec& 
     obj.set("problem", std::string("no certificate in the volume"));
   }
   obj.set("next_check", o.state.nextCheck ? Poco::Dynamic::Var(formatTime(*o.state.nextCheck)) : Poco::Dynamic::Var());
+  if (o.orderAt) obj.set("order_at", formatTime(*o.orderAt));
   obj.set("orders", ordersJson(o.state, {settings.orderBudget, settings.orderWindow}, now));
   obj.set("challenge", std::string(challengeTypeName(spec.challenge)));
   if (isDnsChallenge(spec.challenge)) obj.set("dns_records", dnsRecordsJson(records));
@@ -238,6 +245,7 @@ void printLineage(const Settings& settings, const CertificateSpec& spec, const O
             << "not_before  " << formatTime(o.live->notBefore) << "\n"
             << "not_after   " << formatTime(o.live->notAfter) << " (" << days << " days left)\n"
             << "next_check  " << (o.state.nextCheck ? formatTime(*o.state.nextCheck) : "-") << "\n"
+            << (o.orderAt ? "order_at    " + formatTime(*o.orderAt) + " (its turn at the CA account's pace)\n" : "")
             << "state       " << (o.live->problem.empty() ? "valid" : "NOT VALID: " + o.live->problem) << "\n";
 }
 

@@ -269,7 +269,17 @@ void Lineage::reloadOnNextPass() {
   if (auto ok = state_.save(state); !ok) log::error("state_not_saved", {{"error", ok.error().message}});
 }
 
+Lineage::~Lineage() {
+  for (const auto& [source, pace] : paces_) pace->forget(volume_.name());
+}
+
+void Lineage::setAccountPace(const std::string& sourceId, renew::AccountPace& pace, TimePoint now) {
+  pace.enrol(volume_.name(), now);
+  paces_[sourceId] = &pace;
+}
+
 PassResult Lineage::pass(TimePoint now) {
+  const TimePoint clockAtStart = clock_.now();
   PassResult result;
   auto view = volume_.inspect();
   if (!view) {
@@ -282,6 +292,7 @@ PassResult Lineage::pass(TimePoint now) {
 
   Pass p;
   p.now = now;
+  p.clockAtStart = clockAtStart;
   p.state = state_.load();
   p.current = load(ourRecord(*view), now);
   p.linkIsOurs = view->link == store::LiveView::Link::Ours;
@@ -318,6 +329,7 @@ PassResult Lineage::pass(TimePoint now) {
     log::error("no_valid_certificate", {{"name", volume_.name()},
                                         {"reason", p.current ? p.current->problem : "nothing could be put in place"}});
   bool reloadPending = reloadIfNeeded(p, result);
+  tellPaces(d, p);
   reportFacts(p, policy, result);
   if (p.changed || firstPass_)
     log::info("renewal_scheduled", {{"name", volume_.name()}, {"next_check", formatTime(result.nextCheck)}});

@@ -13,6 +13,7 @@
 #include "core/key_type.h"
 #include "decide/decide.h"
 #include "reload/reloader.h"
+#include "renew/account_pace.h"
 #include "renew/order_budget.h"
 #include "sources/cert_set.h"
 #include "sources/cert_source.h"
@@ -78,6 +79,11 @@ class Lineage {
   Lineage(Policy policy, store::Volume& volume, store::StateStore& state, std::vector<sources::CertSource*> issuers,
           reload::Reloader& reloader, const TimeSource& clock = systemTime());
 
+  // Leaves the account paces it joined (a retired lineage waits for no turn).
+  ~Lineage();
+  Lineage(const Lineage&) = delete;
+  Lineage& operator=(const Lineage&) = delete;
+
   PassResult pass(TimePoint now);
   const Policy& policy() const { return policy_; }
 
@@ -92,6 +98,9 @@ class Lineage {
   bool restore(const store::CertFiles& files, store::Source source, TimePoint now);
   // The next pass tells the gateway even if nothing changed.
   void reloadOnNextPass();
+  // Orders from the source `sourceId` (a CA's directory URL) wait their turn in
+  // this account-wide pace, shared with the other lineages of that account.
+  void setAccountPace(const std::string& sourceId, renew::AccountPace& pace, TimePoint now);
 
  private:
   // A set as read once per pass: its files, parsed, and why it cannot serve.
@@ -132,6 +141,12 @@ class Lineage {
   // True when the gateway still has to be told.
   bool reloadIfNeeded(Pass& p, PassResult& result);
   void reportFacts(const Pass& p, const decide::Policy& policy, PassResult& result) const;
+  // How soon this lineage needs an order: the end of the CA or user set it serves.
+  renew::Urgency urgency(const Pass& p) const;
+  // Each account's pace is told whether this lineage waits its turn there, and until when.
+  void tellPaces(const decide::Decision& d, const Pass& p);
+  // A CA's refusal that concerns the whole account (rateLimited) or a name (a failed validation).
+  void noteForAccount(const sources::CertSource& issuer, const Error& error, TimePoint end);
 
   Policy policy_;
   store::Volume& volume_;  // the published sets; the pieces below share its folders
@@ -153,6 +168,7 @@ class Lineage {
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
   std::optional<std::pair<TimePoint, TimePoint>> riskLogged_;  // the expiry and reopening renewal_at_risk named
   std::function<Status()> orderGuard_;
+  std::map<std::string, renew::AccountPace*> paces_;  // by source id
 };
 
 std::optional<LiveStatus> describe(const store::SetRecord& record, const std::optional<sources::ParsedSet>& parsed,

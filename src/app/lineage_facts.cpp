@@ -80,6 +80,11 @@ void Lineage::refreshFacts(Pass& p, const decide::Policy& policy) {
     f.ariAskAgainAt = p.state.ari->askAgainAt;
   }
   f.ledgers = p.state.ledgers;
+  f.accountMayOrderAt.clear();
+  for (const auto& [source, pace] : paces_) {
+    auto turn = pace->ask(volume_.name(), urgency(p), policy_.names, p.now);
+    f.accountMayOrderAt[source] = {turn.at, turn.why};
+  }
   f.lastExpiryWarning = p.state.lastExpiryWarning;
   if (f.live && f.live->readable && decide::marginTooLong(*f.live, policy) &&
       marginWarnedFor_ != f.live->id) {
@@ -109,6 +114,10 @@ void Lineage::report(const decide::Decision& d, Pass& p) {
     auto& logged = deferralLogged_[deferral.source];
     if (deferral.waiting)  // the wait itself was said when it began (dns_record_missing)
       log::debug("order_deferred", fields);
+    else if (deferral.paced && logged != deferral.until)  // a turn to wait for, no fault
+      log::info("order_paced", fields);
+    else if (deferral.paced)
+      log::debug("order_paced", fields);
     else if (logged != deferral.until)  // once per wait, not once per pass
       log::warn("order_deferred", fields);
     logged = deferral.until;
@@ -130,9 +139,26 @@ void Lineage::report(const decide::Decision& d, Pass& p) {
                 {"not_after", formatTime(d.atRisk->notAfter)},
                 {"next_order_at", formatTime(d.atRisk->orderAllowedAt)},
                 {"advice", "the certificate in place expires before any CA may be asked again; raise "
-                           "SIDECERT_ORDER_BUDGET, fix what the CA's last error names, or copy your own set into live/" +
+                           "SIDECERT_ORDER_BUDGET (or SIDECERT_ACCOUNT_ORDER_LIMIT, within the CA's), fix what the CA's last error names, or copy your own set into live/" +
                                volume_.name() + "/"}});
     riskLogged_ = std::pair(d.atRisk->notAfter, d.atRisk->orderAllowedAt);
+  }
+}
+
+renew::Urgency Lineage::urgency(const Pass& p) const {
+  const auto& c = p.current;
+  if (!c || !c->parsed || !c->problem.empty() || c->record.source == store::Source::SelfSigned) return {};
+  return {c->parsed->leaf.notAfter()};
+}
+
+void Lineage::tellPaces(const decide::Decision& d, const Pass& p) {
+  for (const auto& [source, pace] : paces_) {
+    auto paced = std::find_if(d.deferred.begin(), d.deferred.end(),
+                              [&](const decide::Deferral& x) { return x.source == source && x.paced; });
+    bool waits = d.action == decide::Action::Done && paced != d.deferred.end();
+    auto told = waits ? pace->wait(volume_.name(), urgency(p), paced->until, p.now) : pace->idle(volume_.name());
+    if (!told)  // status shows the turn from this file; the turn itself is kept in memory
+      log::warn("account_pace_not_saved", {{"name", volume_.name()}, {"ca", source}, {"error", told.error().message}});
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include "app/lineage.h"
 #include "app/lineage_pass.h"
+#include "core/duration.h"
 #include "core/time_format.h"
 #include "log/log.h"
 #include "renew/order_budget.h"
@@ -19,6 +20,15 @@ class StateJournal final : public sources::OrderJournal {
                std::function<TimePoint()> now, const std::function<Status()>& guard)
       : store_(store), state_(state), ca_(std::move(ca)), budget_(budget), now_(std::move(now)), guard_(guard) {}
 
+  // The account's pace counts the order too, when it is this lineage's turn.
+  struct Turn {
+    renew::AccountPace* pace = nullptr;
+    std::string lineage;
+    renew::Urgency urgency;
+    std::vector<std::string> names;
+  };
+  void paceWith(Turn turn) { turn_ = std::move(turn); }
+
   Status beforeOrder() override {
     if (guard_)
       if (auto ok = guard_(); !ok) return ok;
@@ -27,6 +37,10 @@ class StateJournal final : public sources::OrderJournal {
     auto gate = renew::orderGate(ledger, budget_, now);
     if (!gate.allowed)
       return failAs(ErrorKind::Deferred, gate.why + "; the next order is allowed at " + formatTime(gate.notBefore));
+    if (turn_.pace) {  // counted at the account first: one counted and not placed is on the safe side
+      if (auto ok = turn_.pace->take(turn_.lineage, turn_.urgency, turn_.names, now); !ok) return ok;
+      log::debug("order_counted", {{"name", turn_.lineage}, {"ca", ca_}});
+    }
     renew::recordOrder(ledger, budget_, now);
     if (auto ok = store_.save(state_); !ok) {
       ledger.orders.pop_back();
@@ -53,6 +67,7 @@ class StateJournal final : public sources::OrderJournal {
   const renew::OrderBudget& budget_;
   std::function<TimePoint()> now_;
   const std::function<Status()>& guard_;
+  Turn turn_;
 };
 
 // Sources that place no orders at a CA have no budget, only the failure backoff.
@@ -131,8 +146,46 @@ void Lineage::notReady(renew::OrderLedger& ledger, const Error& error, TimePoint
   else log::debug("dns_record_missing", fields);
 }
 
+// Names whose validation the error says failed ("validation of NAME failed", as
+// AcmeSource words it); every name of the lineage where it names none of them.
+static std::vector<std::string> failedNames(const std::string& message, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names)
+    if (message.find("validation of " + n + " failed") != std::string::npos) out.push_back(n);
+  return out.empty() ? names : out;
+}
+
+void Lineage::noteForAccount(const sources::CertSource& issuer, const Error& error, TimePoint end) {
+  auto pace = paces_.find(issuer.id());
+  if (pace == paces_.end()) return;
+  if (error.is(ErrorKind::Rejected)) {
+    if (auto ok = pace->second->validationFailed(failedNames(error.message, policy_.names), end); !ok)
+      log::error("account_pace_not_saved", {{"name", volume_.name()}, {"ca", issuer.id()}, {"error", ok.error().message}});
+    return;
+  }
+  if (!error.isProblem(ProblemType::RateLimited)) return;
+  bool given = error.retryAfter.count() > 0;
+  auto until = end + (given ? error.retryAfter : renew::kRateLimitedDefaultHold);
+  auto held = pace->second->hold(until, error.message, end);
+  if (!held) {
+    log::error("account_pace_not_saved", {{"name", volume_.name()}, {"ca", issuer.id()}, {"error", held.error().message}});
+    return;  // held in memory all the same
+  }
+  if (*held)  // once per hold, whichever lineage met it
+    log::warn("account_rate_limited",
+              {{"name", volume_.name()},
+               {"ca", issuer.id()},
+               {"error", error.message},
+               {"retry_after", given ? formatDuration(error.retryAfter)
+                                     : "none given: " + formatDuration(renew::kRateLimitedDefaultHold) +
+                                           ", the shortest window of Let's Encrypt's limits"},
+               {"hold_until", formatTime(until)},
+               {"held", "every lineage of this account"}});
+}
+
 void Lineage::failed(sources::CertSource& issuer, renew::OrderLedger& ledger, const Error& error, TimePoint end,
                      Pass& p) {
+  noteForAccount(issuer, error, end);
   renew::recordFailure(ledger, end, error.retryAfter, error.message);
   p.lastError = error.message;
   if (issuer.kind() == store::Source::Acme) ++p.failedAttempts;
@@ -154,10 +207,15 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
     request.current = p.current->files;  // the set being renewed, for ARI's `replaces`
   request.resume = p.state.pendingOrder;
   TimePoint end = p.now;
-  auto started = clock_.now();
-  // The pass's `now`, moved on by what the attempt has taken so far.
+  // Since the pass began, not the attempt: what the pass did first (the CA's
+  // renewalInfo, up to kAriMostTime) is time gone too, and a Retry-After counts
+  // from the reply.
+  auto started = p.clockAtStart;
+  // The pass's `now`, moved on by the time gone since.
   auto attemptTime = [&] { return p.now + std::max(TimePoint::duration::zero(), clock_.now() - started); };
   StateJournal journal(state_, p.state, issuer.id(), budgetFor(issuer), attemptTime, orderGuard_);
+  if (auto pace = paces_.find(issuer.id()); pace != paces_.end())
+    journal.paceWith({pace->second, volume_.name(), urgency(p), policy_.names});
   request.journal = &journal;
   auto obtained = attempt(issuer, request, p.now, attemptTime, end);
   auto& ledger = p.state.ledgers[issuer.id()];

@@ -13,6 +13,7 @@ namespace sc::app {
 // Everything one pass knows and has done.
 struct Lineage::Pass {
   TimePoint now;
+  TimePoint clockAtStart;  // the clock's reading when the pass began: time gone since is added to `now`
   store::LineageState state;
   std::optional<LoadedSet> current;  // what the gateway is served, or our last set
   std::optional<LoadedSet> held;

@@ -68,6 +68,7 @@ Runtime::Runtime(Settings s, StopSignal stopSignal)
       stop(std::move(stopSignal)),
       fs(fileSystemRoots(settings)),
       accounts(fs, settings.stateDir),
+      paces(fs, settings),
       tokens(std::make_shared<http01::TokenStore>()) {}
 
 LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing,
@@ -93,6 +94,8 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   issuers.push_back(&rt.selfSigned);
   reloader = makeReloader(rt, publishing);
   lineage = std::make_unique<Lineage>(policyFrom(s, spec), volume, state, issuers, *reloader);
+  auto now = systemTime().now();
+  for (const auto& source : acme) lineage->setAccountPace(source->id(), rt.paces.forCa(source->id(), now), now);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
   if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
   // Webroot: token files a crash left go after the first pass, unless an order is

@@ -2,6 +2,7 @@
 // The composition root: the only place that turns Settings into objects.
 #include <memory>
 
+#include "app/account_paces.h"
 #include "app/lineage.h"
 #include "config/settings.h"
 #include "dns/client.h"
@@ -81,6 +82,7 @@ struct Runtime {
   StopSignal stop;  // SIGTERM: ends sleeps, polls and transfers of a pass under way
   store::PosixFileSystem fs;
   store::AccountStore accounts;
+  AccountPaces paces;  // one per CA account, shared by its lineages (outlives them)
   std::shared_ptr<http01::TokenStore> tokens;
   std::unique_ptr<http01::Responder> responder;
   bool responderStarted = false;

@@ -83,12 +83,22 @@ Plan sourcesToAsk(const Facts& f, const Policy& p, TimePoint now) {
   return f.live->source == Source::User ? planForUserSet(f, p, now) : planForOurSet(f, p, now);
 }
 
-std::optional<renew::OrderGate> closedGate(const Facts& f, const SourceFacts& source, TimePoint now) {
-  auto ledger = f.ledgers.find(source.id);
-  if (ledger == f.ledgers.end()) return std::nullopt;
-  auto gate = renew::orderGate(ledger->second, source.budget, now);
-  if (gate.allowed) return std::nullopt;
-  return gate;
+struct ClosedGate : renew::OrderGate {
+  bool paced = false;  // the account's pace is what closes it last
+};
+
+// What keeps a source closed at `now`: the lineage's own budget or backoff, or
+// the account's pace, whichever opens later.
+std::optional<ClosedGate> closedGate(const Facts& f, const SourceFacts& source, TimePoint now) {
+  std::optional<ClosedGate> closed;
+  if (auto ledger = f.ledgers.find(source.id); ledger != f.ledgers.end()) {
+    auto gate = renew::orderGate(ledger->second, source.budget, now);
+    if (!gate.allowed) closed = ClosedGate{gate, false};
+  }
+  auto turn = f.accountMayOrderAt.find(source.id);
+  if (turn != f.accountMayOrderAt.end() && turn->second.at > now && (!closed || turn->second.at > closed->notBefore))
+    closed = ClosedGate{{false, turn->second.at, turn->second.why, false}, true};
+  return closed;
 }
 
 // The quarter of what is left, within [kRetryDueAtLeast, kRetryUnusable].
@@ -216,7 +226,7 @@ Decision decide(const Facts& f, const Policy& p, TimePoint now) {
     const SourceFacts& source = p.sources[i];
     if (f.attempted.count(source.id)) continue;
     if (auto gate = closedGate(f, source, now)) {
-      d.deferred.push_back({source.id, gate->notBefore, gate->why, gate->waiting});
+      d.deferred.push_back({source.id, gate->notBefore, gate->why, gate->waiting, gate->paced});
       continue;
     }
     d.action = Action::Obtain;

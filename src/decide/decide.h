@@ -43,6 +43,14 @@ struct SourceFacts {
   renew::OrderBudget budget;
 };
 
+// When the account a source orders under may be asked for this lineage (the pace
+// of renew/account_pace.h: the account-wide limit and this lineage's turn in it,
+// a rateLimited hold, the names' failed validations), as it was asked at `now`.
+struct AccountTurn {
+  TimePoint at;
+  std::string why;
+};
+
 struct Facts {
   std::optional<SetFacts> live;  // our set that live/<name> serves, or the last we published
   bool linkIsOurs = true;        // false: live/<name> is missing or someone else's
@@ -53,6 +61,7 @@ struct Facts {
   std::map<std::string, renew::OrderLedger> ledgers;  // by source id
   std::optional<TimePoint> lastExpiryWarning;
   std::set<std::string> attempted;  // sources already asked in this pass: each at most once
+  std::map<std::string, AccountTurn> accountMayOrderAt;  // by source id; none: no account-wide pace
 };
 
 struct Policy {
@@ -85,6 +94,7 @@ struct Deferral {
   TimePoint until;
   std::string why;
   bool waiting = false;  // only a wait for something not ready (a DNS record): no failure to warn of
+  bool paced = false;    // the account's pace holds it (its turn comes at `until`), not this lineage's own gate
 };
 
 struct Decision {

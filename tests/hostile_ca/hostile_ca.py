@@ -42,6 +42,7 @@ MODES = {
     "many-alternates": "links 1,000 alternate chains to the certificate",
     "ari": "offers renewalInfo: a window years away, Retry-After: 21600",
     "ari-failing": "offers renewalInfo, and answers every request of it with a 500 and Retry-After: 1",
+    "rate-limited": "refuses the first newOrder with rateLimited and Retry-After: --retry-after, then is good",
 }
 
 ALTERNATES = 1000
@@ -125,6 +126,7 @@ class State:
         self.nonces = itertools.count(1)
         self.jwk = None
         self.orders, self.authzs, self.challenges, self.certs = {}, {}, {}, {}
+        self.refused_once = False  # rate-limited
 
     def next_id(self):
         return str(next(self.ids))
@@ -140,6 +142,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _record(self):
         with self.state.lock, open(self.state.args.log, "a") as log:
             log.write(f"{self.command} {self.path}\n")
+            if self.state.args.times_log:  # the same line after the moment it arrived
+                with open(self.state.args.times_log, "a") as times:
+                    times.write(f"{time.time():.3f} {self.command} {self.path}\n")
 
     def _send(self, status, body=b"", ctype="application/json", headers=()):
         if isinstance(body, (dict, list)):
@@ -213,6 +218,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(201, '{"status":"pending","padding":"' + "x" * (8 << 20) + '"}')
         if mode == "not-json":
             return self._send(201, "<html><body>502 Bad Gateway</body></html>")
+        with s.lock:
+            refuse, s.refused_once = mode == "rate-limited" and not s.refused_once, s.refused_once or mode == "rate-limited"
+        if refuse:
+            return self._send(429, {"type": "urn:ietf:params:acme:error:rateLimited",
+                                    "detail": "too many new orders recently"},
+                              ctype="application/problem+json", headers=[("Retry-After", str(s.args.retry_after))])
         oid = s.next_id()
         authz_urls = []
         for ident in payload["identifiers"]:
@@ -320,6 +331,8 @@ def main():
     parser.add_argument("--log", required=True, help="file to append one line per request to")
     parser.add_argument("--lifetime", type=int, default=0,
                         help="seconds from issuance to expiry (0: 90 days, backdated 5 minutes)")
+    parser.add_argument("--retry-after", type=int, default=15, help="rate-limited: the Retry-After, in seconds")
+    parser.add_argument("--times-log", default="", help="file to append 'UNIXTIME METHOD PATH' per request to")
     args = parser.parse_args()
     Handler.state = State(args)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
