@@ -28,10 +28,17 @@ from http.server import BaseHTTPRequestHandler
 SOCKET, STATE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
+_cache = {"mtime": None, "state": {}}
+
+
 def state():
+    """STATE_FILE as last written: parsed again only when it changed."""
     try:
-        with open(STATE) as f:
-            return json.load(f)
+        mtime = os.stat(STATE).st_mtime_ns
+        if mtime != _cache["mtime"]:
+            with open(STATE) as f:
+                _cache["state"], _cache["mtime"] = json.load(f), mtime
+        return _cache["state"]
     except (OSError, ValueError):
         return {}
 
