@@ -32,6 +32,8 @@ lineages() { # PREFIX N
 # Lineages with an ACME certificate issued, by name (distinct), from the JSON log.
 issued_count() { jq -Rr 'fromjson? | select(.event=="cert_issued" and .source=="acme") | .name' "$LOG" 2>/dev/null | sort -u | wc -l; }
 issued_at_least() { [ "$(issued_count)" -ge "$1" ]; }
+# `status` shows at least N lineages waiting their turn (order_at).
+waiting_shown() { [ "$("$SIDECERT" status --json | jq '[.lineages[] | select(.order_at != null)] | length')" -ge "$1" ]; }
 
 # "EPOCH_SECONDS NAME" of every order_placed, in the order logged.
 orders_placed() {
@@ -83,6 +85,12 @@ PY
   start_pebble
   export SIDECERT_CERTIFICATES="$(lineages n 50)" SIDECERT_ACCOUNT_ORDER_LIMIT=10/10s
   start_supervisor
+  # While they wait, status says when each will be ordered: a time to come.
+  wait_until 20 waiting_shown 30
+  "$SIDECERT" status --json >"$BATS_TEST_TMPDIR/status.json" || true
+  now=$(date +%s)
+  jq -r '.lineages[] | select(.order_at != null) | .order_at' "$BATS_TEST_TMPDIR/status.json" |
+    while read -r at; do [ "$(date -d "$at" +%s)" -ge $((now - 1)) ] || { echo "order_at $at passed" >&2; exit 1; }; done
   wait_until 100 issued_at_least 50 || { echo "issued: $(issued_count)" >&2; false; }
   orders_placed >"$BATS_TEST_TMPDIR/orders"
   [ "$(wc -l <"$BATS_TEST_TMPDIR/orders")" -eq 50 ]               # one order per name, none again
