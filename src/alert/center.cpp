@@ -47,6 +47,13 @@ void Center::update(const LineageFacts& facts) {
   changed_.notify_all();
 }
 
+void Center::forget(const std::string& lineage) {
+  std::lock_guard lock(mutex_);
+  auto before = records_.size();
+  std::erase_if(records_, [&](const Record& r) { return r.lineage == lineage; });
+  if (records_.size() != before) save();
+}
+
 void Center::save() {
   if (auto ok = file_.save(records_); !ok) log::error("alert_state_not_saved", {{"error", ok.error().message}});
 }

@@ -29,6 +29,9 @@ class Center {
   void stop();  // waits for the senders; a transfer under way ends by the stop signal its channel watches
   // What a lineage's pass saw; the senders act on it at once.
   void update(const LineageFacts& facts);
+  // A lineage no longer kept (discovery retired it): nothing more is said of it,
+  // no reminder and no all-clear.
+  void forget(const std::string& lineage);
   // Told of every delivery and failure (for /metrics); set before start().
   void onDelivery(std::function<void(const std::string& channel, bool delivered)> f) { onDelivery_ = std::move(f); }
 

@@ -112,6 +112,11 @@ void Monitor::passEnded(const LineageRuntime& lineage, const PassResult& result)
   if (center_) center_->update(alertFacts(lineage, result, !settings_->acmeDirectories.empty()));
 }
 
+void Monitor::lineageRetired(const std::string& name) {
+  registry_->forget(name);
+  if (center_) center_->forget(name);
+}
+
 Monitor::~Monitor() {
   if (center_) center_->stop();
   if (server_) server_->stop();

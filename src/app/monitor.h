@@ -22,6 +22,7 @@ class Monitor {
   // Starts the senders and the metrics server: after privileges are dropped.
   void start();
   void passEnded(const LineageRuntime& lineage, const PassResult& result);
+  void lineageRetired(const std::string& name);
   ~Monitor();
 
  private:

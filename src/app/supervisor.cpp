@@ -258,6 +258,7 @@ class EventLoop final : public LineageHost {
       log::warn("retire_incomplete", {{"name", name}, {"error", withdrawn.error().message}});
     else if (!*withdrawn)
       log::info("retired_kept_live", {{"name", name}, {"why", "live/" + name + " is not a set sidecert published"}});
+    p_.monitor->lineageRetired(name);
     if (!slot) return;
     removeLineage(rt_, slot->lineage);
     *slot = Slot{};

@@ -54,6 +54,11 @@ double seconds(TimePoint t) { return static_cast<double>(toUnixSeconds(t)); }
 
 }  // namespace
 
+void Registry::forget(const std::string& lineage) {
+  std::lock_guard lock(mutex_);
+  lineages_.erase(lineage);
+}
+
 void Registry::passEnded(const LineageSample& sample) {
   std::lock_guard lock(mutex_);
   auto& l = lineages_[sample.name];

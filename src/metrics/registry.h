@@ -38,6 +38,8 @@ class Registry {
       : version_(std::move(version)), responder_(std::move(responder)) {}
   void passEnded(const LineageSample& sample);
   void alertDelivery(const std::string& channel, bool delivered);
+  // A lineage no longer kept (discovery retired it): its series go.
+  void forget(const std::string& lineage);
   // The Prometheus text format (0.0.4).
   std::string render() const;
 

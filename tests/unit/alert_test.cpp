@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "alert/center.h"
 #include "alert/conditions.h"
 #include "alert/record_file.h"
 #include "alert/schedule.h"
@@ -221,4 +222,29 @@ TEST(AlertRecords, RoundTripAndAHostileFile) {
     dir.write("alerts.json", hostile);
     EXPECT_TRUE(file.load().empty()) << hostile;
   }
+}
+
+// A lineage discovery retired: its open condition is dropped, so no reminder and no
+// all-clear is ever sent for it; another lineage's stays.
+TEST(AlertCenter, ARetiredLineageIsForgottenAndTheOthersKept) {
+  TempDir dir;
+  sc::store::PosixFileSystem fs;
+  struct Fixed : sc::TimeSource {
+    TimePoint now() const override { return T0; }
+  } clock;
+  Center center({}, {}, RecordFile(fs, dir.path()), {"api", "web"}, "host", clock);
+  LineageFacts broken;
+  broken.acme = true;  // no set served: "no valid certificate"
+  for (const char* name : {"api", "web"}) {
+    broken.name = name;
+    center.update(broken);
+  }
+  auto lineagesIn = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : RecordFile(fs, dir.path()).load()) out.push_back(r.lineage);
+    return out;
+  };
+  ASSERT_EQ(lineagesIn(), (std::vector<std::string>{"api", "web"}));
+  center.forget("web");
+  EXPECT_EQ(lineagesIn(), std::vector<std::string>{"api"});
 }

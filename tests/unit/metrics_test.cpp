@@ -47,6 +47,21 @@ TEST(Metrics, PassesSetGaugesAndAddToCounters) {
   EXPECT_NE(text.find("# TYPE sidecert_renewal_failures_total counter\n"), std::string::npos);
 }
 
+TEST(Metrics, ARetiredLineagesSeriesGoAndTheOthersStay) {
+  Registry r("1.2.3", [] { return ResponderCounts{}; });
+  LineageSample s;
+  s.valid = true;
+  s.notAfter = sc::fromUnixSeconds(1'800'000'000);
+  for (const char* name : {"api", "web"}) {
+    s.name = name;
+    r.passEnded(s);
+  }
+  r.forget("web");
+  std::string text = r.render();
+  EXPECT_NE(text.find("lineage=\"api\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("lineage=\"web\""), std::string::npos) << text;
+}
+
 TEST(Metrics, LabelValuesAreEscaped) {
   Registry r("a\"b\\c\nd", nullptr);
   EXPECT_TRUE(has(r.render(), "sidecert_build_info{version=\"a\\\"b\\\\c\\nd\"} 1")) << r.render();
