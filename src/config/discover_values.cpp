@@ -24,6 +24,10 @@ Status applyDiscover(Settings& s, const RawValue& v) {
 // "*", a name, an IP address, or "*.<name>": what a discovered name is held against.
 Status applyDiscoverAllow(Settings& s, const RawValue& v) {
   s.discover.allow.clear();
+  // An empty value is none given (compose's and a stack's ${VAR:-}), so a stack
+  // file can pass it through with discovery off; with discovery on,
+  // checkDiscovery says it is required.
+  if (!v.isList && v.items.size() == 1 && v.items.front().find_first_not_of(" \t\n") == std::string::npos) return {};
   for (const auto& pattern : splitCommas(v)) {
     if (pattern == "*") {
       s.discover.allow.push_back(pattern);

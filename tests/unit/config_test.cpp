@@ -251,3 +251,17 @@ TEST(Config, ABadCertificatesListNamesTheEntryAndTheKey) {
             "SIDECERT_CERTIFICATES: 'api.example.test' is not NAME=DOMAINS (such as api=api.example.com,www.example.com)");
   EXPECT_EQ(errorOf(fromEnv({{"SIDECERT_CERTIFICATES", "a=10.1"}})).rfind("SIDECERT_CERTIFICATES: ", 0), 0u);
 }
+
+// A stack file passes the discovery settings through as ${VAR:-}: empty values.
+TEST(Config, EmptyDiscoverySettingsAreNoneGivenAndTheAllowListIsStillRequired) {
+  auto off = fromEnv({{"SIDECERT_DOMAINS", "a.test"}, {"SIDECERT_DISCOVER", ""}, {"SIDECERT_DISCOVER_ALLOW", ""}});
+  ASSERT_TRUE(off) << errorOf(off);
+  EXPECT_FALSE(off->discover.on());
+  auto on = fromEnv({{"SIDECERT_DISCOVER", "swarm"}, {"SIDECERT_DISCOVER_ALLOW", " "}});
+  ASSERT_FALSE(on);
+  EXPECT_NE(errorOf(on).find("SIDECERT_DISCOVER_ALLOW: required with SIDECERT_DISCOVER=swarm"), std::string::npos)
+      << errorOf(on);
+  auto commas = fromEnv({{"SIDECERT_DISCOVER", "docker"}, {"SIDECERT_DISCOVER_ALLOW", ","}});
+  ASSERT_FALSE(commas);
+  EXPECT_NE(errorOf(commas).find("names no domain pattern"), std::string::npos) << errorOf(commas);
+}
