@@ -117,9 +117,9 @@ void Discovery::onTimer(LineageHost& host, TimePoint now) {
 }
 
 void Discovery::reconcileWith(LineageHost& host, TimePoint now) {
-  std::set<std::string> known;
+  discover::Known known;
   for (const auto& [name, e] : entries_)
-    if (e.active()) known.insert(name);
+    if (e.active()) known[name] = e.values;
   auto desired = discover::desiredSet(reading_->workloads, rt_.settings, taken_, known, now);
   logNew(desired, reading_->problems);
   recheckAt_ = desired.recheckAt;

@@ -113,7 +113,7 @@ Taken takenBy(const std::vector<CertificateSpec>& configured) {
 }
 
 Desired desiredSet(const std::vector<Workload>& workloads, const Settings& settings, const Taken& taken,
-                   const std::set<std::string>& known, TimePoint now) {
+                   const Known& known, TimePoint now) {
   Desired out;
   std::vector<Candidate> candidates;
   for (const auto& w : workloads) {
@@ -121,9 +121,12 @@ Desired desiredSet(const std::vector<Workload>& workloads, const Settings& setti
     auto c = candidateOf(w, settings, out.refused);
     if (!c) continue;
     TimePoint settled = w.upSince.value_or(now) + settings.discover.settle;
-    if (!known.count(c->wanted.spec.name) && (!w.upSince || now < settled)) {
+    auto runs = known.find(c->wanted.spec.name);
+    bool asBefore = runs != known.end() && runs->second == c->wanted.values;
+    if (!asBefore && (!w.upSince || now < settled)) {
       // Up too briefly to be sure it stays: a crash loop orders nothing.
       out.recheckAt = std::min(out.recheckAt.value_or(settled), settled);
+      if (runs != known.end()) out.pending.insert(runs->first);
       continue;
     }
     candidates.push_back(std::move(*c));

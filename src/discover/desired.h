@@ -32,6 +32,9 @@ struct Desired {
   std::map<std::string, Wanted> lineages;  // by lineage name
   std::vector<Refusal> refused;
   std::vector<Refusal> notes;  // taken, with something the operator should know
+  // Lineages that run and whose workload is back, or asks for other settings, but
+  // not for long enough yet: kept as they are, neither gone nor changed.
+  std::set<std::string> pending;
   // The earliest moment a workload that is up but not long enough becomes wanted.
   std::optional<TimePoint> recheckAt;
 };
@@ -44,12 +47,16 @@ struct Taken {
 };
 Taken takenBy(const std::vector<CertificateSpec>& configured);
 
-// `known`: lineage names discovery already runs; a workload asking for one of them
-// is wanted even before it has been up for the settle time (a container restarting
-// keeps its lineage). Between two workloads that ask for the same lineage or name,
-// the one up longest wins (then the lower ID).
+// `known`: the lineages discovery runs, with the settings they were made from. A
+// workload asking for one of them as it is is wanted even before it has been up
+// for the settle time (a container restarting keeps its lineage); one asking for
+// other settings waits for the settle time like a new one (a label that changes
+// every second changes nothing), its lineage kept meanwhile (`pending`). Between
+// two workloads that ask for the same lineage or name, the one up longest wins
+// (then the lower ID).
+using Known = std::map<std::string, std::map<std::string, DiscoveredValue>>;
 Desired desiredSet(const std::vector<Workload>& workloads, const Settings& settings, const Taken& taken,
-                   const std::set<std::string>& known, TimePoint now);
+                   const Known& known, TimePoint now);
 
 // The certificate settings a workload's labels (or acme-companion's variables) give:
 // none when it asks for no certificate.

@@ -127,7 +127,7 @@ Plan reconcile(const Desired& desired, const Entries& current, TimePoint now, st
     e.origin = wanted.origin;
   }
   for (auto& [name, e] : plan.next) {
-    if (!e.active() || desired.lineages.count(name)) continue;
+    if (!e.active() || desired.lineages.count(name) || desired.pending.count(name)) continue;
     if (!e.goneSince) {
       e.goneSince = now;
       plan.gone.push_back(name);

@@ -5,6 +5,7 @@
 #include "config/load.h"
 #include "discover/allow.h"
 #include "discover/desired.h"
+#include "discover/registry.h"
 
 using namespace sc;
 using namespace sc::discover;
@@ -98,7 +99,35 @@ TEST(DiscoverDesired, AContainerUpForLessThanTheSettleTimeIsNotYetWantedUnlessIt
   ASSERT_TRUE(d.recheckAt);
   EXPECT_EQ(*d.recheckAt, kNow + std::chrono::seconds(3));
   // A restart of a container whose lineage runs keeps it.
-  EXPECT_EQ(desiredSet({young}, s, {}, {"young.example.test"}, kNow).lineages.size(), 1u);
+  Known runs = {{"young.example.test", *requestedValues(young)}};
+  EXPECT_EQ(desiredSet({young}, s, {}, runs, kNow).lineages.size(), 1u);
+}
+
+// A label that changes every second (a service updated in a loop) changes nothing:
+// the lineage stays as it was until one value has held for the settle time.
+TEST(DiscoverDesired, ALineageWhoseLabelKeepsChangingStaysAsItWasUntilOneValueHolds) {
+  auto s = discoverySettings();
+  auto before = container("svc", {{"sidecert.domains", "a.example.test"}, {"sidecert.name", "a"}});
+  auto entries = reconcile(desiredSet({before}, s, {}, {}, kNow), {}, kNow, std::chrono::hours(1)).next;
+  for (int second = 1; second <= 10; ++second) {
+    auto flapping = container("svc", {{"sidecert.domains", "a.example.test,v" + std::to_string(second) + ".example.test"},
+                                      {"sidecert.name", "a"}},
+                              std::chrono::seconds(1));
+    flapping.upSince = kNow + std::chrono::seconds(second) - std::chrono::milliseconds(900);  // updated again
+    Known known = {{"a", entries.at("a").values}};
+    auto plan = reconcile(desiredSet({flapping}, s, {}, known, kNow + std::chrono::seconds(second)), entries,
+                          kNow + std::chrono::seconds(second), std::chrono::hours(1));
+    EXPECT_TRUE(plan.empty()) << "second " << second;
+    entries = plan.next;
+  }
+  EXPECT_EQ(entries.at("a").values.at("domains").text, "a.example.test");
+  EXPECT_FALSE(entries.at("a").goneSince);
+  auto settled = container("svc", {{"sidecert.domains", "a.example.test,v10.example.test"}, {"sidecert.name", "a"}},
+                           std::chrono::seconds(6));
+  settled.upSince = kNow + std::chrono::seconds(14);
+  auto plan = reconcile(desiredSet({settled}, s, {}, {{"a", entries.at("a").values}}, kNow + std::chrono::seconds(20)),
+                        entries, kNow + std::chrono::seconds(20), std::chrono::hours(1));
+  EXPECT_EQ(plan.change, std::vector<std::string>{"a"});
 }
 
 TEST(DiscoverDesired, TwoContainersAskingForOneNameTheOneUpLongestWinsAtEveryRead) {
