@@ -85,9 +85,9 @@ Result<std::unique_ptr<Discovery>> Discovery::start(Runtime& rt) {
   d->taken_ = discover::takenBy(configured);
   d->entries_ = d->registry_.load();
   const std::string socket = rt.settings.dockerSocket.string();
-  d->engine_ = std::make_unique<net::DockerSocket>(socket, rt.stop.fd());
-  auto discoverer = discover::Discoverer::start(rt.settings.discover, *d->engine_,
-                                                std::make_unique<net::DockerEvents>(socket, rt.stop.fd()), rt.stop.fd());
+  auto discoverer = discover::Discoverer::start(
+      rt.settings.discover, [&](int quit) { return std::make_unique<net::DockerSocket>(socket, quit); },
+      [&](int quit) { return std::make_unique<net::DockerEvents>(socket, quit); }, rt.stop.fd());
   if (!discoverer) return std::unexpected(discoverer.error());
   d->discoverer_ = std::move(*discoverer);
   log::info("discovery_started",

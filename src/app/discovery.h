@@ -53,7 +53,6 @@ class Discovery {
   void logNew(const discover::Desired& desired, const std::vector<std::string>& problems);
 
   Runtime& rt_;
-  std::unique_ptr<net::DockerSocket> engine_;
   std::unique_ptr<discover::Discoverer> discoverer_;
   discover::Registry registry_;
   discover::Entries entries_;

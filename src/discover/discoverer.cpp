@@ -38,11 +38,11 @@ void signal(int fd) {
 }
 
 // Readable within `wait`: true when `fd` is (-1: only waits), false on timeout;
-// the stop fd ends the wait too.
-bool pollFor(int fd, int stopFd, std::chrono::milliseconds wait) {
-  pollfd fds[2] = {{stopFd, POLLIN, 0}, {fd, POLLIN, 0}};
-  int n = ::poll(fds, fd < 0 ? 1 : 2, static_cast<int>(wait.count()));
-  return n > 0 && fd >= 0 && (fds[1].revents & POLLIN);
+// the stop and quit fds end the wait too.
+bool pollFor(int fd, int stopFd, int quitFd, std::chrono::milliseconds wait) {
+  pollfd fds[3] = {{stopFd, POLLIN, 0}, {quitFd, POLLIN, 0}, {fd, POLLIN, 0}};
+  int n = ::poll(fds, fd < 0 ? 2 : 3, static_cast<int>(wait.count()));
+  return n > 0 && fd >= 0 && (fds[2].revents & POLLIN);
 }
 
 // An event as the engine sends it: an object with a Type and an Action.
@@ -59,37 +59,38 @@ bool isEvent(const std::string& line) {
 
 }  // namespace
 
-Result<std::unique_ptr<Discoverer>> Discoverer::start(const DiscoverSettings& settings, net::DockerEngine& engine,
-                                                      std::unique_ptr<net::DockerEvents> events, int stopFd) {
+Result<std::unique_ptr<Discoverer>> Discoverer::start(const DiscoverSettings& settings, const MakeEngine& makeEngine,
+                                                      const MakeEvents& makeEvents, int stopFd) {
+  int quit = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int ready = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int dirty = ::eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);  // a first read at once
-  if (ready < 0 || dirty < 0) {
-    if (ready >= 0) ::close(ready);
-    if (dirty >= 0) ::close(dirty);
+  if (quit < 0 || ready < 0 || dirty < 0) {
+    for (int fd : {quit, ready, dirty})
+      if (fd >= 0) ::close(fd);
     return fail(std::string("discovery: eventfd: ") + std::strerror(errno));
   }
-  std::unique_ptr<Discoverer> d(new Discoverer(settings, engine, std::move(events), stopFd, ready, dirty));
+  std::unique_ptr<Discoverer> d(new Discoverer(settings, stopFd, quit, ready, dirty));
+  d->engine_ = makeEngine(quit);
+  d->reader_ = std::make_unique<EngineReader>(*d->engine_, settings.mode);
+  d->events_ = makeEvents(quit);
   d->reading_ = std::thread([p = d.get()] { p->readLoop(); });
   d->following_ = std::thread([p = d.get()] { p->followLoop(); });
   return d;
 }
 
-Discoverer::Discoverer(const DiscoverSettings& settings, net::DockerEngine& engine,
-                       std::unique_ptr<net::DockerEvents> events, int stopFd, int ready, int dirty)
-    : settings_(settings), reader_(engine, settings.mode), events_(std::move(events)), stopFd_(stopFd),
-      ready_(ready), dirty_(dirty) {}
+Discoverer::Discoverer(const DiscoverSettings& settings, int stopFd, int quit, int ready, int dirty)
+    : settings_(settings), stopFd_(stopFd), quit_(quit), ready_(ready), dirty_(dirty) {}
 
 Discoverer::~Discoverer() {
-  // The stop fd is set by then (the supervisor ends on it); both threads watch it.
+  signal(quit_);  // ends the waits and the engine's calls under way
   if (reading_.joinable()) reading_.join();
   if (following_.joinable()) following_.join();
-  ::close(ready_);
-  ::close(dirty_);
+  for (int fd : {quit_, ready_, dirty_}) ::close(fd);
 }
 
 bool Discoverer::stopping() const {
-  pollfd p{stopFd_, POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
+  pollfd p[2] = {{stopFd_, POLLIN, 0}, {quit_, POLLIN, 0}};
+  return ::poll(p, 2, 0) > 0;
 }
 
 std::optional<Reading> Discoverer::take() {
@@ -112,11 +113,11 @@ void Discoverer::handOver(Reading reading) {
 
 // Until an event (then a short quiet) or the resync interval; false: stop.
 bool Discoverer::waitForWork(std::chrono::milliseconds resync) {
-  pollFor(dirty_, stopFd_, resync);
+  pollFor(dirty_, stopFd_, quit_, resync);
   if (stopping()) return false;
   auto first = std::chrono::steady_clock::now();
   drain(dirty_);
-  while (std::chrono::steady_clock::now() - first < kMaxQuiet && pollFor(dirty_, stopFd_, kQuiet)) drain(dirty_);
+  while (std::chrono::steady_clock::now() - first < kMaxQuiet && pollFor(dirty_, stopFd_, quit_, kQuiet)) drain(dirty_);
   return !stopping();
 }
 
@@ -125,7 +126,7 @@ void Discoverer::readLoop() {
   bool failing = false;
   std::chrono::milliseconds wait{0};
   while (waitForWork(wait)) {
-    auto reading = reader_.readAll();
+    auto reading = reader_->readAll();
     if (!reading) {
       if (!failing)
         log::error("discovery_failed", {{"error", reading.error().message},
@@ -169,7 +170,7 @@ void Discoverer::followLoop() {
                                                          std::to_string(settings_.resync.count()) + "s"}});
     failing = !ended;
     if (lasted) pause = kFirstPause;
-    pollFor(-1, stopFd_, pause);
+    pollFor(-1, stopFd_, quit_, pause);
     pause = std::min<std::chrono::milliseconds>(pause * 2, kLongestPause);
   }
 }

@@ -5,6 +5,7 @@
 // SIDECERT_DISCOVER_RESYNC. Events only trigger reads: a lost event costs nothing.
 // The latest reading is handed to the supervisor, whose fd() becomes readable.
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -19,9 +20,14 @@ namespace sc::discover {
 
 class Discoverer {
  public:
-  // `engine` reads, `events` follows; both end at once when `stopFd` is readable.
-  static Result<std::unique_ptr<Discoverer>> start(const DiscoverSettings& settings, net::DockerEngine& engine,
-                                                   std::unique_ptr<net::DockerEvents> events, int stopFd);
+  // The engine's clients, made with the descriptor that ends their calls at once.
+  using MakeEngine = std::function<std::unique_ptr<net::DockerEngine>(int quitFd)>;
+  using MakeEvents = std::function<std::unique_ptr<net::DockerEvents>(int quitFd)>;
+  // The threads end when `stopFd` (the process's stop) is readable, or when the
+  // Discoverer goes, whichever comes first: a start-up that fails after it began
+  // must not wait for a stop that never comes.
+  static Result<std::unique_ptr<Discoverer>> start(const DiscoverSettings& settings, const MakeEngine& makeEngine,
+                                                   const MakeEvents& makeEvents, int stopFd);
   ~Discoverer();
 
   int fd() const { return ready_; }  // readable: a new reading is there
@@ -29,8 +35,7 @@ class Discoverer {
   std::optional<Reading> take();
 
  private:
-  Discoverer(const DiscoverSettings& settings, net::DockerEngine& engine, std::unique_ptr<net::DockerEvents> events,
-             int stopFd, int ready, int dirty);
+  Discoverer(const DiscoverSettings& settings, int stopFd, int quit, int ready, int dirty);
   void readLoop();
   void followLoop();
   void markDirty();
@@ -39,9 +44,11 @@ class Discoverer {
   bool stopping() const;
 
   DiscoverSettings settings_;
-  EngineReader reader_;
+  std::unique_ptr<net::DockerEngine> engine_;
+  std::unique_ptr<EngineReader> reader_;
   std::unique_ptr<net::DockerEvents> events_;
   int stopFd_;
+  int quit_;   // eventfd: the Discoverer goes; also what the engine's calls watch
   int ready_;  // eventfd: to the supervisor
   int dirty_;  // eventfd: an event came, or the stream reconnected
   std::mutex mutex_;
