@@ -37,6 +37,7 @@ BUILD_PACKAGES=(cmake make g++ pkg-config libpoco-dev libssl-dev libcurl4-openss
   ca-certificates openssl)
 TEST_PACKAGES=(libgtest-dev bats jq util-linux iproute2 procps curl pebble python3 python3-cryptography
   python3-aiosmtpd prometheus bind9 bind9-dnsutils python3-pip
+  nginx haproxy  # views.bats: the shipped gateway configurations, served for real
   pip:lizard==1.24.3) # lizard: function lengths for the unit tier's structure test
 # clang 16: libFuzzer, and std::expected with libstdc++ 12 (clang 14 lacks it)
 FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev)

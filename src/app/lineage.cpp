@@ -114,6 +114,7 @@ std::optional<store::SetRecord> Lineage::publish(const store::CertFiles& files, 
                               {"source", store::sourceName(source)},
                               {"reason", reason},
                               {"set", record->id}});
+  if (afterPublish_) afterPublish_();
   return *record;
 }
 

@@ -93,6 +93,9 @@ class Lineage {
   // challenge does at start (log its records, remove what a crash left) waits
   // for the fallback to be in place and never runs beside the lineage's sources.
   void setAfterFirstPass(std::function<void()> hook) { afterFirstPass_ = std::move(hook); }
+  // Run after every set this lineage publishes, before the gateway is told: the
+  // gateway views (store/views.h) follow the set.
+  void setAfterPublish(std::function<void()> hook) { afterPublish_ = std::move(hook); }
   // A set kept elsewhere (the swarm's store) replaces the live one when
   // swarm::shouldRestore says so; true when it was published.
   bool restore(const store::CertFiles& files, store::Source source, TimePoint now);
@@ -164,6 +167,7 @@ class Lineage {
   // volume is retried within what that set has left (decide::retryAfterFailedPass).
   std::optional<TimePoint> lastNotAfter_;
   std::function<void()> afterFirstPass_;
+  std::function<void()> afterPublish_;
   std::string marginWarnedFor_;                      // the set whose too-long margin was warned about
   std::map<std::string, TimePoint> deferralLogged_;  // by source: the time a warning named
   std::optional<std::pair<TimePoint, TimePoint>> riskLogged_;  // the expiry and reopening renewal_at_risk named

@@ -69,7 +69,8 @@ Runtime::Runtime(Settings s, StopSignal stopSignal)
       fs(fileSystemRoots(settings)),
       accounts(fs, settings.stateDir),
       paces(fs, settings),
-      tokens(std::make_shared<http01::TokenStore>()) {}
+      tokens(std::make_shared<http01::TokenStore>()),
+      views(fs, settings.volume, {settings.layout == Layout::NginxProxy}) {}
 
 LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing,
                                std::unique_ptr<net::CurlTransport> http)
@@ -98,6 +99,7 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   for (const auto& source : acme) lineage->setAccountPace(source->id(), rt.paces.forCa(source->id(), now), now);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
   if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
+  lineage->setAfterPublish([&rt] { rt.refreshViews(); });
   // Webroot: token files a crash left go after the first pass, unless an order is
   // open (its resumption writes what it still needs, and removes it after).
   if (spec.challenge == ChallengeType::Http01 && !s.http01Webroot.empty() && !acme.empty())
@@ -189,7 +191,22 @@ std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, cons
 Status Runtime::prepareVolumes() {
   for (auto& l : lineages)
     if (auto ok = l->volume.prepare(); !ok) return wrap("prepare " + l->name(), ok.error());
+  viewsKept = true;
+  refreshViews();
   return {};
+}
+
+void Runtime::refreshViews() {
+  if (!viewsKept) return;
+  // Held through the update: two refreshes never apply their lists out of order.
+  std::lock_guard lock(lineagesMutex);
+  std::vector<store::LineageEntry> list;
+  for (const auto& l : lineages) {
+    auto live = fs.kind(l->volume.layout().live());
+    bool published = live && (*live == store::EntryKind::Symlink || *live == store::EntryKind::Directory);
+    list.push_back({l->name(), l->spec.domains, published});
+  }
+  (void)views.update(list);  // failures are logged by the views; a view never holds a pass up
 }
 
 Status Runtime::bindResponder() {
@@ -272,12 +289,22 @@ Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec) {
   auto transport = net::CurlTransport::create(
       {rt.settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt.stop.fd()});
   if (!transport) return std::unexpected(transport.error());
-  rt.lineages.push_back(std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(*transport)));
-  return rt.lineages.back().get();
+  auto made = std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(*transport));
+  LineageRuntime* added = made.get();
+  {
+    std::lock_guard lock(rt.lineagesMutex);
+    rt.lineages.push_back(std::move(made));
+  }
+  rt.refreshViews();  // a set already in live/<name> is served under its names at once
+  return added;
 }
 
 void removeLineage(Runtime& rt, const LineageRuntime* lineage) {
-  std::erase_if(rt.lineages, [&](const std::unique_ptr<LineageRuntime>& l) { return l.get() == lineage; });
+  {
+    std::lock_guard lock(rt.lineagesMutex);
+    std::erase_if(rt.lineages, [&](const std::unique_ptr<LineageRuntime>& l) { return l.get() == lineage; });
+  }
+  rt.refreshViews();  // its names leave the views
 }
 
 }  // namespace sc::app

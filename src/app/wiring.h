@@ -1,6 +1,7 @@
 #pragma once
 // The composition root: the only place that turns Settings into objects.
 #include <memory>
+#include <mutex>
 
 #include "app/account_paces.h"
 #include "app/lineage.h"
@@ -18,6 +19,7 @@
 #include "store/posix_fs.h"
 #include "store/dns_record_file.h"
 #include "store/state.h"
+#include "store/views.h"
 #include "store/volume.h"
 #include "swarm/gateway_check.h"
 #include "swarm/session.h"
@@ -70,8 +72,12 @@ struct Runtime {
   // After bindResponder, while one thread runs: keeps only the capabilities the
   // settings use (app/privileges.h), and says so in the log.
   Status dropPrivileges();
-  // Every lineage's folders, made where missing.
+  // Every lineage's folders, made where missing; then the gateway views.
   Status prepareVolumes();
+  // The gateway views (store/views.h) made to match every lineage now in
+  // `lineages`: after each publish, and when lineages come or go (addLineage,
+  // removeLineage). Any thread; nothing before prepareVolumes (status only reads).
+  void refreshViews();
   bool usesAcme() const { return !settings.acmeDirectories.empty(); }
   // Some lineage proves its names over http-01: the responder listens.
   bool usesResponder() const;
@@ -92,6 +98,11 @@ struct Runtime {
   std::unique_ptr<swarm::Session> swarm;
   std::vector<dns::Server> dnsResolvers;  // when some lineage uses a DNS challenge
   std::vector<std::unique_ptr<LineageRuntime>> lineages;  // as configured, in order
+  store::Views views;  // nginx/sni.map, haproxy/crt-list, nginx-proxy's links
+  // Held while `lineages` changes and while the views read it: a pass thread's
+  // refreshViews runs beside the supervisor adding or removing a lineage.
+  std::mutex lineagesMutex;
+  bool viewsKept = false;  // prepareVolumes ran: the views are this process's to keep
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
