@@ -260,8 +260,19 @@ class EventLoop final : public LineageHost {
       log::info("retired_kept_live", {{"name", name}, {"why", "live/" + name + " is not a set sidecert published"}});
     p_.monitor->lineageRetired(name);
     if (!slot) return;
-    removeLineage(rt_, slot->lineage);
+    auto reloader = std::move(slot->lineage->reloader);
+    bool swarm = slot->lineage->spec.reload.kind == ReloadSpec::Kind::Swarm;
+    removeLineage(rt_, slot->lineage);  // its names leave the gateway views
     *slot = Slot{};
+    // The gateway drops what it loaded for those names (nginx keeps its map until
+    // told): they get the default set. The swarm's store keeps a retired set's
+    // secrets until the gateway service's next rollout.
+    if (swarm) return;
+    reload::ReloadEvent event{name, (rt_.settings.volume / "live" / name).string(), "retired", std::nullopt};
+    if (auto ok = reloader->reload(event); !ok)
+      log::warn("reload_failed", {{"name", name}, {"error", ok.error().message}, {"after", "retirement"}});
+    else
+      log::info("reload_done", {{"name", name}, {"action", reloader->describe()}, {"after", "retirement"}});
   }
 
  private:

@@ -53,8 +53,14 @@ start_discovering() {
   ! grep -q hunter2 "$STATE/discovered.json" || false
 }
 
-@test "a container gone keeps its lineage through the grace, then it is retired: live/ withdrawn, the archive kept" {
+@test "a container gone keeps its lineage through the grace, then it is retired: live/ withdrawn, the archive kept, the gateway told" {
   export SIDECERT_DISCOVER_GRACE=4s
+  cat >"$BATS_TEST_TMPDIR/reload.sh" <<SH
+#!/bin/sh
+echo "\$SIDECERT_NAME \$SIDECERT_SOURCE" >>"$BATS_TEST_TMPDIR/reloads"
+SH
+  chmod +x "$BATS_TEST_TMPDIR/reload.sh"
+  export SIDECERT_RELOAD="command:$BATS_TEST_TMPDIR/reload.sh"
   engine_runs '{"containers": [c("a1", "web", {"sidecert.domains": "web.example.test"}),
                                c("b2", "api", {"sidecert.domains": "api.example.test"})]}'
   start_discovering
@@ -68,6 +74,7 @@ start_discovering() {
   [ $((SECONDS - gone)) -ge 3 ]   # not before the grace (4 s, whole seconds measured)
   wait_until 10 bash -c "[ ! -e '$VOL/live/web.example.test' ]"
   ls "$VOL/archive/web.example.test" | grep -q '^set-'
+  wait_until 10 grep -qx "web.example.test retired" "$BATS_TEST_TMPDIR/reloads"   # its names now get the default set
   has_set api.example.test
   run "$SIDECERT" status --json
   [ "$(jq -r '.retired[] | select(.name == "web.example.test") | .from' <<<"$output")" = "container web (a1)" ]
