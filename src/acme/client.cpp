@@ -153,7 +153,11 @@ Result<HttpResponse> Client::signedPost(const std::string& url, const std::strin
       continue;
     }
     auto wait = retryAfterOf(*r);
-    bool busy = p.is(ProblemType::RateLimited) || r->status == 503;
+    // A newOrder refused as rateLimited is not placed again here: the account's pace
+    // holds every lineage of the account until then (renew/account_pace.h), where a
+    // wait in this request would let the others order meanwhile.
+    bool limited = p.is(ProblemType::RateLimited) && resend != Resend::Never;
+    bool busy = limited || r->status == 503;
     if (busy && wait.count() > 0 && wait <= policy_.maxInlineWait && waits++ < 2) {
       sleeper_.sleep(wait);
       continue;
@@ -229,7 +233,7 @@ Result<Order> Client::newOrder(const std::vector<std::string>& names, const std:
   payload.set("identifiers", ids);
   if (!profile.empty()) payload.set("profile", profile);
   if (!replaces.empty()) payload.set("replaces", replaces);
-  // A badNonce or rateLimited refusal is still sent again: the CA created no order.
+  // A badNonce refusal is sent again: the CA created no order.
   auto r = signedPost(dir->newOrder, toJson(payload), false, "", Resend::Never);
   if (!r) return wrap("place the order", r.error());
   std::string url = r->header("location");

@@ -242,6 +242,21 @@ TEST_F(ClientTest, ANewOrderThatFailedInTransitOrWith5xxIsNotSentAgain) {
   EXPECT_EQ(postsToNewOrder(), 2);
 }
 
+// A short Retry-After is no reason to order again from inside the request: the
+// account's pace holds all its lineages until then.
+TEST_F(ClientTest, ANewOrderRefusedAsRateLimitedIsNotWaitedOutAndSentAgain) {
+  ca.replies.push_back(reply(200, kDirectory));
+  ca.replies.push_back(reply(429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many new orders"})",
+                             {{"retry-after", {"2"}}, {"replay-nonce", {"n"}}}));
+  ca.replies.push_back(reply(201, orderJson("pending"), {{"location", {"https://ca/order/1"}}}));
+  auto order = client.newOrder({"a.test"}, "", "");
+  ASSERT_FALSE(order);
+  EXPECT_TRUE(order.error().isProblem(sc::ProblemType::RateLimited));
+  EXPECT_EQ(order.error().retryAfter, seconds(2));
+  EXPECT_TRUE(sleeper.slept.empty());
+  EXPECT_EQ(std::count_if(ca.sent.begin(), ca.sent.end(), [](const auto& s) { return s.url == "https://ca/order"; }), 1);
+}
+
 TEST_F(ClientTest, APostAsGetThatGot5xxIsSentAgain) {
   ca.replies.push_back(reply(200, kDirectory));
   ca.replies.push_back(reply(502, "bad gateway", {{"replay-nonce", {"n"}}}));
