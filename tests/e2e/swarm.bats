@@ -11,6 +11,11 @@ NET=sce2e-swarm
 NODES=(sce2e-n1 sce2e-n2 sce2e-n3)
 STACK=sce2e
 PEBBLE=sce2e-pebble
+APP_HOST=app.example.test   # a service's own name (discovery), also resolved to the nodes
+GRACE=20   # seconds a discovered service's lineage outlives it
+# The stack is deployed with discovery on, as an operator turns it on: the last
+# test's service asks for its name; the stack's own services ask for none.
+DISCOVER_ENV=(-e SIDECERT_DISCOVER=swarm -e SIDECERT_DISCOVER_ALLOW='*.example.test' -e SIDECERT_DISCOVER_GRACE=${GRACE}s)
 
 node_ip() { docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$1"; }
 node_up() { [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
@@ -82,7 +87,7 @@ setup_file() {
   docker network create "$NET" >/dev/null
   local n
   for n in "${NODES[@]}"; do
-    docker run -d --name "$n" --hostname "$n" --network "$NET" --network-alias "$HOST" \
+    docker run -d --name "$n" --hostname "$n" --network "$NET" --network-alias "$HOST" --network-alias "$APP_HOST" \
       --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt systempaths=unconfined \
       --cgroupns private --device-cgroup-rule 'a *:* rwm' --tmpfs /run -v "$n-docker:/var/lib/docker" \
       sidecert-swarm-node >/dev/null
@@ -110,7 +115,7 @@ setup_file() {
     https://pebble:15000/roots/0 >"$BATS_FILE_TMPDIR/root.pem"
   SWARM_UP_AT=$SECONDS
   docker exec -w /stack -e AIOTES_HOSTNAME="$HOST" -e AIOTES_SYSADMIN_EMAIL=ops@example.test \
-    -e PEBBLE_ADDRESS="$(node_ip "$PEBBLE")" sce2e-n1 docker stack deploy -c stack.yml -c pebble.yml "$STACK" >/dev/null
+    -e PEBBLE_ADDRESS="$(node_ip "$PEBBLE")" "${DISCOVER_ENV[@]}" sce2e-n1 docker stack deploy -c stack.yml -c pebble.yml "$STACK" >/dev/null
 }
 
 teardown_file() {
@@ -251,7 +256,7 @@ certbot_container_is_not() { local c; c="$(certbot_container)" && [ -n "$c" ] &&
   probe "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/stop" 600 &
   local prober=$! t0=$SECONDS
   docker exec -w /stack -e AIOTES_HOSTNAME="$HOST" -e AIOTES_SYSADMIN_EMAIL=ops@example.test \
-    -e PEBBLE_ADDRESS="$(node_ip "$PEBBLE")" "$m" docker stack deploy -c stack.yml -c pebble.yml "$STACK" >/dev/null
+    -e PEBBLE_ADDRESS="$(node_ip "$PEBBLE")" "${DISCOVER_ENV[@]}" "$m" docker stack deploy -c stack.yml -c pebble.yml "$STACK" >/dev/null
   # sidecert's own spec lost its sealing key: a new task gives it back (the same
   # secret, so every sealed set still opens), takes the lease, and its first pass
   # points the gateway at its set again
@@ -284,4 +289,59 @@ certbot_container_is_not() { local c; c="$(certbot_container)" && [ -n "$c" ] &&
   [ "$(echo "$kept" | wc -l)" -le 2 ]
   [ "$(echo "$kept" | sort -n | tail -1)" -ge 4 ]
   [ "$newest" -le 7 ]   # two generations' three configs, and the newest sealed set
+}
+
+# "serial issuer" of live/NAME/fullchain.pem as the gateway task on node N has it
+# (swarm:express-gw gives each task the sets at /var/lib/certs/live/<name>/).
+gateway_set_on() { # N NAME
+  local c
+  c="$(docker_in "$1" ps -q --filter "label=com.docker.swarm.service.name=${STACK}_express-gw" | head -1)"
+  [ -n "$c" ] && docker_in "$1" exec "$c" cat "/var/lib/certs/live/$2/fullchain.pem" 2>/dev/null |
+    openssl x509 -noout -serial -issuer 2>/dev/null | tr '\n' ' '
+}
+every_gateway_has() { # NAME: every live node's gateway task has one Pebble certificate for it
+  local n first="" s
+  for n in $(live_nodes); do
+    s="$(gateway_set_on "$n" "$1")"
+    [[ $s == *"Pebble Intermediate"* ]] || return 1
+    [ -z "$first" ] && first="$s"
+    [ "$s" = "$first" ] || return 1
+  done
+}
+gateway_secrets_of() { # LINEAGE: the secrets of that lineage the gateway service's spec names
+  on_swarm service inspect "${STACK}_express-gw" --format \
+    '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{println .File.Name}}{{end}}' | grep "/live/$1/" || true
+}
+app_names() { # the names in the certificate the first live node's gateway task has for $APP_HOST
+  local c n
+  n="$(live_nodes | head -1)"
+  c="$(docker_in "$n" ps -q --filter "label=com.docker.swarm.service.name=${STACK}_express-gw" | head -1)"
+  docker_in "$n" exec "$c" cat "/var/lib/certs/live/$APP_HOST/fullchain.pem" | openssl x509 -noout -ext subjectAltName | tail -1 | tr -d ' '
+}
+
+@test "swarm: discovery on, a service labelled sidecert.domains gets its certificate on every gateway task, one order; removed, it is retired after the grace" {
+  local orders
+  orders="$(pebble_orders)"
+  certbot_logged "discovery_started"
+  # a service of the swarm asking for its name in its deploy labels
+  local t0=$SECONDS
+  on_swarm service create --detach --name sce2e-app --label "sidecert.domains=$APP_HOST" \
+    --entrypoint sleep sidecert-express-gateway infinity >/dev/null
+  wait_until 400 every_gateway_has "$APP_HOST"
+  echo "# every gateway task ($(live_nodes | wc -l) live nodes) had $APP_HOST's Pebble certificate $((SECONDS - t0)) s after the service was created" >&3
+  [ "$(app_names)" = "DNS:$APP_HOST" ]
+  certbot_logged "discovered.*name=$APP_HOST.*from=\"\\?service sce2e-app"
+  [ "$(pebble_orders)" -eq $((orders + 1)) ]   # one order, for the new name only
+  # removed: kept through the grace, then retired
+  on_swarm service rm sce2e-app >/dev/null
+  wait_until 120 certbot_logged "discovered_gone.*name=$APP_HOST"
+  local gone=$SECONDS
+  wait_until $((GRACE + 120)) certbot_logged "discovered_retired.*name=$APP_HOST"
+  echo "# retired $((SECONDS - gone)) s after sidecert saw the service gone (grace ${GRACE} s)" >&3
+  [ $((SECONDS - gone)) -ge $((GRACE - 1)) ]
+  docker_in "$(certbot_node)" exec "$(certbot_container)" sidecert status --json |
+    jq -e --arg n "$APP_HOST" '.retired[] | select(.name == $n) | .retired_at' >/dev/null
+  [ "$(pebble_orders)" -eq $((orders + 1)) ]
+  # (measured, not asserted: whether the gateway's spec still gives its tasks the retired lineage's files)
+  echo "# after retirement the gateway's spec names $(gateway_secrets_of "$APP_HOST" | wc -l) secret(s) of $APP_HOST" >&3
 }
