@@ -114,7 +114,11 @@ std::optional<int> acquireWhilePrivileged(Runtime& rt, const TimeSource& time, P
   if (auto blocked = SignalThread::blockSignals(); !blocked) return startupFailed(blocked.error());
   if (auto ok = rt.prepareVolumes(); !ok) return startupFailed(ok.error());
   if (!waitForLock(rt.fs, rt.settings.stateDir, p.lock)) return 0;  // told to stop while waiting
-  auto watcher = watch::Watcher::create();
+  auto watcher = watch::Watcher::create([](std::string_view event, const watch::NoticeFields& fields) {
+    log::Fields logged;  // a fallback the kernel's inotify limits forced
+    for (const auto& [key, value] : fields) logged.emplace_back(key, value);
+    log::warn(event, logged);
+  });
   if (!watcher) return startupFailed(watcher.error());
   p.watcher.emplace(std::move(*watcher));
   p.responder = rt.bindResponder();
@@ -314,6 +318,7 @@ class EventLoop final : public LineageHost {
       Slot& slot = p_.slots[i];
       slot.running = false;
       slot.nextCheck = result.nextCheck;
+      slot.lineage->transport.release();  // an idle lineage holds no connection (net/lazy_transport.h)
       p_.monitor->passEnded(*slot.lineage, result);
       if (p_.swarm) p_.swarm->afterPass();
       if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);

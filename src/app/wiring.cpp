@@ -73,7 +73,7 @@ Runtime::Runtime(Settings s, StopSignal stopSignal)
       views(fs, settings.volume, {settings.layout == Layout::NginxProxy}) {}
 
 LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing,
-                               std::unique_ptr<net::CurlTransport> http)
+                               net::CurlOptions http)
     : spec(std::move(c)),
       volume(rt.fs, rt.settings.volume, rt.settings.stateDir, spec.name, publishing),
       state(rt.fs, rt.settings.stateDir, spec.name),
@@ -89,7 +89,7 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   solver = makeSolver(rt);
   for (const auto& url : spec.selfSignedOnly ? std::vector<std::string>{} : s.acmeDirectories) {
     sources::AcmeOptions o{url, {s.email, s.eabKid, s.eabHmacKey}, spec.acmeProfile, s.preferredChain, spec.keyType};
-    acme.push_back(std::make_unique<sources::AcmeSource>(o, *transport, pollSleeper, *solver, rt.accounts));
+    acme.push_back(std::make_unique<sources::AcmeSource>(o, transport, pollSleeper, *solver, rt.accounts));
     issuers.push_back(acme.back().get());
   }
   issuers.push_back(&rt.selfSigned);
@@ -99,7 +99,9 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   for (const auto& source : acme) lineage->setAccountPace(source->id(), rt.paces.forCa(source->id(), now), now);
   if (rt.swarm) lineage->setOrderGuard([session = rt.swarm.get()] { return session->mayAct(); });
   if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
-  lineage->setAfterPublish([&rt] { rt.refreshViews(); });
+  // A gateway about to be told waits for views that hold the new set; without a
+  // reload action nobody is told, and a refresh under way may cover it.
+  lineage->setAfterPublish([&rt, tells = spec.reload.kind != ReloadSpec::Kind::None] { rt.viewsChanged(tells); });
   // Webroot: token files a crash left go after the first pass, unless an order is
   // open (its resumption writes what it still needs, and removes it after).
   if (spec.challenge == ChallengeType::Http01 && !s.http01Webroot.empty() && !acme.empty())
@@ -209,6 +211,25 @@ void Runtime::refreshViews() {
   (void)views.update(list);  // failures are logged by the views; a view never holds a pass up
 }
 
+void Runtime::viewsChanged(bool wait) {
+  std::unique_lock lock(viewsRoundMutex);
+  const std::uint64_t mine = ++viewsMarks;
+  if (viewsRefreshing) {
+    if (wait) viewsCovered.wait(lock, [&] { return viewsMarksCovered >= mine; });
+    return;
+  }
+  viewsRefreshing = true;
+  while (viewsMarksCovered < viewsMarks) {  // rounds until no publish is left uncovered
+    const std::uint64_t covers = viewsMarks;
+    lock.unlock();
+    refreshViews();
+    lock.lock();
+    viewsMarksCovered = covers;
+    viewsCovered.notify_all();
+  }
+  viewsRefreshing = false;
+}
+
 Status Runtime::bindResponder() {
   if (!usesResponder() || responder) return {};
   auto r = http01::Responder::bind(settings.http01Host, settings.http01Port, tokens);
@@ -286,10 +307,8 @@ Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings) {
 Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec) {
   auto publishing = publishingFrom(rt.settings);
   if (!publishing) return std::unexpected(publishing.error());
-  auto transport = net::CurlTransport::create(
-      {rt.settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt.stop.fd()});
-  if (!transport) return std::unexpected(transport.error());
-  auto made = std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(*transport));
+  net::CurlOptions transport{rt.settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt.stop.fd()};
+  auto made = std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(transport));
   LineageRuntime* added = made.get();
   {
     std::lock_guard lock(rt.lineagesMutex);

@@ -1,5 +1,7 @@
 #pragma once
 // The composition root: the only place that turns Settings into objects.
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -9,6 +11,7 @@
 #include "dns/client.h"
 #include "http01/responder.h"
 #include "net/curl_transport.h"
+#include "net/lazy_transport.h"
 #include "net/docker_socket.h"
 #include "reload/signal_reloader.h"
 #include "reload/reloader.h"
@@ -33,13 +36,13 @@ struct Runtime;
 // lineages run at once). The account, the responder and the lock are shared.
 struct LineageRuntime {
   LineageRuntime(Runtime& rt, CertificateSpec spec, store::Publishing publishing,
-                 std::unique_ptr<net::CurlTransport> transport);
+                 net::CurlOptions transport);
   const std::string& name() const { return spec.name; }
 
   CertificateSpec spec;
   store::Volume volume;
   store::StateStore state;
-  std::unique_ptr<net::CurlTransport> transport;
+  net::LazyTransport transport;  // made on the first CA request, let go after each pass
   net::RealSleeper sleeper;
   http01::FetchAwareSleeper pollSleeper;
   // Swarm mode: the gateways are asked before the CA is (swarm/gateway_check.h).
@@ -78,6 +81,12 @@ struct Runtime {
   // `lineages`: after each publish, and when lineages come or go (addLineage,
   // removeLineage). Any thread; nothing before prepareVolumes (status only reads).
   void refreshViews();
+  // After a publish, with 10,000 lineages at start: one refresh at a time rebuilds
+  // the views, and publishes made meanwhile are covered by its next round, instead
+  // of each publish rebuilding every view in turn. `wait`: returns once the views
+  // hold this publish (its gateway is told next); else a refresh under way is
+  // left to cover it, and the caller goes on.
+  void viewsChanged(bool wait);
   bool usesAcme() const { return !settings.acmeDirectories.empty(); }
   // Some lineage proves its names over http-01: the responder listens.
   bool usesResponder() const;
@@ -103,6 +112,10 @@ struct Runtime {
   // refreshViews runs beside the supervisor adding or removing a lineage.
   std::mutex lineagesMutex;
   bool viewsKept = false;  // prepareVolumes ran: the views are this process's to keep
+  std::mutex viewsRoundMutex;  // guards the members below (viewsChanged)
+  std::condition_variable viewsCovered;
+  std::uint64_t viewsMarks = 0, viewsMarksCovered = 0;
+  bool viewsRefreshing = false;
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
