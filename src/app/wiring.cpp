@@ -204,9 +204,8 @@ void Runtime::refreshViews() {
   std::lock_guard lock(lineagesMutex);
   std::vector<store::LineageEntry> list;
   for (const auto& l : lineages) {
-    auto live = fs.kind(l->volume.layout().live());
-    bool published = live && (*live == store::EntryKind::Symlink || *live == store::EntryKind::Directory);
-    list.push_back({l->name(), l->spec.domains, published});
+    auto published = l->volume.holdsSet();  // from memory: no look at the volume per lineage per publish
+    list.push_back({l->name(), l->spec.domains, published && *published});
   }
   (void)views.update(list);  // failures are logged by the views; a view never holds a pass up
 }

@@ -71,6 +71,7 @@ Result<LiveView> Volume::inspect() {
   const Path live = layout_.live();
   auto kind = fs_.kind(live);
   if (!kind) return std::unexpected(kind.error());
+  noteLive(*kind);
   if (*kind == EntryKind::Missing) return view;
 
   if (*kind == EntryKind::Symlink) {
@@ -111,8 +112,21 @@ Result<bool> Volume::withdrawLive() {
   if (!view) return std::unexpected(view.error());
   if (view->link != LiveView::Link::Ours) return false;
   if (auto ok = fs_.remove(layout_.live()); !ok) return std::unexpected(ok.error());
+  liveSeen_ = kHoldsNone;
   if (auto ok = fs_.syncDir(layout_.root / "live"); !ok) return std::unexpected(ok.error());
   return true;
+}
+
+Result<bool> Volume::holdsSet() {
+  if (int seen = liveSeen_; seen != kNotLooked) return seen == kHoldsSet;
+  auto kind = fs_.kind(layout_.live());
+  if (!kind) return std::unexpected(kind.error());
+  noteLive(*kind);
+  return liveSeen_ == kHoldsSet;
+}
+
+void Volume::noteLive(EntryKind kind) {
+  liveSeen_ = kind == EntryKind::Symlink || kind == EntryKind::Directory ? kHoldsSet : kHoldsNone;
 }
 
 Result<CertFiles> Volume::readSet(const std::string& id) {
@@ -159,6 +173,7 @@ Status Volume::swapLink(const std::string& id, TimePoint now) {
   } else if (auto ok = fs_.rename(tmp, layout_.live()); !ok) {
     return ok;
   }
+  liveSeen_ = kHoldsSet;
   return fs_.syncDir(liveDir);
 }
 

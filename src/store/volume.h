@@ -6,6 +6,7 @@
 //
 // The other pieces over the same folders: user drops (store/user_drops.h), the
 // held reserve (store/held_set.h), revocation marks (store/revocation_marks.h).
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,13 @@ class Volume {
   // Removes live/<name> when it is our link (a retired lineage): the sets stay in
   // the archive. A user's files or a link someone else made stay. True: removed.
   Result<bool> withdrawLive();
+  // Whether live/<name> holds a set (a link or a folder): looked at once, then
+  // kept by this volume's publish, inspect and withdrawLive, which see every
+  // change a pass makes or notices. The gateway views ask it of every lineage
+  // after each publish: a look each time made one `once` over 1,000 lineages
+  // spend half its time on 2 million lookups (bench/README.md, profile 2026-12-06).
+  // Any thread.
+  Result<bool> holdsSet();
   // Puts back files of our current set that someone removed or replaced.
   Status restoreFiles(const SetRecord& set, const std::vector<std::string>& files);
   // A file as a gateway reading live/<name>/ sees it (links followed only inside the volume).
@@ -75,9 +83,13 @@ class Volume {
   Result<std::vector<std::string>> setIds(const Path& dir);
   Status replaceFile(const Path& dir, const std::string& file, const std::string& bytes, bool inVolume);
 
+  void noteLive(EntryKind kind);
+
   FileSystem& fs_;
   VolumeLayout layout_;
   Publishing publishing_;
+  enum LiveSeen : int { kNotLooked, kHoldsSet, kHoldsNone };
+  std::atomic<int> liveSeen_{kNotLooked};  // holdsSet's memory
 };
 
 // Old sets stay on disk for readers that resolved the link just before a swap:

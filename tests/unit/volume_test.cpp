@@ -241,3 +241,34 @@ TEST(Volume, PublishedFilesGetTheOwnerAndModesAskedForOurCopiesDoNot) {
   EXPECT_EQ(info("live/gw/privkey.pem").st_uid, 1000u);
   EXPECT_EQ(info("live/gw/privkey.pem").st_mode & 07777, 0440u);
 }
+
+// The gateway views ask every lineage after each publish whether live/<name> holds
+// a set: the answer comes from memory once looked up (a look per lineage per
+// publish made 1,000 lineages quadratic), and follows what publish, inspect and
+// withdrawLive do or see.
+TEST(Volume, KnowsWhetherLiveHoldsASetWithoutLookingEachTime) {
+  TempDir dir;
+  FaultyFs fs;
+  store::Volume v(fs, dir.path(), dir.path("state"), "gw");
+  ASSERT_TRUE(v.prepare());
+  auto none = v.holdsSet();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(*none);
+  ASSERT_TRUE(v.publish(makeSet("a.test"), store::Source::SelfSigned, t0));
+  fs.unreadable = true;  // any look at the volume would fail now
+  auto held = v.holdsSet();
+  ASSERT_TRUE(held) << "looked at the volume again: " << held.error().message;
+  EXPECT_TRUE(*held);
+  fs.unreadable = false;
+
+  ASSERT_EQ(v.withdrawLive(), true);
+  EXPECT_EQ(v.holdsSet(), false);
+  // Someone else's folder at live/gw, noticed by the lineage's next look.
+  std::filesystem::create_directories(dir.path("live/gw"));
+  EXPECT_EQ(v.holdsSet(), false);  // not looked at yet: the pass's inspect is what notices
+  ASSERT_TRUE(v.inspect());
+  EXPECT_EQ(v.holdsSet(), true);
+  // A fresh Volume (a new process) looks once.
+  store::Volume again(fs, dir.path(), dir.path("state"), "gw");
+  EXPECT_EQ(again.holdsSet(), true);
+}
