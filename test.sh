@@ -22,8 +22,8 @@ tier="${1:-all}"
 case "$tier" in all | unit | bats | fuzz | asan | tsan | e2e) ;; *) echo "usage: ./test.sh [unit|bats|fuzz|asan|tsan|e2e]" >&2; exit 2 ;; esac
 runs() { [ "$tier" = all ] || [ "$tier" = "$1" ]; }
 # The Bats files, longest first as measured: two run at once (scripts/bats_parallel.sh).
-BATS_FILES=(timeliness ari_profiles alerts discovery atomicity acme user_certs dns_persist dns01 hostile_ca supervisor ca_citizen commands metrics ip_names
-            hostile_volume lineages webroot views pacing watch_limits)
+BATS_FILES=(timeliness ari_profiles alerts discovery pacing atomicity acme user_certs dns_persist dns01 hostile_ca supervisor ca_citizen
+            commands metrics ip_names hostile_volume lineages views watch_limits webroot)
 BATS_FILES=("${BATS_FILES[@]/#/tests/bats/}") BATS_FILES=("${BATS_FILES[@]/%/.bats}")
 for f in tests/bats/*.bats; do
   [[ " ${BATS_FILES[*]} " == *" $f "* ]] || { echo "test.sh: $f is not in BATS_FILES" >&2; exit 2; }
