@@ -29,6 +29,7 @@ class PassPool {
  private:
   PassPool(int doneFd, const TimeSource& time) : done_(doneFd), time_(time) {}
   void work();
+  static void giveBackFreedMemory();
 
   int done_;
   const TimeSource& time_;
@@ -36,6 +37,7 @@ class PassPool {
   std::condition_variable wake_;
   bool closing_ = false;
   std::deque<std::pair<std::size_t, Lineage*>> queue_;
+  std::size_t running_ = 0;  // passes under way
   std::vector<std::pair<std::size_t, PassResult>> finished_;
   std::vector<std::thread> threads_;
 };
