@@ -193,9 +193,16 @@ std::unique_ptr<reload::Reloader> LineageRuntime::makeReloader(Runtime& rt, cons
 Status Runtime::prepareVolumes() {
   for (auto& l : lineages)
     if (auto ok = l->volume.prepare(); !ok) return wrap("prepare " + l->name(), ok.error());
-  viewsKept = true;
+  viewsKept = keepsGatewayViews(settings);
   refreshViews();
   return {};
+}
+
+// A volume of one configured certificate stays certbot's layout alone, as its
+// gateway's config names the files; the views are for gateways that serve several
+// by name, or whose names come and go.
+bool keepsGatewayViews(const Settings& s) {
+  return s.discover.on() || s.layout == Layout::NginxProxy || s.certificates.size() > 1;
 }
 
 void Runtime::refreshViews() {

@@ -119,6 +119,9 @@ struct Runtime {
 };
 
 Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+// The gateway views (nginx/sni.map, haproxy/crt-list, nginx-proxy's links) are kept
+// with discovery, the nginx-proxy layout, or several certificates.
+bool keepsGatewayViews(const Settings& settings);
 // One more lineage, while running (discovery): made as buildRuntime makes each.
 Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec);
 // Ends it: no pass of it may be under way.
