@@ -72,13 +72,9 @@ Result<RateLimit> rateLimitOf(const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
   const std::string& text = scalar(v);
   if (text == "off") return RateLimit{};
-  auto slash = text.find('/');
-  std::string count = text.substr(0, slash);
-  bool digits = !count.empty() && count.size() <= 6 && std::all_of(count.begin(), count.end(), ::isdigit);
-  auto window = slash == std::string::npos ? Result<std::chrono::seconds>(fail("")) : parseDuration(text.substr(slash + 1));
-  if (!digits || !window || std::stoi(count) < 1 || window->count() < 1)
-    return fail("'" + text + "' is not a rate (expected COUNT/DURATION, such as 300/3h, or off)");
-  return RateLimit{std::stoi(count), *window};
+  auto rate = parseCountPer(text);
+  if (!rate) return fail("'" + text + "' is not a rate (expected COUNT/DURATION, such as 300/3h, or off)");
+  return RateLimit{rate->first, rate->second};
 }
 
 Status applyRateLimit(std::optional<RateLimit> Settings::*field, Settings& s, const RawValue& v) {

@@ -176,15 +176,9 @@ Status applyRenewBefore(Settings& s, const RawValue& v) {
 
 Status applyOrderBudget(Settings& s, const RawValue& v) {
   if (auto ok = needScalar(v); !ok) return ok;
-  const std::string& text = scalar(v);
-  auto slash = text.find('/');
-  std::string count = text.substr(0, slash);
-  bool digits = !count.empty() && count.size() <= 6 && std::all_of(count.begin(), count.end(), ::isdigit);
-  auto window = slash == std::string::npos ? Result<std::chrono::seconds>(fail("")) : parseDuration(text.substr(slash + 1));
-  if (!digits || !window || std::stoi(count) < 1 || window->count() < 1)
-    return fail("'" + text + "' is not an order budget (expected ORDERS/DURATION, such as 5/7d)");
-  s.orderBudget = std::stoi(count);
-  s.orderWindow = *window;
+  auto rate = parseCountPer(scalar(v));
+  if (!rate) return fail("'" + scalar(v) + "' is not an order budget (expected ORDERS/DURATION, such as 5/7d)");
+  std::tie(s.orderBudget, s.orderWindow) = *rate;
   return {};
 }
 

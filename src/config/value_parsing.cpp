@@ -85,6 +85,15 @@ Result<std::string> readablePath(const RawValue& v) {
   return scalar(v);
 }
 
+std::optional<std::pair<int, std::chrono::seconds>> parseCountPer(const std::string& text) {
+  auto slash = text.find('/');
+  std::string count = text.substr(0, slash);
+  bool digits = !count.empty() && count.size() <= 6 && std::all_of(count.begin(), count.end(), ::isdigit);
+  auto window = slash == std::string::npos ? Result<std::chrono::seconds>(fail("")) : parseDuration(text.substr(slash + 1));
+  if (!digits || !window || std::stoi(count) < 1 || window->count() < 1) return std::nullopt;
+  return std::pair{std::stoi(count), *window};
+}
+
 Result<std::chrono::seconds> durationOf(const RawValue& v, bool allowZero) {
   if (auto ok = needScalar(v); !ok) return std::unexpected(ok.error());
   auto d = parseDuration(scalar(v));

@@ -3,6 +3,8 @@
 // several settings make (a URL, a duration, a secret's file).
 #include <chrono>
 #include <initializer_list>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,8 @@ bool isUrl(const std::string& url, std::initializer_list<const char*> schemes, b
 // A file sidecert must be able to read, such as a CA bundle.
 Result<std::string> readablePath(const RawValue& v);
 Result<std::chrono::seconds> durationOf(const RawValue& v, bool allowZero);
+// COUNT/DURATION (5/7d, 300/3h): a count of 1 to 999999 and a window of at least 1s.
+std::optional<std::pair<int, std::chrono::seconds>> parseCountPer(const std::string& text);
 // What a secret's file holds, without the newline an editor or `echo` ends it with.
 Result<std::string> readSecretFile(const std::string& path);
 

@@ -66,6 +66,16 @@ Result<Array::Ptr> arrayOf(const Poco::Dynamic::Var& v, const std::string& call)
   return v.extract<Array::Ptr>();
 }
 
+// GET `path`: the engine's answer, which must be a JSON list.
+Result<Array::Ptr> listAt(net::DockerEngine& engine, const std::string& path) {
+  const std::string call = "GET " + path;
+  auto reply = engine.call("GET", path, "");
+  if (!reply) return std::unexpected(reply.error());
+  auto v = parsed(*reply, call);
+  if (!v) return std::unexpected(v.error());
+  return arrayOf(*v, call);
+}
+
 bool plausibleId(const std::string& id) {
   return !id.empty() && id.size() <= 128 &&
          std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); });
@@ -93,11 +103,7 @@ Result<EngineReader::Inspected> EngineReader::inspect(const std::string& id) {
 
 Result<Reading> EngineReader::readContainers() {
   const std::string call = "GET /containers/json";
-  auto reply = engine_.call("GET", "/containers/json", "");
-  if (!reply) return std::unexpected(reply.error());
-  auto v = parsed(*reply, call);
-  if (!v) return std::unexpected(v.error());
-  auto list = arrayOf(*v, call);
+  auto list = listAt(engine_, "/containers/json");
   if (!list) return std::unexpected(list.error());
   Reading out;
   std::map<std::string, Inspected> stillRunning;
@@ -144,11 +150,7 @@ Result<Reading> EngineReader::readContainers() {
 
 Result<Reading> EngineReader::readServices() {
   const std::string call = "GET /services";
-  auto reply = engine_.call("GET", "/services", "");
-  if (!reply) return std::unexpected(reply.error());
-  auto v = parsed(*reply, call);
-  if (!v) return std::unexpected(v.error());
-  auto list = arrayOf(*v, call);
+  auto list = listAt(engine_, "/services");
   if (!list) return std::unexpected(list.error());
   Reading out;
   for (unsigned i = 0; i < (*list)->size(); ++i) {
