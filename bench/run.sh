@@ -7,6 +7,7 @@
 #   BENCH_ONLY=issuance bench/run.sh           some sections: issuance, ten, lineages, responder, servers, sleeps, own, metrics, image
 #   BENCH_LINEAGES="1 10" bench/run.sh         the lineage counts of the lineages section (1 10 100)
 #   BENCH_CLIENTS="sidecert uacme" bench/run.sh    some of the clients
+#   BENCH_OUT=FILE bench/run.sh                    the JSON elsewhere than bench/results/<time>.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -19,7 +20,14 @@ WORK="$(mktemp -d /tmp/sidecert-bench.XXXXXX)"
 RESULTS="$WORK/results.tsv"   # section  client  metric  value
 export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_MGMT_PORT=8155
 
-ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time bc python3 lego certbot uacme wrk caddy apache2
+section() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+read -r -a CLIENTS <<<"${BENCH_CLIENTS:-sidecert uacme lego certbot}"
+# Only the peers this run measures: a run of sidecert alone installs none of them.
+PEERS=()
+for c in "${CLIENTS[@]}"; do [ "$c" = sidecert ] || PEERS+=("$c"); done
+if section responder; then PEERS+=(wrk); fi
+if section servers; then PEERS+=(caddy apache2); fi
+ensure_packages "${BUILD_PACKAGES[@]}" pebble curl jq time bc python3 "${PEERS[@]}"
 source scripts/docker.sh
 
 # The binary the image ships (a static libcurl of HTTP(S) and SMTP(S) only, built
@@ -28,14 +36,7 @@ source scripts/docker.sh
 # start-up in the figures. Without Docker, a native build with Debian's shared
 # libcurl stands in, and the report says so.
 shipped_binary() {
-  mkdir -p build-bench
-  ensure_docker && ensure_base_image || return 1
-  docker build -q -f docker/Dockerfile -t sidecert . >/dev/null || return 1
-  local id
-  id=$(docker create sidecert) || return 1
-  docker cp "$id:/usr/local/bin/sidecert" build-bench/sidecert-shipped >/dev/null
-  docker rm "$id" >/dev/null
-  build-bench/sidecert-shipped version >/dev/null
+  ensure_docker && ensure_base_image && image_binary . sidecert build-bench/sidecert-shipped
 }
 if [ -n "${BENCH_SIDECERT:-}" ]; then
   SIDECERT=$(realpath "$BENCH_SIDECERT") BINARY=given   # a binary to compare, e.g. a build under trial
@@ -51,7 +52,6 @@ fi
 cleanup() { pebble_stop; [ -z "${WEB_PID:-}" ] || kill "$WEB_PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-section() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 record() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 record binary sidecert libraries "$(ldd "$SIDECERT" | grep -c '=>')"
 
@@ -118,7 +118,6 @@ issue() { # CLIENT DIR NAME: one certificate for NAME, state kept in DIR
   esac
 }
 
-read -r -a CLIENTS <<<"${BENCH_CLIENTS:-sidecert uacme lego certbot}"
 # /usr/bin/time runs programs, not functions: `issue` goes through bash -c, the same for all;
 # the issuance section measures that chain around a program that does nothing (`harness`).
 export -f issue
@@ -464,7 +463,7 @@ if section own; then echo "sidecert alone" >&2; run_own; fi
 if section metrics; then echo "/metrics, unloaded and under 1,000 held connections" >&2; run_metrics; fi
 if section image; then echo "image sizes" >&2; run_image; fi
 
-mkdir -p bench/results
-out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).json"
+out=${BENCH_OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ).json}
+mkdir -p "$(dirname "$out")"
 python3 bench/report.py "$RESULTS" "$out" "$(nproc) cores, $(uname -r), $(awk '/MemTotal/ {print int($2/1048576)" GiB"}' /proc/meminfo)"
 echo "written: $out" >&2

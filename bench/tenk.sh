@@ -7,6 +7,7 @@
 #   bench/tenk.sh                                   10,000 lineages, build/sidecert
 #   BENCH_N=1000 BENCH_SIDECERT=PATH BENCH_IDLE=10 bench/tenk.sh
 #   BENCH_SIDECERT="OLD NEW" bench/tenk.sh          two binaries, one after the other
+#   BENCH_JSON=FILE: where each binary's JSON line is appended (bench/results/tenk-<date>.json)
 #
 # Figures: start to every set published (the N-th `renewal_scheduled` line), RSS,
 # threads (/proc/PID/task), descriptors (/proc/PID/fd) and CPU time over BENCH_IDLE
@@ -83,11 +84,12 @@ measure() { # BINARY
   printf '  inotify: max_user_watches %s, max_user_instances %s, max_queued_events %s\n' \
     "$(cat /proc/sys/fs/inotify/max_user_watches)" "$(cat /proc/sys/fs/inotify/max_user_instances)" \
     "$(cat /proc/sys/fs/inotify/max_queued_events)"
-  mkdir -p "$ROOT/bench/results"
+  local json=${BENCH_JSON:-$ROOT/bench/results/tenk-$(date -u +%Y%m%d).json}
+  mkdir -p "$(dirname "$json")"
   printf '{"section": "tenk", "time": "%s", "binary": "%s", "lineages": %d, "start_ms": %d, "peak_rss_kib": %d, "idle_rss_kib": %d, "threads": %d, "fds": %d, "idle_cpu_s": %s, "idle_s": %d, "user_set_adopted_ms": %d}\n' \
     "$(date -u +%FT%TZ)" "$version" "$N" "$t_all" "$peak" "$rss" "$threads" "$fds" \
     "$(bc -l <<<"($c1 - $c0) / $(getconf CLK_TCK)")" "$IDLE" "$accept_ms" \
-    >>"$ROOT/bench/results/tenk-$(date -u +%Y%m%d).json"
+    >>"$json"
 }
 
 for b in "${BINARIES[@]}"; do measure "$b"; done

@@ -4,6 +4,7 @@
 #   ensure_base_image   debian:bookworm-slim, made with debootstrap when no registry
 #                       can provide it (the Dockerfile stays the one users build)
 #   build_images        sidecert, the gateways of deploy/, the tests' Pebble and BIND
+#   image_binary        sidecert's image built from a source tree, and its static binary taken out
 
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/sidecert-dockerd.log}
 
@@ -36,6 +37,18 @@ ensure_base_image() {
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/var/cache/apt/*.bin
   tar -C "$dir" -c . | docker import - debian:bookworm-slim >/dev/null
   rm -rf "$dir" "$dir.log"
+}
+
+# sidecert's image built from the tree at CONTEXT as TAG, and the static binary it
+# ships copied out to OUT (bench/: it links nothing, so it runs here as it is).
+image_binary() { # CONTEXT TAG OUT
+  local context="$1" tag="$2" out="$3" id
+  docker build -q -f "$context/docker/Dockerfile" -t "$tag" "$context" >/dev/null || return 1
+  id=$(docker create "$tag") || return 1
+  mkdir -p "$(dirname "$out")"
+  docker cp "$id:/usr/local/bin/sidecert" "$out" >/dev/null || { docker rm "$id" >/dev/null; return 1; }
+  docker rm "$id" >/dev/null
+  "$out" version >/dev/null
 }
 
 # A TLS-intercepting proxy between this machine and the npm registry shows up as
