@@ -45,9 +45,6 @@ Lineage::Lineage(Policy policy, store::Volume& volume, store::StateStore& state,
                  std::vector<sources::CertSource*> issuers, reload::Reloader& reloader, const TimeSource& clock)
     : policy_(std::move(policy)),
       volume_(volume),
-      drops_(volume.fileSystem(), volume.layout()),
-      held_(volume.fileSystem(), volume.layout(), volume.publishing()),
-      revocations_(volume.fileSystem(), volume.layout()),
       state_(state),
       issuers_(std::move(issuers)),
       reloader_(reloader),
@@ -58,7 +55,7 @@ Lineage::Lineage(Policy policy, store::Volume& volume, store::StateStore& state,
 void Lineage::setAsideForeignCombined(store::LiveView& view, TimePoint now) {
   auto it = std::find(view.foreign.begin(), view.foreign.end(), store::kCombinedFile);
   if (it == view.foreign.end() || view.link != store::LiveView::Link::Ours) return;
-  auto aside = drops_.moveLiveAside(view, {store::kCombinedFile}, "ignored", now);
+  auto aside = userDrops().moveLiveAside(view, {store::kCombinedFile}, "ignored", now);
   log::warn("user_file_ignored",
             {{"name", volume_.name()},
              {"file", store::kCombinedFile},
@@ -73,7 +70,7 @@ void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
   for (const auto& file : view.foreign) {
     auto bytes = volume_.readLiveFile(file);
     if (!bytes) {
-      auto aside = drops_.moveLiveAside(view, view.foreign, "refused", now);
+      auto aside = userDrops().moveLiveAside(view, view.foreign, "refused", now);
       log::warn("user_cert_refused", {{"name", volume_.name()},
                                       {"reason", bytes.error().message},
                                       {"aside", aside ? *aside : "not moved: " + aside.error().message}});
@@ -84,13 +81,13 @@ void Lineage::takeUserFiles(const store::LiveView& view, TimePoint now) {
   // A link someone put at live/<name> leads to their own folder: copy, keep their files.
   bool keepOriginals = view.link == store::LiveView::Link::Foreign && view.linkIsSymlink;
   for (const auto& [file, bytes] : read) {
-    if (auto ok = drops_.takeIntoPending(file, bytes, now, !keepOriginals); !ok) {
+    if (auto ok = userDrops().takeIntoPending(file, bytes, now, !keepOriginals); !ok) {
       log::error("user_files_not_taken", {{"name", volume_.name()}, {"file", file}, {"error", ok.error().message}});
       return;
     }
   }
   if (keepOriginals)
-    if (auto aside = drops_.moveLiveAside(view, {}, "replaced", now); !aside)
+    if (auto aside = userDrops().moveLiveAside(view, {}, "replaced", now); !aside)
       log::error("user_link_not_moved", {{"name", volume_.name()}, {"error", aside.error().message}});
   std::string files;
   for (const auto& f : view.foreign) files += (files.empty() ? "" : ",") + f;
@@ -146,23 +143,23 @@ void Lineage::judge(LoadedSet& c, TimePoint now) {
 std::string Lineage::problemOf(const store::SetRecord& record, const sources::ParsedSet& parsed, TimePoint now) {
   const auto& names = record.source == store::Source::User ? policy_.requiredNames : policy_.names;
   auto skew = record.source == store::Source::User ? std::chrono::seconds(0) : sources::kIssuedClockSkew;
-  return revocations_.isRevoked(record.id) ? "the certificate was revoked"
+  return revocationMarks().isRevoked(record.id) ? "the certificate was revoked"
                                            : sources::unusableReason(parsed, names, now, skew);
 }
 
 std::optional<Lineage::LoadedSet> Lineage::loadHeld(TimePoint now) {
-  auto held = held_.held();
-  if (!held) {
-    log::warn("held_set_unreadable", {{"name", volume_.name()}, {"error", held.error().message}});
+  auto reserve = heldSet().held();
+  if (!reserve) {
+    log::warn("held_set_unreadable", {{"name", volume_.name()}, {"error", reserve.error().message}});
     return std::nullopt;
   }
-  if (!*held) return std::nullopt;
-  auto& [source, files] = **held;
+  if (!*reserve) return std::nullopt;
+  auto& [source, files] = **reserve;
   LoadedSet h{{"held", source}, files, std::nullopt, ""};
   judge(h, now);
   if (!h.problem.empty()) {  // expired in reserve, or for names no longer configured
     log::info("held_set_dropped", {{"name", volume_.name()}, {"reason", h.problem}});
-    if (auto ok = held_.release(); !ok)
+    if (auto ok = heldSet().release(); !ok)
       log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
     return std::nullopt;
   }
@@ -187,7 +184,7 @@ std::optional<store::SetRecord> Lineage::ourRecord(const store::LiveView& view) 
 }
 
 std::optional<sources::UserVerdict> Lineage::judgeDrop(const std::optional<LoadedSet>& current, TimePoint now) {
-  auto dropped = drops_.pending();
+  auto dropped = userDrops().pending();
   if (!dropped) {
     log::error("user_files_unreadable", {{"name", volume_.name()}, {"error", dropped.error().message}});
     return std::nullopt;

@@ -152,10 +152,14 @@ class Lineage {
   void noteForAccount(const sources::CertSource& issuer, const Error& error, TimePoint end);
 
   Policy policy_;
-  store::Volume& volume_;  // the published sets; the pieces below share its folders
-  store::UserDrops drops_;
-  store::HeldSet held_;
-  store::RevocationMarks revocations_;
+  // The pieces of the store that share the volume's folders, made when used: each
+  // keeps a copy of the layout's paths, and 10,000 idle lineages would keep three
+  // copies each (about 1.5 KiB a lineage) for nothing.
+  store::UserDrops userDrops() const { return {volume_.fileSystem(), volume_.layout()}; }
+  store::HeldSet heldSet() const { return {volume_.fileSystem(), volume_.layout(), volume_.publishing()}; }
+  store::RevocationMarks revocationMarks() const { return {volume_.fileSystem(), volume_.layout()}; }
+
+  store::Volume& volume_;  // the published sets
   store::StateStore& state_;
   std::vector<sources::CertSource*> issuers_;
   reload::Reloader& reloader_;

@@ -105,7 +105,7 @@ void Lineage::adoptUserSet(Pass& p) {
   const auto leaf = verdict.set->parsed.leaf;
   if (!publishAndLoad(std::move(*verdict.set), store::Source::User, "a valid user certificate was dropped in", p))
     return;  // the files stay in pending/ for the next pass
-  auto aside = drops_.movePendingAside("accepted", p.now);
+  auto aside = userDrops().movePendingAside("accepted", p.now);
   log::info("user_cert_accepted", {{"name", volume_.name()},
                                    {"names", sources::joinNames(leaf.names())},
                                    {"serial", leaf.serialHex()},
@@ -113,7 +113,7 @@ void Lineage::adoptUserSet(Pass& p) {
                                    {"not_after", formatTime(leaf.notAfter())},
                                    {"originals", aside ? *aside : aside.error().message}});
   if (outgoingAcme) {
-    if (auto ok = held_.hold(*outgoingAcme, store::Source::Acme); !ok)
+    if (auto ok = heldSet().hold(*outgoingAcme, store::Source::Acme); !ok)
       log::warn("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
     else
       p.held = loadHeld(p.now);
@@ -126,7 +126,7 @@ void Lineage::refuseUserSet(const std::string& reason, Pass& p) {
   p.untold = true;
   p.drop.reset();
   lastDropAt_.reset();
-  auto aside = drops_.movePendingAside("refused", p.now);
+  auto aside = userDrops().movePendingAside("refused", p.now);
   log::warn("user_cert_refused", {{"name", volume_.name()},
                                   {"reason", reason},
                                   {"aside", aside ? *aside : "not moved: " + aside.error().message}});
@@ -252,7 +252,7 @@ void Lineage::obtain(const decide::Decision& d, Pass& p) {
                             {"issuer", leaf.issuer()},
                             {"not_after", formatTime(leaf.notAfter())}});
   if (d.hold) {
-    if (auto ok = held_.hold(obtained->files, issuer.kind()); !ok) {
+    if (auto ok = heldSet().hold(obtained->files, issuer.kind()); !ok) {
       log::error("held_set_not_written", {{"name", volume_.name()}, {"error", ok.error().message}});
       return;
     }
@@ -299,7 +299,7 @@ void Lineage::carryOut(const decide::Decision& d, Pass& p) {
       auto held = std::move(*p.held);
       p.held.reset();
       if (publishAndLoad({std::move(*held.files), std::move(*held.parsed)}, held.record.source, d.why, p))
-        if (auto ok = held_.release(); !ok)
+        if (auto ok = heldSet().release(); !ok)
           log::warn("held_set_not_removed", {{"name", volume_.name()}, {"error", ok.error().message}});
       break;
     }

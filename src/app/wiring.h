@@ -118,7 +118,7 @@ struct Runtime {
   bool viewsRefreshing = false;
 };
 
-Result<std::unique_ptr<Runtime>> buildRuntime(const Settings& settings);
+Result<std::unique_ptr<Runtime>> buildRuntime(Settings settings);
 // The gateway views (nginx/sni.map, haproxy/crt-list, nginx-proxy's links) are kept
 // with discovery, the nginx-proxy layout, or several certificates.
 bool keepsGatewayViews(const Settings& settings);

@@ -1,6 +1,7 @@
 #include "metrics/registry.h"
 
 #include <iomanip>
+#include <iterator>
 #include <sstream>
 
 #include "core/time_format.h"
@@ -50,7 +51,16 @@ class Writer {
   std::string name_;
 };
 
-double seconds(TimePoint t) { return static_cast<double>(toUnixSeconds(t)); }
+// The sources /metrics names, in the order a lineage's record counts them.
+constexpr const char* kSources[] = {"user", "acme", "self-signed"};
+
+std::int8_t sourceIndex(const std::string& source) {
+  for (std::size_t i = 0; i < std::size(kSources); ++i)
+    if (source == kSources[i]) return static_cast<std::int8_t>(i);
+  return -1;
+}
+
+std::int64_t unixOrNone(const std::optional<TimePoint>& t, std::int64_t none) { return t ? toUnixSeconds(*t) : none; }
 
 }  // namespace
 
@@ -62,7 +72,15 @@ void Registry::forget(const std::string& lineage) {
 void Registry::passEnded(const LineageSample& sample) {
   std::lock_guard lock(mutex_);
   auto& l = lineages_[sample.name];
-  l.last = sample;
+  constexpr std::int64_t none = Lineage::kNone;
+  l.notBefore = unixOrNone(sample.notBefore, none);
+  l.notAfter = unixOrNone(sample.notAfter, none);
+  l.lastIssuance = unixOrNone(sample.lastIssuance, none);
+  l.lastAttempt = unixOrNone(sample.lastAttempt, none);
+  l.nextCheck = toUnixSeconds(sample.nextCheck);
+  l.consecutiveFailures = sample.consecutiveFailures;
+  l.source = sourceIndex(sample.source);
+  l.valid = sample.valid;
   l.failures += static_cast<std::uint64_t>(sample.failedAttempts);
   l.reloads += static_cast<std::uint64_t>(sample.reloads);
   l.reloadFailures += static_cast<std::uint64_t>(sample.reloadFailures);
@@ -86,34 +104,35 @@ std::string Registry::render() const {
       if (auto v = value(l)) w.sample({{"lineage", n}}, *v);
   };
   using Opt = std::optional<double>;
+  auto time = [](std::int64_t t) { return t == Lineage::kNone ? Opt() : Opt(static_cast<double>(t)); };
   perLineage("sidecert_certificate_expiry_timestamp_seconds", "gauge",
              "When the live certificate expires (notAfter), in seconds since 1970.",
-             [](const Lineage& l) { return l.last.notAfter ? Opt(seconds(*l.last.notAfter)) : Opt(); });
+             [&](const Lineage& l) { return time(l.notAfter); });
   perLineage("sidecert_certificate_not_before_timestamp_seconds", "gauge",
              "When the live certificate became valid (notBefore), in seconds since 1970.",
-             [](const Lineage& l) { return l.last.notBefore ? Opt(seconds(*l.last.notBefore)) : Opt(); });
+             [&](const Lineage& l) { return time(l.notBefore); });
   perLineage("sidecert_certificate_valid", "gauge",
              "1 when the live certificate can serve its names now, 0 when not (or none is in place).",
-             [](const Lineage& l) { return Opt(l.last.valid ? 1 : 0); });
+             [](const Lineage& l) { return Opt(l.valid ? 1 : 0); });
   w.family("sidecert_certificate_source", "gauge",
            "1 for the source of the live certificate (user, acme, self-signed), 0 for the others.");
   for (const auto& [n, l] : lineages_)
-    for (const char* source : {"user", "acme", "self-signed"})
-      w.sample({{"lineage", n}, {"source", source}}, l.last.source == source ? 1 : 0);
+    for (std::size_t i = 0; i < std::size(kSources); ++i)
+      w.sample({{"lineage", n}, {"source", kSources[i]}}, l.source == static_cast<std::int8_t>(i) ? 1 : 0);
   perLineage("sidecert_last_issuance_timestamp_seconds", "gauge",
              "When a CA last issued a certificate for the lineage, in seconds since 1970.",
-             [](const Lineage& l) { return l.last.lastIssuance ? Opt(seconds(*l.last.lastIssuance)) : Opt(); });
+             [&](const Lineage& l) { return time(l.lastIssuance); });
   perLineage("sidecert_last_renewal_attempt_timestamp_seconds", "gauge",
              "When an order was last placed for the lineage, in seconds since 1970.",
-             [](const Lineage& l) { return l.last.lastAttempt ? Opt(seconds(*l.last.lastAttempt)) : Opt(); });
+             [&](const Lineage& l) { return time(l.lastAttempt); });
   perLineage("sidecert_renewal_consecutive_failures", "gauge",
              "Attempts at the CAs that failed in a row; 0 after a success.",
-             [](const Lineage& l) { return Opt(l.last.consecutiveFailures); });
+             [](const Lineage& l) { return Opt(l.consecutiveFailures); });
   perLineage("sidecert_renewal_failures_total", "counter", "Attempts at the CAs that failed, since start.",
              [](const Lineage& l) { return Opt(static_cast<double>(l.failures)); });
   perLineage("sidecert_next_check_timestamp_seconds", "gauge",
              "When the lineage is next looked at, in seconds since 1970.",
-             [](const Lineage& l) { return Opt(seconds(l.last.nextCheck)); });
+             [](const Lineage& l) { return Opt(static_cast<double>(l.nextCheck)); });
   perLineage("sidecert_reloads_total", "counter", "Gateway reloads carried out, since start.",
              [](const Lineage& l) { return Opt(static_cast<double>(l.reloads)); });
   perLineage("sidecert_reload_failures_total", "counter", "Gateway reloads that failed, since start.",

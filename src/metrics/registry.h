@@ -2,6 +2,7 @@
 // What /metrics shows: per lineage what its last pass saw and counts since start,
 // the responder's answers, the build. Filled by the supervisor after each pass,
 // read by the metrics server's thread.
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -44,9 +45,15 @@ class Registry {
   std::string render() const;
 
  private:
+  // What is kept of a lineage between passes: one flat record, as 10,000 lineages
+  // keep one each (no copy of the name, the source as a number, times as seconds).
   struct Lineage {
-    LineageSample last;
+    static constexpr std::int64_t kNone = INT64_MIN;
+    std::int64_t notBefore = kNone, notAfter = kNone, lastIssuance = kNone, lastAttempt = kNone, nextCheck = 0;
     std::uint64_t failures = 0, reloads = 0, reloadFailures = 0;
+    std::int32_t consecutiveFailures = 0;
+    std::int8_t source = -1;  // index in kSources; -1: nothing (or something else) live
+    bool valid = false;
   };
   std::string version_;
   std::function<ResponderCounts()> responder_;
