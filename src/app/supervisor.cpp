@@ -3,6 +3,7 @@
 #include "app/discovery.h"
 #include "app/monitor.h"
 #include "app/pass_pool.h"
+#include "app/settle.h"
 #include "app/signal_thread.h"
 #include "app/swarm_mode.h"
 
@@ -62,8 +63,7 @@ namespace {
 struct Slot {
   LineageRuntime* lineage = nullptr;    // none: a free slot (a retired lineage's)
   TimePoint nextCheck{};                // its next pass is due
-  std::optional<TimePoint> settleAt;    // someone else changed live/<name>: a pass once quiet
-  TimePoint firstChange{};
+  SettleTimer settle;                   // someone else changed live/<name>: a pass once quiet
   bool forced = false;                  // SIGHUP
   bool running = false;
   bool changedWhileRunning = false;     // told apart from its own publish once the pass ended
@@ -72,13 +72,11 @@ struct Slot {
   std::unique_ptr<CertificateSpec> replaceWith;
   bool retireWhenDone = false;
 
-  bool due(TimePoint now) const { return forced || now >= nextCheck || (settleAt && now >= *settleAt); }
-  TimePoint wake() const { return settleAt ? std::min(*settleAt, nextCheck) : nextCheck; }
-  // A burst of changes settles for kQuietPeriod, at most kMaxSettle from its first change.
-  void noteChange(TimePoint now) {
-    if (!settleAt) firstChange = now;
-    settleAt = std::min(now + kQuietPeriod, firstChange + kMaxSettle);
+  bool due(TimePoint now) const {
+    return forced || now >= nextCheck || (settle.settleAt() && now >= *settle.settleAt());
   }
+  TimePoint wake() const { return settle.settleAt() ? std::min(*settle.settleAt(), nextCheck) : nextCheck; }
+  void noteChange(TimePoint now, bool paced) { settle.noteChange(now, paced); }
   // Our own publish (the link renamed, a new set folder) is no change: a pass only
   // follows what someone else did to live/<name>.
   bool changedByOthers() const {
@@ -291,7 +289,7 @@ class EventLoop final : public LineageHost {
       if (slot.due(now)) {
         if (slot.forced) log::debug("check_forced", {{"name", slot.lineage->name()}, {"by", "SIGHUP"}});
         slot.forced = false;
-        slot.settleAt.reset();
+        slot.settle.passStarted();
         slot.running = true;
         slot.changedWhileRunning = false;
         p_.pool->submit(i, *slot.lineage->lineage);
@@ -310,7 +308,7 @@ class EventLoop final : public LineageHost {
         if (slot.running)
           slot.changedWhileRunning = true;
         else if (slot.changedByOthers())
-          slot.noteChange(now);
+          slot.noteChange(now, !p_.watcher->isPolled(name));  // a poll's tick tells no dropper's pace
       }
   }
 
@@ -322,7 +320,7 @@ class EventLoop final : public LineageHost {
       slot.lineage->transport.release();  // an idle lineage holds no connection (net/lazy_transport.h)
       p_.monitor->passEnded(*slot.lineage, result);
       if (p_.swarm) p_.swarm->afterPass();
-      if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now);
+      if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now, false);
       watchAgain(slot);
       if (slot.retireWhenDone) retireLineage(std::string(slot.lineage->name()));
       else if (auto spec = std::exchange(slot.replaceWith, nullptr)) replaceLineage(*spec);
@@ -340,8 +338,8 @@ class EventLoop final : public LineageHost {
     auto fresh = p_.watcher->watchLive(liveDir_, slot.lineage->name());
     if (!fresh)
       log::warn("watch_failed", {{"name", slot.lineage->name()}, {"error", fresh.error().message}});
-    else if (*fresh && !slot.settleAt && slot.changedByOthers())
-      slot.noteChange(time_.now());  // a folder we only now watch: writes made before went unseen
+    else if (*fresh && !slot.settle.settleAt() && slot.changedByOthers())
+      slot.noteChange(time_.now(), false);  // a folder we only now watch: writes made before went unseen
   }
 
   Runtime& rt_;

@@ -17,10 +17,4 @@ class Supervisor {
   const TimeSource& time_;
 };
 
-// After a change in live/, wait for this much quiet: `docker cp` writes a file in
-// several steps, and three files come in three commands.
-inline constexpr std::chrono::milliseconds kQuietPeriod{1000};
-// ...but never longer than this after the first change (the contract: 5 seconds).
-inline constexpr std::chrono::milliseconds kMaxSettle{3000};
-
 }  // namespace sc::app

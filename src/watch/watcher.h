@@ -46,6 +46,7 @@ class Watcher {
   std::set<std::string> drain();
   // Lineages looked at every kPollInterval, as no inotify watch serves them.
   std::size_t polled() const { return polled_.size(); }
+  bool isPolled(const std::string& name) const { return polled_.count(name) > 0; }
 
  private:
   Watcher(int epoll, int inotify, int timer, Notice notice)
