@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <regex>
+#include <string_view>
 
 #include "store/cert_files.h"
 
@@ -16,9 +17,34 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool isIpv4(const std::string& s) {
-  static const std::regex kIpv4("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-  return std::regex_match(s, kIpv4);
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isLowerAlnum(char c) { return isDigit(c) || (c >= 'a' && c <= 'z'); }
+bool isAsciiAlnum(char c) { return isLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// Hand-written rather than std::regex: every round of the views checks every name
+// of every lineage, and std::regex made that most of a round with 1,000 lineages.
+// tests/unit/views_names_test.cpp holds them to the regular expressions they replace.
+
+// Four dot-separated groups of one to three digits.
+bool isIpv4(std::string_view s) {
+  int groups = 0;
+  std::size_t i = 0;
+  while (true) {
+    std::size_t digits = 0;
+    while (i < s.size() && isDigit(s[i])) ++i, ++digits;
+    if (digits < 1 || digits > 3) return false;
+    if (++groups == 4) return i == s.size();
+    if (i >= s.size() || s[i] != '.') return false;
+    ++i;
+  }
+}
+
+// One RFC 1123 label: 1 to 63 of [a-z0-9-], not starting or ending with '-'.
+bool isHostLabel(std::string_view label) {
+  if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+  for (char c : label)
+    if (!isLowerAlnum(c) && c != '-') return false;
+  return true;
 }
 
 // The three files nginx-proxy reads for a host, and the set file each links to.
@@ -30,15 +56,25 @@ std::string linkInto(const std::string& lineage, const char* file) { return "liv
 }  // namespace
 
 bool isViewableLineage(const std::string& name) {
-  static const std::regex kName("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}");
-  return std::regex_match(name, kName);
+  // [A-Za-z0-9_-][A-Za-z0-9._-]{0,63}: never "." or "..", never a path.
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  for (char c : name)
+    if (!isAsciiAlnum(c) && c != '_' && c != '-' && c != '.') return false;
+  return true;
 }
 
 bool isViewableHost(const std::string& name) {
   // RFC 1123 labels, optionally behind "*."; at most 253 characters.
-  static const std::regex kHost("(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   const std::string n = lower(name);
-  return n.size() <= 253 && !isIpv4(n) && std::regex_match(n, kHost);
+  if (n.size() > 253 || isIpv4(n)) return false;
+  std::string_view rest(n);
+  if (rest.starts_with("*.")) rest.remove_prefix(2);
+  while (true) {
+    const std::size_t dot = rest.find('.');
+    if (!isHostLabel(rest.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    rest.remove_prefix(dot + 1);
+  }
 }
 
 std::string defaultLineage(const std::vector<LineageEntry>& lineages) {
