@@ -140,7 +140,10 @@ int once(Runtime& rt) {
     for (std::size_t done = 0; done < rt.lineages.size() && !rt.stop.requested();) {
       pollfd fds[2] = {{(*pool)->fd(), POLLIN, 0}, {rt.stop.fd(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
-      done += (*pool)->takeFinished().size();
+      for (const auto& finished : (*pool)->takeFinished()) {
+        rt.lineages[finished.first]->transport.release();  // back to the pool for the next lineage
+        ++done;
+      }
     }
   }
   int exit = kExitOk;

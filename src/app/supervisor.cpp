@@ -313,11 +313,12 @@ class EventLoop final : public LineageHost {
   }
 
   void takeFinishedPasses(TimePoint now) {
-    for (auto& [i, result] : p_.pool->takeFinished()) {
+    auto finished = p_.pool->takeFinished();
+    for (auto& [i, result] : finished) {
       Slot& slot = p_.slots[i];
       slot.running = false;
       slot.nextCheck = result.nextCheck;
-      slot.lineage->transport.release();  // an idle lineage holds no connection (net/lazy_transport.h)
+      slot.lineage->transport.release();  // back to the pool (net/transport_pool.h)
       p_.monitor->passEnded(*slot.lineage, result);
       if (p_.swarm) p_.swarm->afterPass();
       if (slot.changedWhileRunning && slot.changedByOthers()) slot.noteChange(now, false);
@@ -325,6 +326,8 @@ class EventLoop final : public LineageHost {
       if (slot.retireWhenDone) retireLineage(std::string(slot.lineage->name()));
       else if (auto spec = std::exchange(slot.replaceWith, nullptr)) replaceLineage(*spec);
     }
+    if (!finished.empty() && std::none_of(p_.slots.begin(), p_.slots.end(), [](const Slot& s) { return s.running; }))
+      rt_.transports.closeIdle();  // the burst is over: idle, sidecert holds no connection
   }
 
   Slot* slotNamed(const std::string& name) {

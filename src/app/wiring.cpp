@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "app/commands.h"
+#include "app/pass_pool.h"
 #include "app/privileges.h"
 #include "config/load.h"
 #include "log/log.h"
@@ -70,14 +71,14 @@ Runtime::Runtime(Settings s, StopSignal stopSignal)
       accounts(fs, settings.stateDir),
       paces(fs, settings),
       tokens(std::make_shared<http01::TokenStore>()),
+      transports({settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, stop.fd()}, kConcurrentPasses),
       views(fs, settings.volume, {settings.layout == Layout::NginxProxy}) {}
 
-LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing,
-                               net::CurlOptions http)
+LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing publishing)
     : spec(std::move(c)),
       volume(rt.fs, rt.settings.volume, rt.settings.stateDir, spec.name, publishing),
       state(rt.fs, rt.settings.stateDir, spec.name),
-      transport(std::move(http)),
+      transport(rt.transports),
       sleeper(rt.stop),
       pollSleeper(sleeper, *rt.tokens) {
   const Settings& s = rt.settings;
@@ -323,8 +324,7 @@ Result<std::unique_ptr<Runtime>> buildRuntime(Settings given) {
 Result<LineageRuntime*> addLineage(Runtime& rt, const CertificateSpec& spec) {
   auto publishing = publishingFrom(rt.settings);
   if (!publishing) return std::unexpected(publishing.error());
-  net::CurlOptions transport{rt.settings.acmeCaBundle, std::string("sidecert/") + SIDECERT_VERSION, rt.stop.fd()};
-  auto made = std::make_unique<LineageRuntime>(rt, spec, *publishing, std::move(transport));
+  auto made = std::make_unique<LineageRuntime>(rt, spec, *publishing);
   LineageRuntime* added = made.get();
   {
     std::lock_guard lock(rt.lineagesMutex);

@@ -12,6 +12,7 @@
 #include "http01/responder.h"
 #include "net/curl_transport.h"
 #include "net/lazy_transport.h"
+#include "net/transport_pool.h"
 #include "net/docker_socket.h"
 #include "reload/signal_reloader.h"
 #include "reload/reloader.h"
@@ -35,14 +36,13 @@ struct Runtime;
 // clients of its own (a transfer handle and nonces serve one pass at a time, and
 // lineages run at once). The account, the responder and the lock are shared.
 struct LineageRuntime {
-  LineageRuntime(Runtime& rt, CertificateSpec spec, store::Publishing publishing,
-                 net::CurlOptions transport);
+  LineageRuntime(Runtime& rt, CertificateSpec spec, store::Publishing publishing);
   const std::string& name() const { return spec.name; }
 
   CertificateSpec spec;
   store::Volume volume;
   store::StateStore state;
-  net::LazyTransport transport;  // made on the first CA request, let go after each pass
+  net::LazyTransport transport;  // borrowed on the first CA request, given back after each pass
   net::RealSleeper sleeper;
   http01::FetchAwareSleeper pollSleeper;
   // Swarm mode: the gateways are asked before the CA is (swarm/gateway_check.h).
@@ -106,6 +106,7 @@ struct Runtime {
   std::unique_ptr<net::DockerSocket> swarmEngine;
   std::unique_ptr<swarm::Session> swarm;
   std::vector<dns::Server> dnsResolvers;  // when some lineage uses a DNS challenge
+  net::TransportPool transports;  // the lineages' connections to their CAs (outlives them)
   std::vector<std::unique_ptr<LineageRuntime>> lineages;  // as configured, in order
   store::Views views;  // nginx/sni.map, haproxy/crt-list, nginx-proxy's links
   // Held while `lineages` changes and while the views read it: a pass thread's

@@ -4,7 +4,7 @@ namespace sc::net {
 
 Result<CurlTransport*> LazyTransport::made() {
   if (!made_) {
-    auto created = CurlTransport::create(options_);
+    auto created = pool_.borrow();
     if (!created) return std::unexpected(created.error());
     made_ = std::move(*created);
     made_->setDeadline(deadline_);
