@@ -27,7 +27,7 @@ case "$tool" in
         /usr/bin/time -f '%U %S %M' -o "$out/time" "$bin" once >"$out/log" 2>&1
         echo "wall $(echo "$EPOCHREALTIME - $start" | bc -l) user sys rss_kib: $(cat "$out/time")" | tee "$out/summary" ;;
   strace) strace -c -f -o "$out/strace.txt" "$bin" once >"$out/log" 2>&1 ;;
-  perf) perf record -g -F 999 -o "$out/perf.data" "$bin" once >"$out/log" 2>&1 ;;
+  perf) perf record ${PERF_CALLGRAPH:--g} -F 999 -o "$out/perf.data" "$bin" once >"$out/log" 2>&1 ;;
   heaptrack) heaptrack -o "$out/heaptrack" "$bin" once >"$out/log" 2>&1 ;;
   massif) valgrind --tool=massif --massif-out-file="$out/massif.out" "$bin" once >"$out/log" 2>&1 ;;
   *) echo "unknown tool $tool" >&2; exit 2 ;;

@@ -19,6 +19,11 @@ int refusePassphrase(char*, int, int, void*) { return -1; }
 
 void PrivateKey::Free::operator()(evp_pkey_st* k) const { EVP_PKEY_free(k); }
 
+Result<PrivateKey> PrivateKey::share() const {
+  if (EVP_PKEY_up_ref(key_.get()) != 1) return fail("share a key: " + opensslError());
+  return PrivateKey(key_.get());
+}
+
 std::string opensslError() {
   unsigned long code = ERR_get_error();
   ERR_clear_error();

@@ -17,6 +17,9 @@ class PrivateKey {
   static Result<PrivateKey> fromPem(const std::string& pem);
 
   std::string toPem() const;
+  // A second owner of the same key: read-only use (signing, matching) is safe from
+  // several threads, and parsing the PEM again costs OpenSSL 3's decoders.
+  Result<PrivateKey> share() const;
   std::string describe() const;  // "EC P-256", "RSA 2048"
   bool isRsa() const;
   evp_pkey_st* raw() const { return key_.get(); }

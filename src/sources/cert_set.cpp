@@ -27,6 +27,16 @@ Result<CertSet> certSetOf(store::CertFiles files) {
   return CertSet{std::move(files), std::move(*parsed)};
 }
 
+Result<CertSet> certSetFrom(const crypto::PrivateKey& key, const crypto::Certificate& leaf,
+                            const std::vector<crypto::Certificate>& chain) {
+  auto shared = key.share();
+  if (!shared) return std::unexpected(shared.error());
+  ParsedSet set{std::move(*shared), leaf, {}};
+  for (const auto& c : chain)
+    if (!c.sameAs(leaf)) set.chain.push_back(c);  // as parseFiles reads chain.pem
+  return CertSet{assembleFiles(key, leaf, chain), std::move(set)};
+}
+
 Result<ParsedSet> parseFiles(const store::CertFiles& files) {
   auto key = crypto::PrivateKey::fromPem(files.privkey);
   if (!key) return wrap("privkey.pem", key.error());

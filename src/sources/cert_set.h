@@ -31,6 +31,10 @@ struct CertSet {
   ParsedSet parsed;
 };
 Result<CertSet> certSetOf(store::CertFiles files);
+// The set of a key and certificates already parsed (the self-signed ones made
+// here, a CA's chain parsed on arrival): its files, without reading them back.
+Result<CertSet> certSetFrom(const crypto::PrivateKey& key, const crypto::Certificate& leaf,
+                            const std::vector<crypto::Certificate>& chain);
 
 // Why this set cannot serve `names` at `now`, or "" when it can. `skew` forgives a
 // notBefore slightly ahead of our clock: a CA's clock, or a pass that started

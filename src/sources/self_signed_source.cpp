@@ -10,7 +10,7 @@ Result<CertSet> SelfSignedSource::obtain(const Request& request, TimePoint now) 
   if (!key) return std::unexpected(key.error());
   auto cert = crypto::selfSign(*key, request.names, now, kLifetime);
   if (!cert) return std::unexpected(cert.error());
-  return certSetOf(assembleFiles(*key, *cert, {}));
+  return certSetFrom(*key, *cert, {});
 }
 
 }  // namespace sc::sources
