@@ -14,7 +14,7 @@
 # seconds of idling once published, then a user set dropped into one lineage's
 # live/<name>/ the way `docker cp` does (a temporary name renamed into place) until
 # the `user_cert_accepted` line. That last figure includes the supervisor's
-# deliberate quiet period (kQuietPeriod, 1 s after the last write), which lets a
+# deliberate quiet period (kQuietPeriod in src/app/settle.h, 0.8 s after the last write), which lets a
 # docker cp of three files finish before a pass looks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -80,7 +80,7 @@ measure() { # BINARY
   printf '  %d lineages: all published after %.2f s; peak RSS %d KiB\n' "$N" "$(bc -l <<<"$t_all/1000")" "$peak"
   printf '  idle: RSS %d KiB (%.1f KiB a lineage), %d threads, %d descriptors, CPU %.2f s over %d s\n' \
     "$rss" "$(bc -l <<<"$rss/$N")" "$threads" "$fds" "$(bc -l <<<"($c1 - $c0) / $(getconf CLK_TCK)")" "$IDLE"
-  printf '  a user set dropped into live/l%d/: adopted after %d ms (quiet period of 1000 ms included)\n' "$PICK" "$accept_ms"
+  printf '  a user set dropped into live/l%d/: adopted after %d ms (quiet period of 800 ms included)\n' "$PICK" "$accept_ms"
   printf '  inotify: max_user_watches %s, max_user_instances %s, max_queued_events %s\n' \
     "$(cat /proc/sys/fs/inotify/max_user_watches)" "$(cat /proc/sys/fs/inotify/max_user_instances)" \
     "$(cat /proc/sys/fs/inotify/max_queued_events)"
