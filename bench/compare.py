@@ -18,6 +18,7 @@ FIGURES = [
     ("pebble_user", f"{n_pebble:,} from Pebble: user CPU", "s", None, None),
     ("pebble_sys", f"{n_pebble:,} from Pebble: sys CPU", "s", None, None),
     ("pebble_peak", f"{n_pebble:,} from Pebble: peak RSS", "MiB", ("<=", 32), ("pebble", 1000)),
+    ("pebble_ca_cpu", f"{n_pebble:,} from Pebble: Pebble's own CPU", "s", None, None),
     ("issuance_wall", "one issuance: wall", "s", None, None),
     ("issuance_cpu", "one issuance: CPU", "s", None, None),
     ("issuance_peak", "one issuance: peak RSS", "MiB", None, None),

@@ -110,6 +110,7 @@ pebble_round() { # WHICH ROUND: one `once` over N_PEBBLE lineages
   fi
   record pebble_wall "$which" "$wall"; record pebble_user "$which" "$user"
   record pebble_sys "$which" "$sys"; record pebble_peak "$which" "$(mib "$rss")"
+  record pebble_ca_cpu "$which" "$(awk '/^pebble_cpu_s/ {print $2}' "$out/summary")"
 }
 
 issuance_round() { # WHICH ROUND: one issuance, then the idle RSS holding that set

@@ -19,13 +19,16 @@ export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_
 work=$(mktemp -d /tmp/sidecert-profile.XXXXXX)
 trap 'pebble_stop; rm -rf "$work"' EXIT
 pebble_start "$work/pebble" PEBBLE_AUTHZREUSE=0 >/dev/null
+pebble_cpu_ticks() { awk '{print $14 + $15}' "/proc/$PEBBLE_PID/stat"; }
 list=""
 for i in $(seq 1 "$n"); do list="$list${list:+; }l$i=l$i.n$n.test"; done
 export SIDECERT_VOLUME="$work/vol" SIDECERT_STATE_DIR="$work/state" SIDECERT_CERTIFICATES="$list"
 case "$tool" in
-  time) start=$EPOCHREALTIME
+  time) start=$EPOCHREALTIME pebble0=$(pebble_cpu_ticks)
         /usr/bin/time -f '%U %S %M' -o "$out/time" "$bin" once >"$out/log" 2>&1
-        echo "wall $(echo "$EPOCHREALTIME - $start" | bc -l) user sys rss_kib: $(cat "$out/time")" | tee "$out/summary" ;;
+        echo "wall $(echo "$EPOCHREALTIME - $start" | bc -l) user sys rss_kib: $(cat "$out/time")" | tee "$out/summary"
+        # The CA shares the two cores: what it spent in the same time.
+        echo "pebble_cpu_s $(echo "($(pebble_cpu_ticks) - $pebble0) / $(getconf CLK_TCK)" | bc -l)" | tee -a "$out/summary" ;;
   strace) strace -c -f -o "$out/strace.txt" "$bin" once >"$out/log" 2>&1 ;;
   perf) perf record ${PERF_CALLGRAPH:--g} -F 999 -o "$out/perf.data" "$bin" once >"$out/log" 2>&1 ;;
   heaptrack) heaptrack -o "$out/heaptrack" "$bin" once >"$out/log" 2>&1 ;;
