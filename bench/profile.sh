@@ -10,13 +10,14 @@
 #           massif (valgrind --tool=massif; ms_print OUT_DIR/massif.out),
 #           heaptrack (heaptrack_print OUT_DIR/heaptrack.*.zst)
 #     N: lineages, 1000 by default
+#   PROFILE_DIR: where the volume and state go (/tmp; /dev/shm to leave the disk out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pebble.sh
 bin=$(realpath "$1") out=$(realpath -m "$2") tool=$3 n=${4:-1000}
 mkdir -p "$out"
 export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 PEBBLE_DNS_PORT=8153 PEBBLE_DNS_MGMT_PORT=8155
-work=$(mktemp -d /tmp/sidecert-profile.XXXXXX)
+work=$(mktemp -d "${PROFILE_DIR:-/tmp}/sidecert-profile.XXXXXX")   # PROFILE_DIR=/dev/shm: without the disk
 trap 'pebble_stop; rm -rf "$work"' EXIT
 pebble_start "$work/pebble" PEBBLE_AUTHZREUSE=0 >/dev/null
 pebble_cpu_ticks() { awk '{print $14 + $15}' "/proc/$PEBBLE_PID/stat"; }
