@@ -102,13 +102,13 @@ LineageRuntime::LineageRuntime(Runtime& rt, CertificateSpec c, store::Publishing
   if (isDnsChallenge(spec.challenge) && !acme.empty()) lineage->setAfterFirstPass([this] { startDnsChallenge(*this); });
   // A gateway about to be told waits for views that hold the new set; without a
   // reload action nobody is told, and a refresh under way may cover it. The views
-  // name live/<name>, not the set in it: once they hold this lineage as published,
+  // name live/<name>, not the set in it: while they hold this lineage as published,
   // its later publishes (a renewal, a user's set) change nothing there, and are not
   // held up by a rebuild of every lineage's views (0.1-0.3 s at 10,000 lineages).
-  lineage->setAfterPublish([&rt, tells = spec.reload.kind != ReloadSpec::Kind::None, shown = false]() mutable {
-    if (shown) return;
-    rt.viewsChanged(tells);
-    shown = true;
+  // A round that found live/<name> empty (a user removed it), or failed, left it
+  // out: its next publish brings it back.
+  lineage->setAfterPublish([&rt, this, tells = spec.reload.kind != ReloadSpec::Kind::None] {
+    if (!rt.viewsHold(*this)) rt.viewsChanged(tells);
   });
   // Webroot: token files a crash left go after the first pass, unless an order is
   // open (its resumption writes what it still needs, and removes it after).
@@ -222,7 +222,13 @@ void Runtime::refreshViews() {
     auto published = l->volume.holdsSet();  // from memory: no look at the volume per lineage per publish
     list.push_back({l->name(), l->spec.domains, published && *published});
   }
-  (void)views.update(list);  // failures are logged by the views; a view never holds a pass up
+  const bool written = views.update(list).has_value();  // failures are logged by the views
+  for (std::size_t i = 0; i < lineages.size(); ++i) lineages[i]->inViews = written && list[i].published;
+}
+
+bool Runtime::viewsHold(const LineageRuntime& l) {
+  std::lock_guard lock(lineagesMutex);
+  return l.inViews;
 }
 
 void Runtime::viewsChanged(bool wait) {

@@ -43,6 +43,9 @@ struct LineageRuntime {
   store::Volume volume;
   store::StateStore state;
   net::LazyTransport transport;  // borrowed on the first CA request, given back after each pass
+  // The last round of the gateway views held this lineage as published (written
+  // whole); guarded by Runtime::lineagesMutex.
+  bool inViews = false;
   net::RealSleeper sleeper;
   http01::FetchAwareSleeper pollSleeper;
   // Swarm mode: the gateways are asked before the CA is (swarm/gateway_check.h).
@@ -87,6 +90,9 @@ struct Runtime {
   // hold this publish (its gateway is told next); else a refresh under way is
   // left to cover it, and the caller goes on.
   void viewsChanged(bool wait);
+  // Whether the last round of the views held `l` as published. Waits for a round
+  // under way, which may have read `l` before its publish.
+  bool viewsHold(const LineageRuntime& l);
   bool usesAcme() const { return !settings.acmeDirectories.empty(); }
   // Some lineage proves its names over http-01: the responder listens.
   bool usesResponder() const;

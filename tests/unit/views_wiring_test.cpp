@@ -69,3 +69,20 @@ TEST_F(ViewsWiring, EachPublishAndEachLineageAddedOrRemovedReachesTheViews) {
   ASSERT_TRUE(again);
   EXPECT_NE(map().find("b.example.org b;"), std::string::npos) << map();
 }
+
+TEST_F(ViewsWiring, ALineageARoundLeftOutComesBackWithItsNextPublish) {
+  ASSERT_TRUE(rt->prepareVolumes());
+  auto& a = *rt->lineages[0];
+  (void)a.lineage->pass(kNow);
+  ASSERT_NE(map().find("a.example.org a;"), std::string::npos) << map();
+  // Someone removes live/a; a round made meanwhile (another lineage arrives) leaves it out.
+  std::filesystem::remove(dir.path("vol/live/a"));
+  ASSERT_TRUE(a.volume.inspect());
+  auto b = app::addLineage(*rt, specOf("b", "b.example.org"));
+  ASSERT_TRUE(b);
+  ASSERT_EQ(map().find("a.example.org a;"), std::string::npos) << map();
+  // Its next pass puts a set back in live/a: the views hold it again.
+  (void)a.lineage->pass(kNow + std::chrono::minutes(1));
+  ASSERT_TRUE(std::filesystem::is_symlink(dir.path("vol/live/a")));
+  EXPECT_NE(map().find("a.example.org a;"), std::string::npos) << map();
+}
