@@ -76,7 +76,7 @@ Result<std::vector<Certificate>> Certificate::parseAll(const std::string& pem) {
 
 std::string Certificate::toPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), cert_.get());
+  if (!bio || PEM_write_bio_X509(bio.get(), cert_.get()) != 1) return "";
   return bioText(bio.get());
 }
 

@@ -17,7 +17,7 @@ class Certificate {
   static Result<std::vector<Certificate>> parseAll(const std::string& pem);
   static Certificate adopt(x509_st* owned);
 
-  std::string toPem() const;
+  std::string toPem() const;  // empty if OpenSSL could not encode it
   std::string subject() const;   // one line, RFC 2253
   std::string issuer() const;
   std::string serialHex() const;

@@ -60,10 +60,10 @@ Result<PrivateKey> PrivateKey::fromPem(const std::string& pem) {
 
 std::string PrivateKey::toPem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) return "";
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
 bool PrivateKey::isRsa() const { return EVP_PKEY_is_a(key_.get(), "RSA"); }

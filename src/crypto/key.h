@@ -16,7 +16,7 @@ class PrivateKey {
   // Refuses encrypted keys with that reason: nobody is there to type a passphrase.
   static Result<PrivateKey> fromPem(const std::string& pem);
 
-  std::string toPem() const;
+  std::string toPem() const;  // empty if OpenSSL could not encode it
   // A second owner of the same key: read-only use (signing, matching) is safe from
   // several threads, and parsing the PEM again costs OpenSSL 3's decoders.
   Result<PrivateKey> share() const;

@@ -34,7 +34,13 @@ Result<CertSet> certSetFrom(const crypto::PrivateKey& key, const crypto::Certifi
   ParsedSet set{std::move(*shared), leaf, {}};
   for (const auto& c : chain)
     if (!c.sameAs(leaf)) set.chain.push_back(c);  // as parseFiles reads chain.pem
-  return CertSet{assembleFiles(key, leaf, chain), std::move(set)};
+  // Not read back, so an encoding that failed must not become an empty file.
+  store::CertFiles files = assembleFiles(key, leaf, chain);
+  if (files.privkey.empty()) return fail("encode the private key as PEM: " + crypto::opensslError());
+  if (files.cert.empty()) return fail("encode the certificate as PEM: " + crypto::opensslError());
+  for (const auto& c : chain)
+    if (c.toPem().empty()) return fail("encode the chain as PEM: " + crypto::opensslError());
+  return CertSet{std::move(files), std::move(set)};
 }
 
 Result<ParsedSet> parseFiles(const store::CertFiles& files) {
