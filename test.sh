@@ -29,49 +29,78 @@ for f in tests/bats/*.bats; do
   [[ " ${BATS_FILES[*]} " == *" $f "* ]] || { echo "test.sh: $f is not in BATS_FILES" >&2; exit 2; }
 done
 # How long each tier took, printed at the end: the whole run must stay well inside CI's 90 minutes.
-timings=() tier_start=$SECONDS
-took() { timings+=("$1 $((SECONDS - tier_start)) s"); tier_start=$SECONDS; }
+timings=() tier_start=$SECONDS RUN_START=$(date +%s) PREP=build/prep
+took() { timings+=("$1 $((SECONDS - tier_start)) s"); tier_start=$SECONDS; echo "$1" >>"$PREP/tiers"; }
+# Every PERIOD seconds, one line on what is under way: when CI ends a run at its
+# limit, the log still says where the time went.
+progress_every() { # PERIOD
+  local step name state e2e
+  set +e
+  # sleep's output goes nowhere: once this loop is ended, no process of it holds CI's pipe
+  while sleep "$1" >/dev/null 2>&1; do
+    state=""
+    for step in "$PREP"/*.start; do
+      [ -e "$step" ] || continue
+      name=$(basename "$step" .start)
+      if [ -f "$PREP/$name.rc" ]; then state+=" $name done in $(cut -d' ' -f2 "$PREP/$name.rc") s,"
+      else state+=" $name running for $(($(date +%s) - $(stat -c %Y "$PREP/$name.start"))) s,"; fi
+    done
+    e2e=$(grep -cE '^(not )?ok ' build/e2e.out 2>/dev/null || true)
+    echo "progress at +$(($(date +%s) - RUN_START)) s: tiers ended: $(tr '\n' ' ' <"$PREP/tiers" 2>/dev/null);" \
+      "background:${state:- nothing,} e2e tests ended: ${e2e:-0} ($(grep -E '^(not )?ok ' build/e2e.out 2>/dev/null | tail -1 | cut -c1-80))"
+  done
+}
 
 # Every package the chosen tiers need, in one apt run.
 packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 if runs fuzz; then packages+=("${FUZZ_PACKAGES[@]}"); fi
 if runs e2e; then packages+=("${E2E_PACKAGES[@]}"); fi
 ensure_packages "${packages[@]}"
-build_sidecert build
-took setup
 
 # What the later tiers need (the sanitized builds, the fuzzers and their runs, the
 # images) is made in the background, at a lower priority, while the earlier tiers
 # mostly wait on timers; each tier waits for its part. `./test.sh TIER` makes it
 # in the foreground, as before.
-PREP=build/prep PREP_PID=
+PREP_PID=
 prep_step() { # NAME CMD...: CMD's output in $PREP/NAME.log; "rc seconds" in $PREP/NAME.rc
   local name="$1" start=$SECONDS rc=0; shift
+  : >"$PREP/$name.start"
   "$@" >"$PREP/$name.log" 2>&1 || rc=$?
   echo "$rc $((SECONDS - start))" >"$PREP/$name.rc"
 }
 prepare_images() { ensure_docker && ensure_base_image && build_images; }
-if [ "$tier" = all ]; then
-  rm -rf "$PREP" && mkdir -p "$PREP"
+# Two chains in the background: the images, which start first, and the builds, one
+# after the other. The e2e tier waits for the images and is the longest tier: made
+# after the asan build, on a new machine, its end came past CI's 90 minutes.
+declare -A PREP_CHAIN=()   # step -> the PID of the chain that makes it
+prep_chain() { # "NAME CMD ARGS..."...: the steps one after the other, in the background, niced
+  local step pid
   (
     renice -n 10 -p "$BASHPID" >/dev/null || true
-    prep_step asan build_sanitized build-asan
-    # The images next: the e2e tier waits for them and then runs beside the asan
-    # tier; made last, they held it back until after the others had ended (its
-    # tests take ~10 min, the image build up to 15 min on a new machine).
-    prep_step images prepare_images
-    prep_step tsan build_tsan build-tsan
-    prep_step fuzz build_fuzzers build-fuzz
-    prep_step fuzz-run run_fuzzers build-fuzz
+    for step in "$@"; do prep_step $step; done
   ) </dev/null &
-  PREP_PID=$!
+  pid=$!
+  for step in "$@"; do PREP_CHAIN[${step%% *}]=$pid; done
+}
+if [ "$tier" = all ]; then
+  rm -rf "$PREP" build/e2e.out && mkdir -p "$PREP"
+  PREP_PID=on
+  prep_chain "images prepare_images"
+  progress_every 600 &
+  PROGRESS_PID=$!
 fi
-await_prep() { # NAME: waits for its step (made now when nothing runs in the background); fails with its log
-  local rc took
-  if [ -z "$PREP_PID" ]; then return 1; fi
-  while [ ! -f "$PREP/$1.rc" ] && kill -0 "$PREP_PID" 2>/dev/null; do sleep 1; done
+build_sidecert build
+if [ "$tier" = all ]; then
+  prep_chain "asan build_sanitized build-asan" "tsan build_tsan build-tsan" "fuzz build_fuzzers build-fuzz" \
+    "fuzz-run run_fuzzers build-fuzz"
+fi
+mkdir -p "$PREP" && took setup
+await_prep() { # NAME: waits for its step; fails with its log
+  local rc took pid="${PREP_CHAIN[$1]:-}"
+  [ -n "$pid" ] || return 1
+  while [ ! -f "$PREP/$1.rc" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; done
   read -r rc took <"$PREP/$1.rc" 2>/dev/null || { echo "prep: $1 never ran" >&2; return 1; }
-  echo "prep: $1 in $took s (background)"
+  echo "prep: $1 in $took s (background), done at +$(($(stat -c %Y "$PREP/$1.rc") - RUN_START)) s"
   [ "$rc" -eq 0 ] || { tail -40 "$PREP/$1.log" >&2; echo "prep: $1 failed (exit $rc), log $PREP/$1.log" >&2; return 1; }
 }
 
@@ -87,6 +116,29 @@ run_ctest() { # BUILD_DIR: the units, with ctest's output in BUILD_DIR/ctest.out
   rm -f "$1/ctest.xml"
   (cd "$1" && ctest --output-on-failure -j"$(nproc)" --output-junit "$PWD/ctest.xml") | tee "$1/ctest.out"
 }
+
+# The e2e tier mostly waits on containers, and the other tiers on timers: with every
+# tier to run, e2e starts at once beside them, waits for its images, and its output
+# is printed whole at the end.
+run_e2e() { # the tier; its counts in build/e2e.counts
+  local start=$SECONDS ok=0
+  if { [ -n "$PREP_PID" ] && await_prep images; } || { [ -z "$PREP_PID" ] && prepare_images; }; then
+    grep -hE '^image ' "$PREP/images.log" 2>/dev/null || true
+    bats --formatter tap tests/e2e | tee build/e2e.out && ok=1
+    echo "$(tap_counts build/e2e.out)" >build/e2e.counts
+  else
+    echo "e2e: no Docker engine or images; see above" >&2
+    : >build/e2e.out
+    echo "0 1 0" >build/e2e.counts
+  fi
+  echo "e2e: the tier took $((SECONDS - start)) s"
+  (( ok ))
+}
+E2E_PID=
+if [ "$tier" = all ]; then
+  run_e2e >build/e2e.log 2>&1 &
+  E2E_PID=$!
+fi
 
 if runs unit; then
   run_ctest build || rc=1
@@ -111,27 +163,6 @@ if runs bats; then
   fi
 fi
 took bats
-
-# The e2e tier mostly waits on containers, and the sanitizer tiers on timers: with
-# every tier to run, e2e runs beside them (its output printed whole at the end).
-run_e2e() { # the tier; its counts in build/e2e.counts
-  local start=$SECONDS ok=0
-  if { [ -n "$PREP_PID" ] && await_prep images; } || { [ -z "$PREP_PID" ] && prepare_images; }; then
-    bats --formatter tap tests/e2e | tee build/e2e.out && ok=1
-    echo "$(tap_counts build/e2e.out)" >build/e2e.counts
-  else
-    echo "e2e: no Docker engine or images; see above" >&2
-    : >build/e2e.out
-    echo "0 1 0" >build/e2e.counts
-  fi
-  echo "e2e: the tier took $((SECONDS - start)) s"
-  (( ok ))
-}
-E2E_PID=
-if [ "$tier" = all ]; then
-  run_e2e >build/e2e.log 2>&1 &
-  E2E_PID=$!
-fi
 
 if runs asan; then
   if [ -n "$PREP_PID" ]; then await_prep asan || rc=1; else build_sanitized build-asan; fi
@@ -228,6 +259,7 @@ if [ "$skipped" -gt 0 ]; then
   printf '  %s\n' "${skipped_tests[@]}"
   if [ "${CI:-}" = true ]; then echo "CI=true: $skipped test(s) skipped, and on CI every test must run" >&2; rc=1; fi
 fi
+[ -z "${PROGRESS_PID:-}" ] || kill "$PROGRESS_PID" 2>/dev/null || true
 echo "time per tier: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); in all $SECONDS s"
 [ -z "$PREP_PID" ] || echo "made in the background meanwhile: $(for f in "$PREP"/*.rc; do
   echo -n "$(basename "$f" .rc) $(cut -d' ' -f2 "$f") s, "; done | sed 's/, $//')"

@@ -45,7 +45,8 @@ E2E_PACKAGES=(docker.io docker-compose iproute2 openssl debootstrap)
 
 build_sidecert() { # BUILD_DIR [TARGET]
   local dir="${1:-build}"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  # line tables (-g1) are what backtraces need; full debug info made the build 20 % slower
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
   cmake --build "$dir" -j"$(nproc)" ${2:+--target "$2"}
 }
 

@@ -24,6 +24,7 @@ ensure_docker() {
 
 ensure_base_image() {
   docker image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
+  local start=$SECONDS
   ensure_packages debootstrap
   local dir
   dir="$(mktemp -d /var/tmp/sidecert-rootfs.XXXXXX)"
@@ -37,6 +38,7 @@ ensure_base_image() {
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/var/cache/apt/*.bin
   tar -C "$dir" -c . | docker import - debian:bookworm-slim >/dev/null
   rm -rf "$dir" "$dir.log"
+  echo "image debian:bookworm-slim made in $((SECONDS - start)) s" >&2
 }
 
 # sidecert's image built from the tree at CONTEXT as TAG, and the static binary it
@@ -69,9 +71,9 @@ build_images() {
   local log=build/docker-build.log
   : >"$log"
   _build() { # TAG CONTEXT [ARGS...]
-    local tag="$1" context="$2"; shift 2
-    echo "building image $tag" >&2
+    local tag="$1" context="$2" start=$SECONDS; shift 2
     docker build "$@" -t "$tag" "$context" >>"$log" 2>&1 || { tail -30 "$log" >&2; return 1; }
+    echo "image $tag built in $((SECONDS - start)) s" >&2
   }
   _build sidecert . -f docker/Dockerfile &&
     _build sidecert-express-gateway deploy/express-gateway --build-arg EXTRA_CA_CERTS="$(extra_ca_certs)" &&
