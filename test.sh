@@ -124,7 +124,7 @@ run_e2e() { # the tier; its counts in build/e2e.counts
   local start=$SECONDS ok=0
   if { [ -n "$PREP_PID" ] && await_prep images; } || { [ -z "$PREP_PID" ] && prepare_images; }; then
     grep -hE '^image ' "$PREP/images.log" 2>/dev/null || true
-    bats --formatter tap tests/e2e | tee build/e2e.out && ok=1
+    bats --formatter tap --timing tests/e2e | tee build/e2e.out && ok=1
     echo "$(tap_counts build/e2e.out)" >build/e2e.counts
   else
     echo "e2e: no Docker engine or images; see above" >&2
