@@ -34,11 +34,14 @@ took() { timings+=("$1 $((SECONDS - tier_start)) s"); tier_start=$SECONDS; echo 
 # Every PERIOD seconds, one line on what is under way: when CI ends a run at its
 # limit, the log still says where the time went.
 progress_every() { # PERIOD
-  local step name state e2e
+  local step name state e2e next=$((SECONDS + $1))
   set +e
-  # sleep's output goes nowhere: once this loop is ended, no process of it holds CI's pipe
-  while sleep "$1" >/dev/null 2>&1; do
-    state=""
+  # It ends within 5 s of test.sh, however that ends, and its sleep's output goes
+  # nowhere: nothing of it holds CI's pipe open after the run.
+  while kill -0 "$$" 2>/dev/null; do
+    sleep 5 >/dev/null 2>&1
+    [ "$SECONDS" -ge "$next" ] || continue
+    next=$((next + $1)) state=""
     for step in "$PREP"/*.start; do
       [ -e "$step" ] || continue
       name=$(basename "$step" .start)
@@ -46,7 +49,7 @@ progress_every() { # PERIOD
       else state+=" $name running for $(($(date +%s) - $(stat -c %Y "$PREP/$name.start"))) s,"; fi
     done
     e2e=$(grep -cE '^(not )?ok ' build/e2e.out 2>/dev/null || true)
-    echo "progress at +$(($(date +%s) - RUN_START)) s: tiers ended: $(tr '\n' ' ' <"$PREP/tiers" 2>/dev/null);" \
+    echo "progress at +$(($(date +%s) - RUN_START)) s: tiers ended: $(cat "$PREP/tiers" 2>/dev/null | tr '\n' ' ');" \
       "background:${state:- nothing,} e2e tests ended: ${e2e:-0} ($(grep -E '^(not )?ok ' build/e2e.out 2>/dev/null | tail -1 | cut -c1-80))"
   done
 }
