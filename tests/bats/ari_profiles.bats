@@ -121,7 +121,10 @@ log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
       { grep -E "order_|cert_issued|issue_|renewal_|pass_|backoff" "$LOG"; false; }   # what happened, when it fails
     order=$(grep -o 'order=[^ ]*' <<<"${placed[$i]}" | sed 's,.*/,,')
     prev_order=$(grep -o 'order=[^ ]*' <<<"${placed[$((i - 1))]}" | sed 's,.*/,,')
-    grep -q "ARI: order \"$order\" is a replacement of \"$prev_order\"" "$BATS_TEST_TMPDIR/pebble/pebble.log"
+    grep -q "ARI: order \"$order\" is a replacement of \"$prev_order\"" "$BATS_TEST_TMPDIR/pebble/pebble.log" ||
+      { echo "# order $i ($order) does not replace $prev_order as Pebble saw it:"
+        grep -E "ARI|replace|[Pp]roblem" "$BATS_TEST_TMPDIR/pebble/pebble.log" | tail -20
+        grep -E "order_|cert_issued|issue_|renewal_|replaces" "$LOG"; false; }   # seen once in 10 runs
   done
   live_pair_matches
   for set in "$VOL"/archive/example.test/*/; do live_pair_matches "$set"; done
