@@ -64,7 +64,7 @@ ensure_packages "${packages[@]}"
 # images) is made in the background, at a lower priority, while the earlier tiers
 # mostly wait on timers; each tier waits for its part. `./test.sh TIER` makes it
 # in the foreground, as before.
-PREP_PID=
+PREP_IN_BACKGROUND=
 prep_step() { # NAME CMD...: CMD's output in $PREP/NAME.log; "rc seconds" in $PREP/NAME.rc
   local name="$1" start=$SECONDS rc=0; shift
   : >"$PREP/$name.start"
@@ -87,7 +87,7 @@ prep_chain() { # "NAME CMD ARGS..."...: the steps one after the other, in the ba
 }
 if [ "$tier" = all ]; then
   rm -rf "$PREP" build/e2e.out && mkdir -p "$PREP"
-  PREP_PID=on
+  PREP_IN_BACKGROUND=1
   prep_chain "images prepare_images"
   progress_every 600 &
   PROGRESS_PID=$!
@@ -125,7 +125,7 @@ run_ctest() { # BUILD_DIR: the units, with ctest's output in BUILD_DIR/ctest.out
 # is printed whole at the end.
 run_e2e() { # the tier; its counts in build/e2e.counts
   local start=$SECONDS ok=0
-  if { [ -n "$PREP_PID" ] && await_prep images; } || { [ -z "$PREP_PID" ] && prepare_images; }; then
+  if { [ -n "$PREP_IN_BACKGROUND" ] && await_prep images; } || { [ -z "$PREP_IN_BACKGROUND" ] && prepare_images; }; then
     grep -hE '^image ' "$PREP/images.log" 2>/dev/null || true
     bats --formatter tap --timing tests/e2e | tee build/e2e.out && ok=1
     echo "$(tap_counts build/e2e.out)" >build/e2e.counts
@@ -168,7 +168,7 @@ fi
 took bats
 
 if runs asan; then
-  if [ -n "$PREP_PID" ]; then await_prep asan || rc=1; else build_sanitized build-asan; fi
+  if [ -n "$PREP_IN_BACKGROUND" ]; then await_prep asan || rc=1; else build_sanitized build-asan; fi
   reports="$PWD/build-asan/sanitizer"
   rm -rf "$reports" && mkdir -p "$reports"
   # A finding stops the process and leaves a report here, also from a process a
@@ -199,7 +199,7 @@ fi
 took asan
 
 if runs tsan; then
-  if [ -n "$PREP_PID" ]; then await_prep tsan || rc=1; else build_tsan build-tsan; fi
+  if [ -n "$PREP_IN_BACKGROUND" ]; then await_prep tsan || rc=1; else build_tsan build-tsan; fi
   reports="$PWD/build-tsan/sanitizer"
   rm -rf "$reports" && mkdir -p "$reports"
   export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=1"
@@ -221,7 +221,7 @@ fi
 took tsan
 
 if runs fuzz; then
-  if [ -n "$PREP_PID" ]; then
+  if [ -n "$PREP_IN_BACKGROUND" ]; then
     await_prep fuzz && await_prep fuzz-run || true
   else
     build_fuzzers build-fuzz && run_fuzzers build-fuzz || true
@@ -264,7 +264,7 @@ if [ "$skipped" -gt 0 ]; then
 fi
 [ -z "${PROGRESS_PID:-}" ] || kill "$PROGRESS_PID" 2>/dev/null || true
 echo "time per tier: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); in all $SECONDS s"
-[ -z "$PREP_PID" ] || echo "made in the background meanwhile: $(for f in "$PREP"/*.rc; do
+[ -z "$PREP_IN_BACKGROUND" ] || echo "made in the background meanwhile: $(for f in "$PREP"/*.rc; do
   echo -n "$(basename "$f" .rc) $(cut -d' ' -f2 "$f") s, "; done | sed 's/, $//')"
 echo "tests: $((unit_passed + bats_passed + fuzz_passed + asan_passed + tsan_passed + e2e_passed)) passed," \
   "$((unit_failed + bats_failed + fuzz_failed + asan_failed + tsan_failed + e2e_failed)) failed, $skipped skipped"
