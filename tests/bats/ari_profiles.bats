@@ -46,6 +46,16 @@ ari_window() { # CERT_PEM
 }
 
 log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
+# Pebble shows an order valid (wfe.go's finalization goroutine, CompleteOrder)
+# before it files the certificate's serial (AddOrderByIssuedSerial), and looks a
+# `replaces` up only there: a renewal sent in between, which a loaded machine and
+# renewals at whole seconds allow, is refused with this message and placed again
+# without `replaces`. Not the client's fault, and no other refusal is excused.
+pebble_had_not_filed_the_serial() { # ISSUED_LINE ORDER_PLACED_LINE: sidecert met that refusal between them
+  local from to
+  from=$(grep -nF "$1" "$LOG" | head -1 | cut -d: -f1) to=$(grep -nF "$2" "$LOG" | head -1 | cut -d: -f1)
+  sed -n "${from},${to}p" "$LOG" | grep -q "order_without_replaces.*could not find an order for the given certificate"
+}
 
 @test "6-day certificates with a 30-day renew_before: one order, renewal a third of the lifetime before expiry" {
   PEBBLE_PROFILES='{"shortlived": {"description": "six days", "validityPeriod": 518400}}' start_pebble
@@ -122,6 +132,7 @@ log_epoch() { date -d "$(cut -d' ' -f1 <<<"$1")" +%s.%N; }   # of a log line
     order=$(grep -o 'order=[^ ]*' <<<"${placed[$i]}" | sed 's,.*/,,')
     prev_order=$(grep -o 'order=[^ ]*' <<<"${placed[$((i - 1))]}" | sed 's,.*/,,')
     grep -q "ARI: order \"$order\" is a replacement of \"$prev_order\"" "$BATS_TEST_TMPDIR/pebble/pebble.log" ||
+      pebble_had_not_filed_the_serial "${issued[$((i - 1))]}" "${placed[$i]}" ||
       { echo "# order $i ($order) does not replace $prev_order as Pebble saw it:"
         grep -E "ARI|replace|[Pp]roblem" "$BATS_TEST_TMPDIR/pebble/pebble.log" | tail -20
         grep -E "order_|cert_issued|issue_|renewal_|replaces" "$LOG"; false; }   # seen once in 10 runs
